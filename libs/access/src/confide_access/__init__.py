@@ -1,0 +1,31 @@
+"""Access events (DESIGN.md "Access events", "audit first").
+
+Every read, create, update, delete, sign, export, print, disclosure and denied
+attempt on client data is written to the service's outbox in the same
+transaction as the work -- and for a read, committed before the data is
+returned. A denial is committed in a transaction of its own, then raised.
+"""
+
+from confide_access.events import (
+    ACCESS_EVENT_TYPE,
+    Action,
+    Caller,
+    CallerSchema,
+    Outcome,
+    Purpose,
+    access_event_type,
+)
+from confide_access.recorder import AccessDenied, deny, record_access
+
+__all__ = [
+    "ACCESS_EVENT_TYPE",
+    "AccessDenied",
+    "Action",
+    "Caller",
+    "CallerSchema",
+    "Outcome",
+    "Purpose",
+    "access_event_type",
+    "deny",
+    "record_access",
+]

@@ -1,0 +1,117 @@
+"""The access event: shaped after FHIR AuditEvent / IHE ATNA (who, what, where,
+when, why, outcome), and the caller identity every service receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from confide_events import Actor, registry
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+ACCESS_EVENT_TYPE = "*.access.recorded"
+
+
+def access_event_type(service: str) -> str:
+    return f"{service}.access.recorded"
+
+
+class Action(StrEnum):
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    SIGN = "sign"
+    EXPORT = "export"
+    PRINT = "print"
+    DISCLOSE = "disclose"
+
+
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+
+
+class Purpose(StrEnum):
+    TREATMENT = "treatment"
+    PAYMENT = "payment"
+    OPERATIONS = "operations"
+    EMERGENCY = "emergency"
+    DISCLOSURE = "disclosure"
+    CLIENT_REQUEST = "client_request"
+
+
+ROLES = (
+    "clinician",
+    "supervisor",
+    "front_desk",
+    "biller",
+    "credentialing_officer",
+    "compliance_officer",
+    "admin",
+    "client",
+    "system",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, as the gateway authenticated them."""
+
+    user_id: str
+    role: str
+    sites: tuple[str, ...] = ()
+    on_behalf_of: str | None = None
+    source_address: str | None = None
+    user_agent: str | None = None
+    purpose: Purpose = Purpose.TREATMENT
+    break_glass_reason: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=self.user_id, role=self.role, on_behalf_of=self.on_behalf_of)
+
+    @property
+    def breaking_glass(self) -> bool:
+        return bool(self.break_glass_reason)
+
+
+class CallerSchema(Schema):
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    sites = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
+    on_behalf_of = fields.String(load_default=None, allow_none=True)
+    source_address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    user_agent = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=512))
+    purpose = fields.Enum(Purpose, by_value=True, load_default=Purpose.TREATMENT)
+    break_glass_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=10, max=1000))
+
+    @post_load
+    def make(self, data, **kwargs) -> Caller:
+        data["sites"] = tuple(data["sites"])
+        return Caller(**data)
+
+
+@registry.event_type(ACCESS_EVENT_TYPE, version=1)
+class AccessRecordedV1(Schema):
+    action = fields.Enum(Action, by_value=True, required=True)
+    outcome = fields.Enum(Outcome, by_value=True, required=True)
+    resource_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    resource_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    client_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    purpose = fields.Enum(Purpose, by_value=True, required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    break_glass = fields.Boolean(load_default=False)
+    break_glass_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    source_address = fields.String(load_default=None, allow_none=True)
+    user_agent = fields.String(load_default=None, allow_none=True)
+    recipient = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+
+    @validates_schema
+    def denied_needs_reason(self, data, **kwargs):
+        if data.get("outcome") == Outcome.DENIED and not data.get("reason"):
+            raise ValidationError("a denied access needs a reason", "reason")
+        if data.get("break_glass") and not data.get("break_glass_reason"):
+            raise ValidationError("break-the-glass needs a stated reason", "break_glass_reason")
+        if data.get("action") == Action.DISCLOSE and not data.get("recipient"):
+            raise ValidationError("a disclosure names its recipient", "recipient")

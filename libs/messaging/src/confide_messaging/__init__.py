@@ -1,0 +1,19 @@
+"""Reliable messaging: transactional outbox and relay, idempotent inbox, event
+handlers with retries and a dead-letter queue, and the broker topology."""
+
+from confide_messaging.consumer import EventHandler, handles
+from confide_messaging.extension import OutboxRelayRunner
+from confide_messaging.relay import OutboxRelay
+from confide_messaging.tables import add_messaging_tables
+from confide_messaging.uow import AlreadyHandled, UnitOfWork, UnitOfWorkProvider
+
+__all__ = [
+    "AlreadyHandled",
+    "EventHandler",
+    "OutboxRelay",
+    "OutboxRelayRunner",
+    "UnitOfWork",
+    "UnitOfWorkProvider",
+    "add_messaging_tables",
+    "handles",
+]

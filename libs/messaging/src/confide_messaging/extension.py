@@ -1,0 +1,49 @@
+"""Runs a service's outbox relay inside its nameko container."""
+
+from __future__ import annotations
+
+from confide_persistence import create_engine
+from confide_persistence.provider import ConfigurationError
+from nameko import config
+from nameko.extensions import DependencyProvider
+
+from confide_messaging.relay import OutboxRelay
+
+
+class OutboxRelayRunner(DependencyProvider):
+    """``relay = OutboxRelayRunner()`` on a service publishes its outbox while the
+    service runs. Uses ``DATABASE_URL`` and ``AMQP_URI`` from the config."""
+
+    def __init__(self, url_key: str = "DATABASE_URL", credentials_factory=None) -> None:
+        self.url_key = url_key
+        self.credentials_factory = credentials_factory
+        self.relay: OutboxRelay | None = None
+
+    def setup(self) -> None:
+        url = config.get(self.url_key)
+        if not url:
+            raise ConfigurationError(f"missing setting {self.url_key}")
+        credentials = self.credentials_factory() if self.credentials_factory else None
+        self.engine = create_engine(
+            url, credentials=credentials, pool_size=2,
+            application_name=f"{self.container.service_name}-relay",
+        )
+        self.relay = OutboxRelay(
+            self.engine,
+            config["AMQP_URI"],
+            batch_size=int(config.get("OUTBOX_BATCH_SIZE", 500)),
+            poll_interval=float(config.get("OUTBOX_POLL_SECONDS", 5.0)),
+        )
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> OutboxRelay | None:
+        return self.relay

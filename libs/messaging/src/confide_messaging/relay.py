@@ -1,0 +1,172 @@
+"""The outbox relay: publishes committed outbox rows and only then marks them sent.
+
+It wakes on the ``NOTIFY`` that each outbox write sends when its transaction
+commits, and also polls every few seconds in case a notification was missed
+(for example while the relay was reconnecting). Rows are claimed with
+``FOR UPDATE SKIP LOCKED`` so several replicas of a service can relay at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from opentelemetry import propagate, trace
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+
+from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage, PublishFailed
+from confide_messaging.tables import OUTBOX_CHANNEL, outbox_table
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("confide.messaging.relay")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: Engine,
+        amqp_uri: str,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 5.0,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.engine = engine
+        self.publisher = ConfirmingPublisher(amqp_uri)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.stopping = threading.Event()
+        self.published = 0
+
+    def _outgoing(self, message: dict) -> OutgoingMessage:
+        headers: dict[str, str] = {}
+        parent = propagate.extract({"traceparent": message["traceparent"]}) if message.get(
+            "traceparent"
+        ) else None
+        if parent is not None:
+            with tracer.start_as_current_span(
+                f"publish {message['type']}", context=parent, kind=trace.SpanKind.PRODUCER,
+                attributes={"messaging.system": "rabbitmq", "messaging.destination.name": message["type"],
+                            "messaging.message.id": str(message["id"])},
+            ):
+                propagate.inject(headers)
+        return OutgoingMessage.for_event(message, headers)
+
+    def publish_pending(self) -> int:
+        """One pass: publish up to ``batch_size`` unsent rows, in order, and mark
+        them sent. Returns how many were published; raises
+        :class:`PublishFailed` (leaving the rows unsent) if the broker did not
+        confirm them."""
+        seqs: list[int] = []
+        try:
+            with self.engine.begin() as conn:
+                rows = conn.execute(
+                    select(outbox_table.c.seq, outbox_table.c.message)
+                    .where(outbox_table.c.sent_at.is_(None))
+                    .order_by(outbox_table.c.seq)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                ).all()
+                if not rows:
+                    return 0
+                seqs = [row.seq for row in rows]
+                self.publisher.publish(self._outgoing(row.message) for row in rows)
+                conn.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.seq.in_(seqs))
+                    .values(sent_at=func.now(), publish_attempts=outbox_table.c.publish_attempts + 1)
+                )
+        except PublishFailed as exc:
+            self._note_failure(seqs, str(exc))
+            raise
+        self.published += len(rows)
+        return len(rows)
+
+    def _note_failure(self, seqs: list[int], error: str) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.seq.in_(seqs))
+                    .values(publish_attempts=outbox_table.c.publish_attempts + 1, last_error=error[:500])
+                )
+        except Exception:
+            log.debug("could not record publish failure", exc_info=True)
+
+    def drain(self) -> int:
+        """Publish until the outbox is empty."""
+        total = 0
+        while not self.stopping.is_set():
+            count = self.publish_pending()
+            total += count
+            if count < self.batch_size:
+                break
+        return total
+
+    def pending(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(outbox_table).where(outbox_table.c.sent_at.is_(None))
+            ).scalar_one()
+
+    def run(self) -> None:
+        """Relay until :meth:`stop`; survives broker and database outages."""
+        backoff = 0.2
+        listener = None
+        while not self.stopping.is_set():
+            try:
+                if listener is None:
+                    listener = self._listen()
+                self.drain()
+                backoff = 0.2
+                self._wait_for_commit(listener)
+            except PublishFailed as exc:
+                log.warning("outbox relay could not publish: %s; retrying in %.1fs", exc, backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive any outage
+                log.warning("outbox relay error: %s; retrying in %.1fs", exc, backoff)
+                if listener is not None:
+                    self._close_listener(listener)
+                    listener = None
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+        if listener is not None:
+            self._close_listener(listener)
+        self.publisher.close()
+
+    def _listen(self):
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        driver.autocommit = True
+        driver.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        return raw
+
+    def _close_listener(self, raw) -> None:
+        try:
+            raw.invalidate()
+        except Exception:
+            log.debug("error closing listener", exc_info=True)
+
+    def _wait_for_commit(self, raw) -> None:
+        deadline = time.monotonic() + self.poll_interval
+        driver = raw.driver_connection
+        while not self.stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            # short slices so stop() is honoured promptly
+            woken = False
+            for _ in driver.notifies(timeout=min(remaining, 0.5), stop_after=1):
+                woken = True
+            if woken:
+                # swallow the rest of a burst of commits: one drain covers them all
+                for _ in driver.notifies(timeout=0):
+                    pass
+                return
+
+    def stop(self) -> None:
+        self.stopping.set()

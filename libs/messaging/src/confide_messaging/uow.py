@@ -1,0 +1,131 @@
+"""The unit of work: one transaction that holds a service's change, the events it
+emits (outbox) and, for a handler, the id of the event it handles (inbox).
+
+Either all of it commits or none of it does (DESIGN.md rules 1 and 3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from confide_events import Actor, Event, EventRegistry
+from confide_events import registry as default_registry
+from confide_persistence import Database, DatabaseAccess
+from opentelemetry import propagate
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from confide_messaging.tables import OUTBOX_CHANNEL, inbox_table, outbox_table
+
+
+class AlreadyHandled(Exception):
+    """This consumer committed the effect of this event before; the delivery is a
+    duplicate and is acknowledged without running the handler again."""
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+class UnitOfWork:
+    def __init__(self, session: Session, producer: str, registry: EventRegistry) -> None:
+        self.session = session
+        self.producer = producer
+        self.registry = registry
+        self.events: list[Event] = []
+
+    def emit(
+        self,
+        type_name: str,
+        payload: Mapping[str, Any],
+        *,
+        actor: Actor,
+        site_id: str | None = None,
+        version: int | None = None,
+    ) -> Event:
+        """Validate an event and write it to the outbox in this transaction."""
+        event = self.registry.build(
+            type_name,
+            payload,
+            producer=self.producer,
+            actor=actor,
+            site_id=site_id,
+            traceparent=current_traceparent(),
+            version=version,
+        )
+        write_to_outbox(self.session, [event])
+        self.events.append(event)
+        return event
+
+    def claim(self, consumer: str, event: Event) -> None:
+        """Record that ``consumer`` handles ``event``; raise :class:`AlreadyHandled`
+        if it already did."""
+        claimed = self.session.execute(
+            insert(inbox_table)
+            .values(consumer=consumer, event_id=event.id, event_type=event.type)
+            .on_conflict_do_nothing()
+            .returning(inbox_table.c.event_id)
+        ).first()
+        if claimed is None:
+            raise AlreadyHandled(f"{consumer} already handled {event.type} {event.id}")
+
+
+def write_to_outbox(session: Session, events: list[Event]) -> None:
+    if not events:
+        return
+    session.execute(
+        outbox_table.insert(),
+        [{"id": e.id, "type": e.type, "message": e.to_message()} for e in events],
+    )
+    # Delivered to the relay's LISTEN only if and when this transaction commits.
+    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+
+
+def was_handled(session: Session, consumer: str, event_id) -> bool:
+    return (
+        session.execute(
+            select(inbox_table.c.event_id).where(
+                inbox_table.c.consumer == consumer, inbox_table.c.event_id == event_id
+            )
+        ).first()
+        is not None
+    )
+
+
+class MessagingAccess(DatabaseAccess):
+    producer: str = ""
+    consumer: str = ""
+    registry: EventRegistry = default_registry
+
+    @contextlib.contextmanager
+    def __call__(self, handling: Event | None = None) -> Iterator[UnitOfWork]:
+        """``with self.uow() as uow:`` -- or, in an event handler,
+        ``with self.uow(handling=event) as uow:``, which raises
+        :class:`AlreadyHandled` for a duplicate delivery."""
+        with self.transaction() as session:
+            uow = UnitOfWork(session, self.producer, self.registry)
+            if handling is not None:
+                uow.claim(self.consumer, handling)
+            yield uow
+
+
+class UnitOfWorkProvider(Database):
+    """``uow = UnitOfWorkProvider()`` on a service: its database, outbox and inbox."""
+
+    access_class = MessagingAccess
+
+    def __init__(self, url_key: str = "DATABASE_URL", credentials_factory=None, registry=None):
+        super().__init__(url_key=url_key, credentials_factory=credentials_factory)
+        self.registry = registry or default_registry
+
+    def get_dependency(self, worker_ctx) -> MessagingAccess:
+        access = super().get_dependency(worker_ctx)
+        access.producer = self.container.service_name
+        access.consumer = f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
+        access.registry = self.registry
+        return access

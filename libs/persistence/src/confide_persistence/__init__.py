@@ -1,0 +1,15 @@
+"""SQLAlchemy 2 + psycopg 3 for nameko services: engines, a per-worker session
+in one transaction, and per-service Alembic migrations."""
+
+from confide_persistence.engine import CredentialSource, create_engine
+from confide_persistence.migrations import make_metadata, upgrade
+from confide_persistence.provider import Database, DatabaseAccess
+
+__all__ = [
+    "CredentialSource",
+    "Database",
+    "DatabaseAccess",
+    "create_engine",
+    "make_metadata",
+    "upgrade",
+]

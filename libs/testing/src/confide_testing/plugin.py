@@ -1,0 +1,93 @@
+"""pytest plugin (entry point ``confide``), loaded for every test run.
+
+Fixtures:
+- ``database_factory``: make throwaway databases (dropped after the run).
+- ``migrated_database``: a fresh database built by a service's own migrations.
+- ``rabbit_config`` (from nameko): the test's own RabbitMQ vhost in nameko config.
+- ``dev_vault`` / ``vault_client``: an OpenBao dev server for this run.
+- ``vault_mount``: a randomly named mount of a secrets engine, removed after the test.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+ADMIN_URL_ENV = "CONFIDE_TEST_DATABASE_URL"
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    # Before any test module imports psycopg, kombu or socket users.
+    from confide_persistence.green import patch
+
+    patch()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a fault-injection or soak test")
+
+
+@pytest.fixture(scope="session")
+def database_factory():
+    from confide_testing.databases import DatabaseFactory
+
+    factory = DatabaseFactory(os.environ.get(ADMIN_URL_ENV, DEFAULT_ADMIN_URL))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_factory):
+    """``migrated_database(script_location, prefix)`` -> URL of a fresh, migrated database."""
+    from confide_persistence import upgrade
+
+    def make(script_location, prefix: str = "confide_test") -> str:
+        url = database_factory.create(prefix)
+        upgrade(script_location, url)
+        return url
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def dev_vault():
+    from confide_testing.vault import DevVault
+
+    vault = DevVault().start()
+    yield vault
+    vault.stop()
+
+
+@pytest.fixture
+def vault_client(dev_vault):
+    from confide_vault import VaultClient
+
+    return VaultClient(dev_vault.addr, token=dev_vault.token)
+
+
+@pytest.fixture
+def vault_mount(vault_client):
+    """``vault_mount("transit")`` -> the path of a fresh mount, disabled after the test."""
+    from confide_testing.helpers import random_id
+
+    mounted: list[str] = []
+
+    def mount(kind: str) -> str:
+        path = random_id(kind).replace("-", "_")
+        vault_client.hvac.sys.enable_secrets_engine(backend_type=kind, path=path)
+        mounted.append(path)
+        return path
+
+    yield mount
+    for path in mounted:
+        vault_client.hvac.sys.disable_secrets_engine(path)
+
+
+@pytest.fixture
+def amqp_uri_for_test(rabbit_config):
+    from nameko import config
+
+    return config["AMQP_URI"]

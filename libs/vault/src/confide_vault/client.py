@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+import hvac
+import hvac.exceptions
+
+log = logging.getLogger(__name__)
+
+
+class VaultError(RuntimeError):
+    """Vault refused or could not be reached; the message says which setting or path."""
+
+
+@dataclass(frozen=True)
+class AppRole:
+    role_id: str
+    secret_id: str
+    mount: str = "approle"
+
+
+class VaultClient:
+    """An authenticated hvac client that keeps its token alive.
+
+    Logs in with AppRole (``VAULT_ROLE_ID``/``VAULT_SECRET_ID``) or uses a token
+    (``VAULT_TOKEN``, development only). A renewer thread renews the token at
+    half its TTL and logs in again if renewal is no longer possible.
+    """
+
+    def __init__(self, addr: str, *, token: str | None = None, approle: AppRole | None = None,
+                 namespace: str | None = None, timeout: float = 10.0) -> None:
+        if not token and not approle:
+            raise VaultError("Vault needs VAULT_TOKEN or VAULT_ROLE_ID and VAULT_SECRET_ID")
+        self.addr = addr
+        self.approle = approle
+        self.hvac = hvac.Client(url=addr, token=token, namespace=namespace, timeout=timeout)
+        self._renewer: threading.Thread | None = None
+        self._stop = threading.Event()
+        if approle:
+            self.login()
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> VaultClient:
+        env = os.environ if environ is None else environ
+        addr = env.get("VAULT_ADDR")
+        if not addr:
+            raise VaultError("missing setting VAULT_ADDR (where Vault listens, e.g. http://127.0.0.1:8200)")
+        approle = None
+        if env.get("VAULT_ROLE_ID"):
+            if not env.get("VAULT_SECRET_ID"):
+                raise VaultError("missing setting VAULT_SECRET_ID (VAULT_ROLE_ID is set)")
+            approle = AppRole(env["VAULT_ROLE_ID"], env["VAULT_SECRET_ID"], env.get("VAULT_APPROLE_MOUNT", "approle"))
+        return cls(addr, token=env.get("VAULT_TOKEN"), approle=approle)
+
+    def login(self) -> None:
+        assert self.approle is not None
+        try:
+            self.hvac.auth.approle.login(
+                role_id=self.approle.role_id, secret_id=self.approle.secret_id,
+                mount_point=self.approle.mount,
+            )
+        except hvac.exceptions.VaultError as exc:
+            raise VaultError(f"AppRole login at {self.addr} failed: {exc}") from exc
+
+    def token_ttl(self) -> int:
+        return int(self.hvac.auth.token.lookup_self()["data"].get("ttl") or 0)
+
+    def renew_token(self) -> int:
+        """Renew our token; returns the new TTL in seconds (0 = never expires)."""
+        try:
+            result = self.hvac.auth.token.renew_self()
+            return int(result["auth"].get("lease_duration") or 0)
+        except hvac.exceptions.VaultError:
+            if self.approle is None:
+                raise
+            log.info("token renewal refused; logging in again with AppRole")
+            self.login()
+            return self.token_ttl()
+
+    def start_renewing(self) -> None:
+        if self._renewer is not None:
+            return
+
+        def loop() -> None:
+            ttl = self.token_ttl()
+            while ttl and not self._stop.wait(max(ttl / 2, 1)):
+                try:
+                    ttl = self.renew_token()
+                except Exception as exc:  # noqa: BLE001 - keep trying
+                    log.warning("Vault token renewal failed: %s", exc)
+                    ttl = 10
+
+        self._renewer = threading.Thread(target=loop, name="vault-token-renewer", daemon=True)
+        self._renewer.start()
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def is_ready(self) -> bool:
+        try:
+            return bool(self.hvac.sys.read_health_status(method="GET").ok)
+        except Exception:  # noqa: BLE001
+            return False
