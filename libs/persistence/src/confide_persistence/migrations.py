@@ -65,3 +65,34 @@ def run_env(target_metadata: MetaData, version_table: str) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+
+
+def heads(script_location: str | Path) -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    return list(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def differences(url: str, target_metadata: MetaData, version_table: str) -> list:
+    """What Alembic's autogenerate would change to make the migrated database at
+    ``url`` match ``target_metadata``; empty when models and migrations agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    engine = create_engine(normalise_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "version_table": version_table}
+            )
+            diff = compare_metadata(context, target_metadata)
+    finally:
+        engine.dispose()
+    return [d for d in diff if not _is_version_table(d, version_table)]
+
+
+def _is_version_table(diff, version_table: str) -> bool:
+    return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == version_table

@@ -15,6 +15,9 @@ class TcpProxy:
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(64)
+        # accept() wakes up regularly so close() never has to close a socket
+        # another (green) thread is blocked on
+        self._listener.settimeout(0.1)
         self.port = self._listener.getsockname()[1]
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -24,11 +27,21 @@ class TcpProxy:
         threading.Thread(target=self._accept, daemon=True, name="tcp-proxy").start()
 
     def _accept(self) -> None:
+        try:
+            self._accept_loop()
+        finally:
+            with contextlib.suppress(OSError):
+                self._listener.close()
+
+    def _accept_loop(self) -> None:
         while not self._closed:
             try:
                 client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            client.settimeout(None)
             if self._cut.is_set():
                 client.close()
                 continue
@@ -54,23 +67,26 @@ class TcpProxy:
         except OSError:
             pass
         finally:
-            self._close_pair(src, dst)
+            # wake the pump going the other way; each pump closes only the
+            # socket it reads from, once it is no longer blocked on it
+            self._shutdown(dst)
+            with self._lock:
+                self._open.discard(src)
+            with contextlib.suppress(OSError):
+                src.close()
 
-    def _close_pair(self, *socks: socket.socket) -> None:
-        with self._lock:
-            for s in socks:
-                self._open.discard(s)
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                with contextlib.suppress(OSError):
-                    s.close()
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
     def cut(self) -> None:
         """Drop every open connection and refuse new ones until :meth:`restore`."""
         self._cut.set()
         with self._lock:
             socks = list(self._open)
-        self._close_pair(*socks)
+        for sock in socks:
+            self._shutdown(sock)
 
     def restore(self) -> None:
         self._cut.clear()
@@ -78,8 +94,6 @@ class TcpProxy:
     def close(self) -> None:
         self._closed = True
         self.cut()
-        with contextlib.suppress(OSError):
-            self._listener.close()
 
     def uri(self, uri: str) -> str:
         """``uri`` with its host and port replaced by this proxy's."""

@@ -86,7 +86,7 @@ class VaultClient:
 
         def loop() -> None:
             ttl = self.token_ttl()
-            while ttl and not self._stop.wait(max(ttl / 2, 1)):
+            while ttl and not self._stop.wait(max(ttl / 2, 0.5)):
                 try:
                     ttl = self.renew_token()
                 except Exception as exc:  # noqa: BLE001 - keep trying
