@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from confide_persistence import create_engine
-from confide_persistence.provider import ConfigurationError
+from confide_persistence.provider import engine_from_config
 from nameko import config
 from nameko.extensions import DependencyProvider
 
@@ -20,13 +19,11 @@ class OutboxRelayRunner(DependencyProvider):
         self.relay: OutboxRelay | None = None
 
     def setup(self) -> None:
-        url = config.get(self.url_key)
-        if not url:
-            raise ConfigurationError(f"missing setting {self.url_key}")
-        credentials = self.credentials_factory() if self.credentials_factory else None
-        self.engine = create_engine(
-            url, credentials=credentials, pool_size=2,
+        self.engine = engine_from_config(
+            self.url_key,
+            self.credentials_factory,
             application_name=f"{self.container.service_name}-relay",
+            pool_size=2,
         )
         self.relay = OutboxRelay(
             self.engine,

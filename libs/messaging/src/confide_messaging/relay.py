@@ -13,7 +13,7 @@ import threading
 import time
 
 from opentelemetry import propagate, trace
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.engine import Engine
 
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage, PublishFailed
@@ -41,19 +41,25 @@ class OutboxRelay:
         self.stopping = threading.Event()
         self.published = 0
 
-    def _outgoing(self, message: dict) -> OutgoingMessage:
+    def _outgoing(self, row) -> OutgoingMessage:
         headers: dict[str, str] = {}
-        parent = propagate.extract({"traceparent": message["traceparent"]}) if message.get(
-            "traceparent"
-        ) else None
-        if parent is not None:
+        if row.traceparent:
+            parent = propagate.extract({"traceparent": row.traceparent})
             with tracer.start_as_current_span(
-                f"publish {message['type']}", context=parent, kind=trace.SpanKind.PRODUCER,
-                attributes={"messaging.system": "rabbitmq", "messaging.destination.name": message["type"],
-                            "messaging.message.id": str(message["id"])},
+                f"publish {row.type}",
+                context=parent,
+                kind=trace.SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "rabbitmq",
+                    "messaging.destination.name": row.type,
+                    "messaging.message.id": str(row.id),
+                },
             ):
                 propagate.inject(headers)
-        return OutgoingMessage.for_event(message, headers)
+        # the stored JSON goes out as it is: no decoding and re-encoding per message
+        return OutgoingMessage(
+            routing_key=row.type, body=row.body.encode(), headers=headers, message_id=str(row.id), type=row.type
+        )
 
     def publish_pending(self) -> int:
         """One pass: publish up to ``batch_size`` unsent rows, in order, and mark
@@ -64,7 +70,13 @@ class OutboxRelay:
         try:
             with self.engine.begin() as conn:
                 rows = conn.execute(
-                    select(outbox_table.c.seq, outbox_table.c.message)
+                    select(
+                        outbox_table.c.seq,
+                        outbox_table.c.id,
+                        outbox_table.c.type,
+                        outbox_table.c.message["traceparent"].astext.label("traceparent"),
+                        cast(outbox_table.c.message, Text).label("body"),
+                    )
                     .where(outbox_table.c.sent_at.is_(None))
                     .order_by(outbox_table.c.seq)
                     .limit(self.batch_size)
@@ -73,7 +85,7 @@ class OutboxRelay:
                 if not rows:
                     return 0
                 seqs = [row.seq for row in rows]
-                self.publisher.publish(self._outgoing(row.message) for row in rows)
+                self.publisher.publish(self._outgoing(row) for row in rows)
                 conn.execute(
                     update(outbox_table)
                     .where(outbox_table.c.seq.in_(seqs))

@@ -27,6 +27,30 @@ class ConfigurationError(RuntimeError):
     pass
 
 
+def engine_from_config(
+    url_key: str, credentials_factory=None, *, application_name: str, pool_size: int = 10
+) -> Engine:
+    """An engine for the database named by ``config[url_key]``.
+
+    Credentials come from ``credentials_factory`` if given, else from
+    ``config["DATABASE_CREDENTIALS"]`` (Vault dynamic credentials, set by
+    ``confide-serve``), else from the URL itself (tests, development). When
+    Vault rotates the user, the pool drops connections of the old one.
+    """
+    url = config.get(url_key)
+    if not url:
+        raise ConfigurationError(f"missing setting {url_key}")
+    credentials: CredentialSource | None = (
+        credentials_factory() if credentials_factory is not None else config.get("DATABASE_CREDENTIALS")
+    )
+    engine = create_engine(
+        url, credentials=credentials, pool_size=pool_size, application_name=application_name
+    )
+    if credentials is not None and hasattr(credentials, "on_rotate"):
+        credentials.on_rotate.append(lambda _lease: engine.dispose())
+    return engine
+
+
 class DatabaseAccess:
     """What a worker gets: transactions on the service's database."""
 
@@ -72,17 +96,11 @@ class Database(DependencyProvider):
         self._workers: dict[Any, DatabaseAccess] = {}
 
     def setup(self) -> None:
-        url = config.get(self.url_key)
-        if not url:
-            raise ConfigurationError(f"missing setting {self.url_key}")
-        credentials: CredentialSource | None = None
-        if self.credentials_factory is not None:
-            credentials = self.credentials_factory()
-        self.engine = create_engine(
-            url,
-            credentials=credentials,
-            pool_size=int(config.get("DATABASE_POOL_SIZE", 10)),
+        self.engine = engine_from_config(
+            self.url_key,
+            self.credentials_factory,
             application_name=self.container.service_name,
+            pool_size=int(config.get("DATABASE_POOL_SIZE", 10)),
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 

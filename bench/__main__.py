@@ -1,0 +1,17 @@
+"""`make bench`: every benchmark, each printing figures and ratios against a
+baseline measured in the same run."""
+
+from confide_persistence.green import patch
+
+patch()
+
+import time  # noqa: E402
+
+from bench import green_io, relay  # noqa: E402
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    for module in (green_io, relay):
+        module.run()
+        print()
+    print(f"benchmarks finished in {time.perf_counter() - started:.1f}s")

@@ -1,0 +1,74 @@
+"""Outbox relay throughput: batched publisher confirms against one confirm per message."""
+
+from __future__ import annotations
+
+import time
+
+from confide_events import Actor, registry
+from confide_messaging import OutboxRelay, add_messaging_tables
+from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
+from confide_messaging.topology import events_exchange
+from confide_messaging.uow import write_to_outbox
+from confide_persistence import create_engine, make_metadata
+from kombu import Connection, Queue
+from sqlalchemy.orm import Session
+
+from bench.common import database, report, vhost
+
+N = 5000
+ACTOR = Actor(id="bench", role="system")
+
+
+def _events(n: int):
+    return [
+        registry.build(
+            "bench.access.recorded",
+            {"action": "read", "outcome": "allowed", "resource_type": "Note", "resource_id": f"n{i}",
+             "client_id": f"c{i % 50}", "purpose": "treatment"},
+            producer="bench", actor=ACTOR, site_id="site-1",
+        )
+        for i in range(n)
+    ]
+
+
+def run() -> None:
+    import confide_access  # noqa: F401 - registers the access event schema
+
+    print(f"outbox relay, {N} access events, persistent, through RabbitMQ:")
+    with database() as url, vhost() as amqp_uri:
+        engine = create_engine(url)
+        metadata = make_metadata()
+        add_messaging_tables(metadata)
+        metadata.create_all(engine)
+        with Connection(amqp_uri) as conn:
+            Queue("bench.sink", exchange=events_exchange, routing_key="#", durable=True).bind(conn.channel()).declare()
+
+        events = _events(N)
+        messages = [OutgoingMessage.for_event(e.to_message()) for e in events]
+
+        # baseline: one confirm awaited per message
+        single = ConfirmingPublisher(amqp_uri)
+        started = time.perf_counter()
+        for message in messages[: N // 5]:
+            single.publish([message])
+        baseline = (N // 5) / (time.perf_counter() - started)
+        single.close()
+        report("publish, one confirm per message (baseline)", baseline, "msg/s")
+
+        batched = ConfirmingPublisher(amqp_uri)
+        started = time.perf_counter()
+        for i in range(0, N, 500):
+            batched.publish(messages[i : i + 500])
+        rate = N / (time.perf_counter() - started)
+        batched.close()
+        report("publish, confirms awaited per 500", rate, "msg/s", baseline, "baseline")
+
+        with Session(engine) as session, session.begin():
+            write_to_outbox(session, events)
+        relay = OutboxRelay(engine, amqp_uri, batch_size=500)
+        started = time.perf_counter()
+        relayed = relay.drain()
+        rate = relayed / (time.perf_counter() - started)
+        relay.publisher.close()
+        report("outbox relay: claim, publish, confirm, mark sent", rate, "events/s", baseline, "baseline")
+        engine.dispose()

@@ -1,0 +1,68 @@
+"""A service describes itself with a :class:`ServiceManifest`, published under the
+``confide.services`` entry-point group; `make run`, the Kubernetes manifests and
+the test fixtures all read the same description."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from confide_vault.bootstrap import ServiceSpec
+
+ENTRY_POINT_GROUP = "confide.services"
+
+
+@dataclass(frozen=True)
+class ServiceManifest:
+    name: str
+    service: str  # "package.module:Class"
+    migrations: str  # "package:folder" holding the service's Alembic scripts
+    encryption_keys: tuple[str, ...] = ()
+    signing_keys: tuple[str, ...] = ()
+    # what the service's database users may do to its tables
+    table_privileges: str = "SELECT, INSERT, UPDATE, DELETE"
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def database(self) -> str:
+        return f"confide_{self.name}"
+
+    @property
+    def group_role(self) -> str:
+        return f"confide_{self.name}_app"
+
+    @property
+    def vault_spec(self) -> ServiceSpec:
+        return ServiceSpec(
+            name=self.name,
+            database=self.database,
+            encryption_keys=self.encryption_keys,
+            signing_keys=self.signing_keys,
+            app_role=self.group_role,
+        )
+
+    def service_class(self) -> type:
+        module, _, attr = self.service.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def migrations_path(self) -> Path:
+        package, _, folder = self.migrations.partition(":")
+        return Path(str(files(package).joinpath(folder)))
+
+
+def discover() -> list[ServiceManifest]:
+    """Every installed service, in name order."""
+    manifests = [ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    return sorted(manifests, key=lambda m: m.name)
+
+
+def find(name: str) -> ServiceManifest:
+    for manifest in discover():
+        if manifest.name == name:
+            return manifest
+    known = ", ".join(m.name for m in discover()) or "none installed"
+    raise SystemExit(f"unknown service {name!r} (known: {known})")

@@ -1,0 +1,90 @@
+"""``confide-serve NAME``: run one service in this process.
+
+Settings (environment): ``AMQP_URI``; ``DATABASE_URL`` (host, port and database;
+the user and password come from Vault); ``VAULT_ADDR`` with
+``VAULT_ROLE_ID``/``VAULT_SECRET_ID`` (AppRole) or ``VAULT_TOKEN`` (development
+only). A missing setting stops start-up with its name.
+"""
+
+from __future__ import annotations
+
+from confide_persistence.green import patch
+
+patch()  # before anything imports psycopg or opens a socket
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+import eventlet  # noqa: E402
+from confide_telemetry import configure_logging, configure_tracing  # noqa: E402
+from confide_vault import DynamicDatabaseCredentials, VaultClient, VaultError  # noqa: E402
+from nameko import config  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from confide_runtime.manifest import find  # noqa: E402
+
+log = logging.getLogger("confide.serve")
+
+REQUIRED = ("AMQP_URI", "DATABASE_URL", "VAULT_ADDR")
+
+
+def build_config(manifest, environ) -> dict:
+    missing = [name for name in REQUIRED if not environ.get(name)]
+    if missing:
+        raise SystemExit(f"confide-serve {manifest.name}: missing setting(s) {', '.join(missing)}")
+    settings = dict(manifest.config)
+    settings.update(
+        AMQP_URI=environ["AMQP_URI"],
+        DATABASE_URL=environ["DATABASE_URL"],
+        max_workers=int(environ.get("MAX_WORKERS", 10)),
+    )
+    for key, value in environ.items():
+        if key.startswith("CONFIDE_"):
+            settings[key.removeprefix("CONFIDE_")] = value
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="confide-serve", description=__doc__.splitlines()[0])
+    parser.add_argument("service")
+    args = parser.parse_args(argv)
+    manifest = find(args.service)
+    configure_logging(manifest.name)
+    configure_tracing(manifest.name)
+    settings = build_config(manifest, os.environ)
+    try:
+        vault = VaultClient.from_env()
+    except VaultError as exc:
+        raise SystemExit(f"confide-serve {manifest.name}: {exc}") from None
+    vault.start_renewing()
+    credentials = DynamicDatabaseCredentials(vault, manifest.name)
+    credentials.start_renewing()
+    settings["DATABASE_CREDENTIALS"] = credentials
+    settings["VAULT"] = vault
+
+    config.update(settings)
+    runner = ServiceRunner()
+    runner.add_service(manifest.service_class())
+    stopping = eventlet.event.Event()
+
+    def on_signal(signum, frame):
+        if not stopping.ready():
+            stopping.send(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    runner.start()
+    log.info("service %s started", manifest.name)
+    stopping.wait()
+    log.info("service %s stopping", manifest.name)
+    runner.stop()
+    credentials.close()
+    vault.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

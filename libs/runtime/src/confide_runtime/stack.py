@@ -1,0 +1,175 @@
+"""``confide-stack up``: the whole platform on this machine, behind `make run`.
+
+Starts an OpenBao dev server, bootstraps it (engines, keys, policies, one
+AppRole per service), creates and migrates each service's database, grants its
+group role, starts every service in its own process, and stops all of it on
+Ctrl-C. PostgreSQL and RabbitMQ are made sure of beforehand by
+``infra/scripts/ensure-infra.sh``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import hvac
+import psycopg
+import requests
+from confide_persistence import upgrade
+from confide_vault.bootstrap import bootstrap
+from psycopg import sql
+
+from confide_runtime.manifest import ServiceManifest, discover
+
+ADMIN_URL = os.environ.get("CONFIDE_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+VAULT_PORT = int(os.environ.get("CONFIDE_VAULT_PORT", "8200"))
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+class Stack:
+    def __init__(self, state_dir: Path) -> None:
+        self.state = state_dir
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.vault_addr = f"http://127.0.0.1:{VAULT_PORT}"
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    # --- Vault ----------------------------------------------------------
+    def _vault_answers(self, token: str) -> bool:
+        try:
+            response = requests.get(
+                f"{self.vault_addr}/v1/auth/token/lookup-self", headers={"X-Vault-Token": token}, timeout=1
+            )
+        except requests.RequestException:
+            return False
+        return response.status_code == 200
+
+    def start_vault(self) -> str:
+        token_file = self.state / "vault-token"
+        if token_file.exists() and self._vault_answers(token_file.read_text().strip()):
+            step(f"OpenBao dev server already running at {self.vault_addr}")
+            return token_file.read_text().strip()
+        token = secrets.token_hex(16)
+        log = open(self.state / "bao.log", "wb")
+        bao = Path(sys.executable).parent / "bao"
+        step(f"starting OpenBao dev server at {self.vault_addr} (log: {self.state / 'bao.log'})")
+        self.processes["openbao"] = subprocess.Popen(
+            [str(bao), "server", "-dev", f"-dev-root-token-id={token}",
+             f"-dev-listen-address=127.0.0.1:{VAULT_PORT}"],
+            stdout=log, stderr=subprocess.STDOUT, cwd=self.state,
+        )
+        for _ in range(150):
+            if self._vault_answers(token):
+                token_file.write_text(token)
+                token_file.chmod(0o600)
+                return token
+            if self.processes["openbao"].poll() is not None:
+                break
+            time.sleep(0.1)
+        raise SystemExit(f"OpenBao did not start; see {self.state / 'bao.log'} (is port {VAULT_PORT} taken?)")
+
+    # --- databases ------------------------------------------------------
+    def prepare_database(self, manifest: ServiceManifest) -> str:
+        admin = psycopg.conninfo.conninfo_to_dict(ADMIN_URL)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (manifest.database,)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(manifest.database)))
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (manifest.group_role,)).fetchone():
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(manifest.group_role)))
+        host, port = admin.get("host", "127.0.0.1"), admin.get("port", "5432")
+        user = admin.get("user", "postgres")
+        url = f"postgresql+psycopg://{user}@{host}:{port}/{manifest.database}"
+        upgrade(manifest.migrations_path(), url)
+        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+            group = sql.Identifier(manifest.group_role)
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(group))
+            conn.execute(sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(
+                sql.SQL(manifest.table_privileges), group))
+            conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(group))
+        return f"postgresql+psycopg://{host}:{port}/{manifest.database}"
+
+    # --- services -------------------------------------------------------
+    def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str]) -> None:
+        env = dict(os.environ)
+        env.update(vault_env, AMQP_URI=AMQP_URI, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr)
+        env.pop("VAULT_TOKEN", None)
+        log = open(self.state / f"{manifest.name}.log", "ab")
+        self.processes[manifest.name] = subprocess.Popen(
+            [sys.executable, "-m", "confide_runtime.serve", manifest.name],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+    def stop(self) -> None:
+        for name, process in reversed(list(self.processes.items())):
+            if process.poll() is None:
+                step(f"stopping {name}")
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def up(self) -> int:
+        manifests = discover()
+        token = self.start_vault()
+        client = hvac.Client(url=self.vault_addr, token=token)
+        urls = {}
+        for manifest in manifests:
+            step(f"database {manifest.database}: create, migrate, grant")
+            urls[manifest.name] = self.prepare_database(manifest)
+        step("bootstrapping Vault: transit, database credentials, policies, AppRoles")
+        ids = bootstrap(client, [m.vault_spec for m in manifests], out_dir=self.state / "approles")
+        if not manifests:
+            step("no services are installed yet: infrastructure only")
+        for manifest in manifests:
+            step(f"starting {manifest.name} (log: {self.state / (manifest.name + '.log')})")
+            self.start_service(manifest, urls[manifest.name], ids[manifest.name])
+        print(
+            "\nConfide is running.\n"
+            f"  Vault (OpenBao dev): {self.vault_addr}  token in {self.state / 'vault-token'}\n"
+            f"  RabbitMQ:            {AMQP_URI}  (management: http://127.0.0.1:15672)\n"
+            f"  Services:            {', '.join(m.name for m in manifests) or 'none yet'}\n"
+            "Press Ctrl-C to stop everything.",
+            flush=True,
+        )
+        try:
+            while True:
+                for name, process in self.processes.items():
+                    if process.poll() is not None:
+                        print(f"error: {name} exited with status {process.returncode}; "
+                              f"see {self.state / (name + '.log')}", file=sys.stderr)
+                        return 1
+                time.sleep(1)
+        except KeyboardInterrupt:
+            print()
+            return 0
+        finally:
+            self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="confide-stack", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up"])
+    parser.add_argument("--state", type=Path, default=Path(".run"), help="where logs and local state go")
+    args = parser.parse_args(argv)
+    stack = Stack(args.state.resolve())
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        return stack.up()
+    except KeyboardInterrupt:
+        stack.stop()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
