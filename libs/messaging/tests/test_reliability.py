@@ -66,6 +66,8 @@ def test_relay_wakes_on_commit_not_on_poll(services):
 
 
 def test_duplicate_delivery_has_its_effect_once(services, statements_db):
+    from confide_testing import wait_for_handled
+
     event = registry.build(
         "ledger.account.opened", {"account_id": random_id("acct")}, producer="ledger", actor=sample.ACTOR
     )
@@ -75,7 +77,8 @@ def test_duplicate_delivery_has_its_effect_once(services, statements_db):
     publisher.publish([message])
     publisher.close()
     account = event.payload["account_id"]
-    wait_until(lambda: lines(services, account) == 1)
+    wait_for_handled(statements_db, "statements.on_opened", event.id)
+    assert lines(services, account) == 1
     time.sleep(0.5)
     assert lines(services, account) == 1
 

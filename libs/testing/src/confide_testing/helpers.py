@@ -25,3 +25,30 @@ def wait_until(
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value: {last!r})")
+
+
+def caller(role: str = "clinician", sites: tuple[str, ...] = ("site-a",), **overrides) -> dict:
+    """A caller identity as the gateway passes it to services, with a fresh user id."""
+    data = {
+        "user_id": random_id(role),
+        "role": role,
+        "sites": list(sites),
+        "purpose": "treatment",
+        "source_address": "127.0.0.1",
+        "user_agent": "confide-tests",
+    }
+    data.update(overrides)
+    return data
+
+
+def wait_for_handled(engine, consumer: str, event_id, timeout: float = 10.0) -> None:
+    """Wait until ``consumer`` (``"<service>.<handler>"``) has committed its
+    handling of ``event_id`` -- read from the consumer's inbox table."""
+    from confide_messaging.uow import was_handled
+    from sqlalchemy.orm import Session
+
+    def handled() -> bool:
+        with Session(engine) as session:
+            return was_handled(session, consumer, event_id)
+
+    wait_until(handled, timeout=timeout, what=f"{consumer} to handle {event_id}")
