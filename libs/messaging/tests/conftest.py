@@ -1,5 +1,4 @@
 import pytest
-import sqlalchemy
 from confide_persistence import create_engine
 from messaging_sample import ledger_metadata, statements_metadata
 from nameko import config
@@ -32,8 +31,3 @@ def service_config(rabbit_config, ledger_db, statements_db):
     }
     with config.patch(settings):
         yield config
-
-
-def count(engine, table) -> int:
-    with engine.connect() as conn:
-        return conn.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(table)).scalar_one()

@@ -94,3 +94,8 @@ class StatementsService:
             if account_id is not None:
                 query = query.where(statement_lines.c.account_id == account_id)
             return uow.session.execute(query).scalar_one()
+
+
+def count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()

@@ -14,7 +14,7 @@ from confide_messaging.tables import outbox_table
 from confide_messaging.uow import UnitOfWork
 from confide_testing import random_id, wait_until
 from confide_testing.proxy import TcpProxy
-from conftest import count
+from messaging_sample import count
 from nameko import config
 from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import insert

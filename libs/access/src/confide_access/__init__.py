@@ -15,7 +15,7 @@ from confide_access.events import (
     Purpose,
     access_event_type,
 )
-from confide_access.recorder import AccessDenied, deny, record_access
+from confide_access.recorder import AccessDenied, InvalidRequest, deny, load, record_access
 
 __all__ = [
     "ACCESS_EVENT_TYPE",
@@ -23,9 +23,11 @@ __all__ = [
     "Action",
     "Caller",
     "CallerSchema",
+    "InvalidRequest",
     "Outcome",
     "Purpose",
     "access_event_type",
     "deny",
+    "load",
     "record_access",
 ]

@@ -73,3 +73,22 @@ def deny(
             client_id=client_id, site_id=site_id, outcome=Outcome.DENIED, reason=reason,
         )
     raise AccessDenied(reason)
+
+
+class InvalidRequest(Exception):
+    """Bad input to an RPC: ``errors`` maps each bad field to what is wrong."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in sorted(errors.items())))
+
+
+def load(schema, data, **kwargs):
+    """``schema.load(data)``, raising :class:`InvalidRequest` that names each bad field."""
+    from confide_events.errors import flatten_errors
+    from marshmallow import ValidationError
+
+    try:
+        return schema.load(data if data is not None else {}, **kwargs)
+    except ValidationError as exc:
+        raise InvalidRequest(flatten_errors(exc.messages)) from None

@@ -21,6 +21,7 @@ from confide_messaging.tables import OUTBOX_CHANNEL, outbox_table
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("confide.messaging.relay")
+NO_SITE = "network"  # events that concern no one site
 
 
 class OutboxRelay:
@@ -42,7 +43,8 @@ class OutboxRelay:
         self.published = 0
 
     def _outgoing(self, row) -> OutgoingMessage:
-        headers: dict[str, str] = {}
+        # site_id lets consumers partition by site (the audit trail's chains)
+        headers: dict[str, str] = {"site_id": row.site_id or NO_SITE}
         if row.traceparent:
             parent = propagate.extract({"traceparent": row.traceparent})
             with tracer.start_as_current_span(
@@ -75,6 +77,7 @@ class OutboxRelay:
                         outbox_table.c.id,
                         outbox_table.c.type,
                         outbox_table.c.message["traceparent"].astext.label("traceparent"),
+                        outbox_table.c.message["site_id"].astext.label("site_id"),
                         cast(outbox_table.c.message, Text).label("body"),
                     )
                     .where(outbox_table.c.sent_at.is_(None))

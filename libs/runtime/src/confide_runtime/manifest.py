@@ -25,6 +25,7 @@ class ServiceManifest:
     signing_keys: tuple[str, ...] = ()
     # what the service's database users may do to its tables
     table_privileges: str = "SELECT, INSERT, UPDATE, DELETE"
+    extra_grants: dict[str, str] = field(default_factory=dict)  # table -> privileges
     config: dict[str, Any] = field(default_factory=dict)
 
     @property

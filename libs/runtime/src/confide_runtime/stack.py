@@ -95,6 +95,9 @@ class Stack:
             conn.execute(sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(
                 sql.SQL(manifest.table_privileges), group))
             conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(group))
+            for table, privileges in manifest.extra_grants.items():
+                conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
+                    sql.SQL(privileges), sql.Identifier(table), group))
         return f"postgresql+psycopg://{host}:{port}/{manifest.database}"
 
     # --- services -------------------------------------------------------

@@ -1,0 +1,117 @@
+"""An audit entry, its canonical form and its place in the hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from confide_audit.domain.merkle import leaf_hash
+
+GENESIS = b"\x00" * 32
+
+
+def _timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    """What one access event says, as the audit trail keeps it."""
+
+    event_id: str
+    event_type: str
+    producer: str
+    occurred_at: datetime
+    actor_id: str
+    actor_role: str
+    on_behalf_of: str | None
+    site_id: str | None
+    action: str
+    outcome: str
+    resource_type: str
+    resource_id: str | None
+    client_id: str | None
+    purpose: str
+    reason: str | None
+    break_glass: bool
+    break_glass_reason: str | None
+    source_address: str | None
+    user_agent: str | None
+    recipient: str | None
+    trace_id: str | None
+
+    @classmethod
+    def from_event(cls, event) -> AccessFacts:
+        p = event.payload
+        trace_id = event.traceparent.split("-")[1] if event.traceparent else None
+        return cls(
+            event_id=str(event.id),
+            event_type=event.type,
+            producer=event.producer,
+            occurred_at=event.occurred_at,
+            actor_id=event.actor.id,
+            actor_role=event.actor.role,
+            on_behalf_of=event.actor.on_behalf_of,
+            site_id=event.site_id,
+            action=p["action"],
+            outcome=p["outcome"],
+            resource_type=p["resource_type"],
+            resource_id=p.get("resource_id"),
+            client_id=p.get("client_id"),
+            purpose=p["purpose"],
+            reason=p.get("reason"),
+            break_glass=bool(p.get("break_glass")),
+            break_glass_reason=p.get("break_glass_reason"),
+            source_address=p.get("source_address"),
+            user_agent=p.get("user_agent"),
+            recipient=p.get("recipient"),
+            trace_id=trace_id,
+        )
+
+
+FACT_FIELDS = tuple(f.name for f in fields(AccessFacts))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a chain: the facts, where it sits, and its hashes."""
+
+    chain: int
+    seq: int
+    recorded_at: datetime
+    facts: AccessFacts
+    leaf_hash: bytes
+    chain_hash: bytes
+
+    def as_row(self) -> dict[str, Any]:
+        row = asdict(self.facts)
+        row.update(chain=self.chain, seq=self.seq, recorded_at=self.recorded_at,
+                   leaf_hash=self.leaf_hash, chain_hash=self.chain_hash)
+        return row
+
+
+def canonical(chain: int, seq: int, recorded_at: datetime, facts: AccessFacts) -> bytes:
+    """The bytes that are hashed: JSON with sorted keys, no insignificant white
+    space, UTF-8, timestamps in UTC to the microsecond (a JCS-compatible form for
+    the strings, booleans, integers and nulls an entry holds)."""
+    document: dict[str, Any] = {name: getattr(facts, name) for name in FACT_FIELDS}
+    document["occurred_at"] = _timestamp(facts.occurred_at)
+    document.update(chain=chain, seq=seq, recorded_at=_timestamp(recorded_at))
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_link(previous: bytes, leaf: bytes) -> bytes:
+    return hashlib.sha256(previous + leaf).digest()
+
+
+def make_entry(chain: int, seq: int, recorded_at: datetime, facts: AccessFacts, previous: bytes) -> Entry:
+    leaf = leaf_hash(canonical(chain, seq, recorded_at, facts))
+    return Entry(chain, seq, recorded_at, facts, leaf, chain_link(previous, leaf))
+
+
+def facts_from_row(row: Any) -> AccessFacts:
+    getter = row._mapping if hasattr(row, "_mapping") else row
+    return AccessFacts(**{name: getter[name] for name in FACT_FIELDS})

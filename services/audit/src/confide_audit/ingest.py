@@ -1,0 +1,277 @@
+"""Ingest: every access event from every service, appended in batches, one
+writer per chain.
+
+Access events reach ``audit.access``, a consistent-hash exchange bound to
+``confide.events`` for ``*.access.recorded``, which spreads them by site over
+``AUDIT_PARTITIONS`` quorum queues. Each queue is one chain, consumed with
+RabbitMQ's *single active consumer*: the chain order is total, and when a
+replica dies another takes over with no coordination of ours. A batch is
+committed (entries, dedupe rows, tiles, new head, and a signed checkpoint when
+due) before any of its messages is acknowledged; a redelivered event is
+recognised by its id and stored once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+
+from amqp.exceptions import AMQPError
+from confide_access import ACCESS_EVENT_TYPE
+from confide_events import Actor, EventError, registry
+from confide_messaging import topology
+from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
+from confide_messaging.uow import write_to_outbox
+from confide_persistence.provider import engine_from_config
+from confide_vault import Transit, VaultClient
+from kombu import Connection, Consumer, Exchange, Queue
+from nameko import config
+from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import Session
+
+from confide_audit import store
+from confide_audit.domain.chain import ChainHead, append, root_of
+from confide_audit.domain.entry import AccessFacts
+from confide_audit.models import checkpoints
+from confide_audit.signing import CheckpointSigner
+
+log = logging.getLogger(__name__)
+
+ACCESS_EXCHANGE = "audit.access"
+SYSTEM_ACTOR = Actor(id="audit", role="system")
+
+access_exchange = Exchange(
+    ACCESS_EXCHANGE, type="x-consistent-hash", durable=True, arguments={"hash-header": "site_id"}
+)
+
+
+def partition_queue(index: int) -> Queue:
+    return Queue(
+        f"audit.ingest.{index}",
+        exchange=access_exchange,
+        routing_key="1",  # the weight of this queue on the hash ring
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum", "x-single-active-consumer": True},
+    )
+
+
+def dead_letter_queue(index: int) -> Queue:
+    return Queue(f"audit.ingest.{index}.dead", durable=True, queue_arguments={"x-queue-type": "quorum"})
+
+
+def declare_topology(connection: Connection, partitions: int) -> None:
+    topology.declare(connection)
+    channel = connection.channel()
+    try:
+        access_exchange.declare(channel=channel)
+        access_exchange.bind_to(topology.events_exchange, routing_key=ACCESS_EVENT_TYPE, channel=channel)
+        for index in range(partitions):
+            partition_queue(index).bind(channel).declare()
+            dead_letter_queue(index).bind(channel).declare()
+    finally:
+        channel.close()
+
+
+class Settings:
+    def __init__(self) -> None:
+        self.partitions = int(config.get("AUDIT_PARTITIONS", 4))
+        self.batch_size = int(config.get("AUDIT_BATCH_SIZE", 1000))
+        self.flush_seconds = float(config.get("AUDIT_FLUSH_MS", 100)) / 1000
+        self.checkpoint_every = int(config.get("AUDIT_CHECKPOINT_EVERY", 10000))
+        self.checkpoint_seconds = float(config.get("AUDIT_CHECKPOINT_SECONDS", 60))
+        self.signing_key = config.get("AUDIT_SIGNING_KEY", "audit-checkpoints")
+        self.log_name = config.get("AUDIT_LOG_NAME", "confide.local/audit")
+        self.transit_mount = config.get("TRANSIT_MOUNT", "transit")
+
+
+class ChainWriter:
+    """Appends batches to one chain and signs its checkpoints."""
+
+    def __init__(self, engine, chain: int, signer: CheckpointSigner, settings: Settings) -> None:
+        self.engine = engine
+        self.chain = chain
+        self.signer = signer
+        self.settings = settings
+        self.last_checkpoint_at = time.monotonic()
+
+    def append(self, batch: list[AccessFacts]) -> ChainHead:
+        """Commit ``batch`` (duplicates dropped); returns the new head."""
+        with self.engine.begin() as conn:
+            store.lock_chain(conn, self.chain)
+            head = store.load_head(conn, self.chain)
+            seen = store.already_ingested(conn, [f.event_id for f in batch])
+            fresh, ids = [], set()
+            for facts in batch:
+                if facts.event_id in seen or facts.event_id in ids:
+                    continue
+                ids.add(facts.event_id)
+                fresh.append(facts)
+            if fresh:
+                appended = append(head, fresh, datetime.now(UTC))
+                store.write_batch(conn, appended)
+                head = appended.head
+                last = store.latest_checkpoint(conn, self.chain)
+                if head.size - (last.size if last else 0) >= self.settings.checkpoint_every:
+                    self._checkpoint(conn, head)
+            return head
+
+    def checkpoint_if_due(self, force: bool = False) -> bool:
+        if not force and time.monotonic() - self.last_checkpoint_at < self.settings.checkpoint_seconds:
+            return False
+        with self.engine.begin() as conn:
+            store.lock_chain(conn, self.chain)
+            head = store.load_head(conn, self.chain)
+            last = store.latest_checkpoint(conn, self.chain)
+            self.last_checkpoint_at = time.monotonic()
+            if head.size == 0 or (last is not None and last.size >= head.size):
+                return False
+            self._checkpoint(conn, head)
+            return True
+
+    def _checkpoint(self, conn, head: ChainHead) -> None:
+        checkpoint, note, key_version = self.signer.sign(head)
+        conn.execute(
+            checkpoints.insert().values(
+                chain=head.chain, size=head.size, root_hash=root_of(head), note=note, key_version=key_version
+            )
+        )
+        event = registry.build(
+            "audit.checkpoint.signed",
+            {"chain": head.chain, "size": head.size, "origin": checkpoint.origin, "note": note,
+             "root_hash": note.split("\n")[2]},
+            producer="audit",
+            actor=SYSTEM_ACTOR,
+        )
+        with Session(bind=conn) as session:
+            write_to_outbox(session, [event])
+        self.last_checkpoint_at = time.monotonic()
+        log.info("chain %s checkpoint signed at size %s", head.chain, head.size)
+
+
+class PartitionConsumer:
+    """Consumes one partition queue in batches; survives broker and database outages."""
+
+    def __init__(self, index: int, amqp_uri: str, writer: ChainWriter, settings: Settings) -> None:
+        self.index = index
+        self.amqp_uri = amqp_uri
+        self.writer = writer
+        self.settings = settings
+        self.stopping = threading.Event()
+        self.ingested = 0
+        self.dead_lettered = 0
+
+    def run(self) -> None:
+        backoff = 0.2
+        while not self.stopping.is_set():
+            try:
+                self._consume()
+                backoff = 0.2
+            except (OSError, AMQPError, ConnectionError) as exc:
+                log.warning("audit partition %s: broker unavailable (%s); retrying", self.index, exc)
+            except Exception:
+                log.exception("audit partition %s: batch failed; messages will be redelivered", self.index)
+            self.stopping.wait(backoff)
+            backoff = min(backoff * 2, 10)
+
+    def _consume(self) -> None:
+        buffer: list = []
+        with Connection(self.amqp_uri, heartbeat=30) as connection:
+            connection.connect()
+            channel = connection.channel()
+            channel.basic_qos(0, self.settings.batch_size * 2, False)
+            dead = ConfirmingPublisher(self.amqp_uri)
+            consumer = Consumer(
+                channel, [partition_queue(self.index)], callbacks=[lambda body, msg: buffer.append(msg)],
+                accept=["json"], no_ack=False, auto_declare=True,
+            )
+            try:
+                with consumer:
+                    first_at = None
+                    while not self.stopping.is_set():
+                        try:
+                            connection.drain_events(timeout=self.settings.flush_seconds)
+                        except TimeoutError:
+                            pass
+                        if buffer and first_at is None:
+                            first_at = time.monotonic()
+                        due = first_at is not None and (
+                            len(buffer) >= self.settings.batch_size
+                            or time.monotonic() - first_at >= self.settings.flush_seconds
+                        )
+                        if due:
+                            self._flush(buffer, dead)
+                            buffer.clear()
+                            first_at = None
+                        elif not buffer:
+                            self.writer.checkpoint_if_due()
+                        connection.heartbeat_check()
+            finally:
+                dead.close()
+
+    def _flush(self, messages: list, dead: ConfirmingPublisher) -> None:
+        batch: list[AccessFacts] = []
+        poison = []
+        for message in messages:
+            try:
+                event = registry.parse(json.loads(message.body) if isinstance(message.body, (bytes, str))
+                                       else message.body)
+                batch.append(AccessFacts.from_event(event))
+            except (EventError, ValueError, KeyError) as exc:
+                poison.append((message, exc))
+        self.writer.append(batch)
+        if poison:
+            dead.publish(
+                OutgoingMessage(
+                    routing_key=dead_letter_queue(self.index).name, exchange="",
+                    body=m.body if isinstance(m.body, bytes) else str(m.body).encode(),
+                    headers={"x-confide-error": f"{type(e).__name__}: {e}"[:500],
+                             "x-confide-origin-queue": partition_queue(self.index).name},
+                    message_id=m.properties.get("message_id"),
+                )
+                for m, e in poison
+            )
+            self.dead_lettered += len(poison)
+        # everything up to the last delivery tag is committed (or parked): ack at once
+        messages[-1].channel.basic_ack(messages[-1].delivery_tag, multiple=True)
+        self.ingested += len(batch)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+class AuditIngestor(DependencyProvider):
+    """Runs one :class:`PartitionConsumer` per chain inside the audit service."""
+
+    def setup(self) -> None:
+        self.settings = Settings()
+        self.engine = engine_from_config(
+            "DATABASE_URL", application_name="audit-ingest", pool_size=self.settings.partitions + 1
+        )
+        vault = config.get("VAULT") or VaultClient.from_env()
+        self.signer = CheckpointSigner(
+            Transit(vault, self.settings.transit_mount), self.settings.signing_key, self.settings.log_name
+        )
+        amqp_uri = config["AMQP_URI"]
+        with Connection(amqp_uri) as connection:
+            declare_topology(connection, self.settings.partitions)
+        self.consumers = [
+            PartitionConsumer(i, amqp_uri, ChainWriter(self.engine, i, self.signer, self.settings), self.settings)
+            for i in range(self.settings.partitions)
+        ]
+
+    def start(self) -> None:
+        for consumer in self.consumers:
+            self.container.spawn_managed_thread(consumer.run, identifier=f"audit-ingest-{consumer.index}")
+
+    def stop(self) -> None:
+        for consumer in self.consumers:
+            consumer.stop()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> AuditIngestor:
+        return self

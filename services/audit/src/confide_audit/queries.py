@@ -1,0 +1,100 @@
+"""Reading the trail: filtered, ordered, cursor-paginated queries."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from confide_access import InvalidRequest
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.engine import Connection
+
+from confide_audit.domain.entry import FACT_FIELDS
+from confide_audit.models import entries
+
+RETENTION = timedelta(days=6 * 366)
+
+
+def encode_cursor(row) -> str:
+    raw = json.dumps([row.occurred_at.isoformat(), row.chain, row.seq]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int, int]:
+    try:
+        occurred, chain, seq = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(occurred), int(chain), int(seq)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest({"cursor": [f"not a cursor this service issued ({exc})"]}) from None
+
+
+def entry_view(row) -> dict[str, Any]:
+    view = {name: getattr(row, name) for name in FACT_FIELDS}
+    view["occurred_at"] = row.occurred_at.astimezone(UTC).isoformat()
+    view.update(chain=row.chain, seq=row.seq, recorded_at=row.recorded_at.astimezone(UTC).isoformat(),
+                leaf_hash=bytes(row.leaf_hash).hex())
+    return view
+
+
+EQUALITY = ("client_id", "actor_id", "actor_role", "resource_type", "resource_id", "site_id", "break_glass")
+ENUMS = ("action", "outcome", "purpose")
+
+
+def run_query(conn: Connection, filters: dict[str, Any]) -> dict[str, Any]:
+    """``filters`` as loaded by :class:`~confide_audit.schemas.QuerySchema`."""
+    conditions = []
+    for name in EQUALITY:
+        if filters.get(name) is not None:
+            conditions.append(entries.c[name] == filters[name])
+    for name in ENUMS:
+        if filters.get(name) is not None:
+            conditions.append(entries.c[name] == str(filters[name]))
+    if filters.get("since"):
+        conditions.append(entries.c.occurred_at >= filters["since"])
+    if filters.get("until"):
+        conditions.append(entries.c.occurred_at < filters["until"])
+    key = tuple_(entries.c.occurred_at, entries.c.chain, entries.c.seq)
+    descending = filters.get("order") == "desc"
+    if filters.get("cursor"):
+        position = decode_cursor(filters["cursor"])
+        conditions.append(key < position if descending else key > position)
+    order = [c.desc() if descending else c.asc() for c in (entries.c.occurred_at, entries.c.chain, entries.c.seq)]
+    limit = filters.get("limit", 100)
+    rows = conn.execute(
+        select(entries).where(and_(True, *conditions)).order_by(*order).limit(limit + 1)
+    ).all()
+    page = rows[:limit]
+    return {
+        "entries": [entry_view(r) for r in page],
+        "next_cursor": encode_cursor(page[-1]) if len(rows) > limit else None,
+    }
+
+
+def disclosures(conn: Connection, client_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Accounting of disclosures (45 CFR 164.528): every release of this client's
+    information to an outside party over the last six years."""
+    since = (now or datetime.now(UTC)) - RETENTION
+    rows = conn.execute(
+        select(entries)
+        .where(entries.c.client_id == client_id, entries.c.occurred_at >= since,
+               or_(entries.c.action == "disclose", entries.c.purpose == "disclosure"),
+               entries.c.outcome == "allowed")
+        .order_by(entries.c.occurred_at, entries.c.chain, entries.c.seq)
+    ).all()
+    return [
+        {"occurred_at": r.occurred_at.astimezone(UTC).isoformat(), "recipient": r.recipient,
+         "purpose": r.purpose, "resource_type": r.resource_type, "resource_id": r.resource_id,
+         "disclosed_by": r.actor_id, "site_id": r.site_id, "reason": r.reason}
+        for r in rows
+    ]
+
+
+CLIENT_VISIBLE = ("occurred_at", "actor_id", "actor_role", "action", "outcome", "resource_type",
+                  "purpose", "site_id", "break_glass", "recipient")
+
+
+def client_view(view: dict[str, Any]) -> dict[str, Any]:
+    """What a client sees of an access to their own record: who, when, why."""
+    return {k: view[k] for k in CLIENT_VISIBLE}

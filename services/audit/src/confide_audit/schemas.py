@@ -1,0 +1,41 @@
+"""Wire formats: the audit service's own event, and the RPC inputs it validates."""
+
+from __future__ import annotations
+
+from confide_access.events import Action, Outcome, Purpose
+from confide_events import registry
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+
+@registry.event_type("audit.checkpoint.signed", version=1)
+class CheckpointSignedV1(Schema):
+    chain = fields.Integer(required=True, validate=validate.Range(min=0))
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    root_hash = fields.String(required=True)
+    origin = fields.String(required=True)
+    note = fields.String(required=True)
+
+
+class QuerySchema(Schema):
+    """Filters a compliance officer may combine; all optional."""
+
+    client_id = fields.String(validate=validate.Length(min=1, max=200))
+    actor_id = fields.String(validate=validate.Length(min=1, max=200))
+    actor_role = fields.String(validate=validate.Length(min=1, max=64))
+    resource_type = fields.String(validate=validate.Length(min=1, max=64))
+    resource_id = fields.String(validate=validate.Length(min=1, max=200))
+    action = fields.Enum(Action, by_value=True)
+    outcome = fields.Enum(Outcome, by_value=True)
+    purpose = fields.Enum(Purpose, by_value=True)
+    break_glass = fields.Boolean()
+    site_id = fields.String(validate=validate.Length(min=1, max=64))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.String(load_default=None, allow_none=True)
+
+    @validates_schema
+    def range_is_forward(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise ValidationError("must be after since", "until")

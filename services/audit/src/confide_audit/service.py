@@ -1,0 +1,167 @@
+"""The audit service's entrypoints: queries for compliance officers, a client's
+own access report, checkpoints, proofs and verification. Ingest runs beside
+them (:class:`~confide_audit.ingest.AuditIngestor`)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from confide_access import AccessDenied, Action, CallerSchema, InvalidRequest, deny, load, record_access
+from confide_access.events import Caller, Purpose
+from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
+from nameko.rpc import rpc
+
+from confide_audit import queries, store
+from confide_audit.domain.entry import canonical, facts_from_row
+from confide_audit.domain.merkle import consistency_proof, inclusion_proof
+from confide_audit.domain.verify import verify_chain
+from confide_audit.ingest import AuditIngestor
+from confide_audit.schemas import QuerySchema
+
+OFFICERS = ("compliance_officer", "admin")
+EXPECTED = (AccessDenied, InvalidRequest, LookupError)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class AuditService:
+    name = "audit"
+
+    uow = UnitOfWorkProvider()
+    relay = OutboxRelayRunner()
+    ingestor = AuditIngestor()
+
+    # --- authorization ---------------------------------------------------------
+    def _officer(self, caller: dict, what: str, client_id: str | None = None) -> Caller:
+        who = load(CallerSchema(), caller)
+        if who.role not in OFFICERS:
+            deny(self.uow, who, action=Action.READ, resource_type="AuditTrail", resource_id=what,
+                 client_id=client_id, reason=f"role {who.role} may not {what} the audit trail")
+        return who
+
+    # --- queries ---------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def query(self, caller: dict, filters: dict | None = None) -> dict[str, Any]:
+        """Entries matching ``filters`` (see ``QuerySchema``), oldest first unless
+        ``order`` is ``desc``; ``next_cursor`` fetches the next page. For
+        compliance officers and admins. Raises AccessDenied, InvalidRequest."""
+        spec = load(QuerySchema(), filters)
+        who = self._officer(caller, "query", spec.get("client_id"))
+        with self.uow() as uow:
+            result = queries.run_query(uow.session.connection(), spec)
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="query",
+                          client_id=spec.get("client_id"))
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def disclosures(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
+        """Accounting of disclosures for ``client_id`` over the last six years."""
+        if not client_id:
+            raise InvalidRequest({"client_id": ["required"]})
+        who = self._officer(caller, "disclosures", client_id)
+        with self.uow() as uow:
+            result = queries.disclosures(uow.session.connection(), client_id)
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail",
+                          resource_id="disclosures", client_id=client_id)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_access_report(self, caller: dict, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
+        """For a client: who accessed my record, when and why. Only the caller's own."""
+        who = load(CallerSchema(), caller)
+        if who.role != "client":
+            deny(self.uow, who, action=Action.READ, resource_type="AccessReport", resource_id=who.user_id,
+                 reason="the access report is for the client themself")
+        spec = load(QuerySchema(), {"client_id": who.user_id, "cursor": cursor, "limit": limit, "order": "desc"})
+        with self.uow() as uow:
+            result = queries.run_query(uow.session.connection(), spec)
+            client = Caller(**{**who.__dict__, "purpose": Purpose.CLIENT_REQUEST})
+            record_access(uow, client, action=Action.READ, resource_type="AccessReport",
+                          resource_id=who.user_id, client_id=who.user_id)
+        result["entries"] = [queries.client_view(v) for v in result["entries"]]
+        return result
+
+    # --- tamper evidence -------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def checkpoints(self, caller: dict) -> dict[str, Any]:
+        """The latest signed checkpoint of every chain, and the public keys to check them."""
+        who = self._officer(caller, "checkpoints")
+        signer = self.ingestor.signer
+        with self.uow() as uow:
+            conn = uow.session.connection()
+            latest = {chain: store.latest_checkpoint(conn, chain) for chain in store.chains(conn)}
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="checkpoints")
+        return {
+            "key_name": signer.key_name,
+            "public_keys": [b64(k) for k in signer.public_keys()],
+            "checkpoints": [
+                {"chain": c, "size": cp.size, "note": cp.note} for c, cp in latest.items() if cp is not None
+            ],
+        }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def prove_inclusion(self, caller: dict, chain: int, seq: int, tree_size: int | None = None) -> dict[str, Any]:
+        """An RFC 6962 inclusion proof of entry ``seq`` in the checkpoint of
+        ``tree_size`` (default: the latest), with the entry's canonical bytes."""
+        who = self._officer(caller, "prove")
+        with self.uow() as uow:
+            conn = uow.session.connection()
+            cp = (store.checkpoint_at(conn, chain, tree_size) if tree_size
+                  else store.latest_checkpoint(conn, chain))
+            if cp is None:
+                raise InvalidRequest({"tree_size": [f"no checkpoint of chain {chain} at that size"]})
+            row = store.leaf(conn, chain, seq)
+            if row is None or seq >= cp.size:
+                raise InvalidRequest({"seq": [f"entry {seq} is not covered by the checkpoint of size {cp.size}"]})
+            proof = inclusion_proof(store.StoredTree(conn, chain), seq, cp.size)
+            data = canonical(chain, seq, row.recorded_at, facts_from_row(row))
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="prove")
+        return {"chain": chain, "seq": seq, "tree_size": cp.size, "canonical": b64(data),
+                "leaf_hash": b64(bytes(row.leaf_hash)), "proof": [b64(h) for h in proof], "checkpoint": cp.note}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def prove_consistency(self, caller: dict, chain: int, old_size: int, new_size: int) -> dict[str, Any]:
+        """An RFC 6962 consistency proof that the checkpoint of ``new_size`` extends that of ``old_size``."""
+        who = self._officer(caller, "prove")
+        with self.uow() as uow:
+            conn = uow.session.connection()
+            old, new = store.checkpoint_at(conn, chain, old_size), store.checkpoint_at(conn, chain, new_size)
+            if old is None or new is None or old_size > new_size:
+                raise InvalidRequest({"old_size": [f"chain {chain} has no checkpoints at {old_size} and {new_size}"]})
+            proof = consistency_proof(store.StoredTree(conn, chain), old_size, new_size)
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="prove")
+        return {"chain": chain, "old": old.note, "new": new.note, "proof": [b64(h) for h in proof]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def verify(self, caller: dict) -> dict[str, Any]:
+        """Recompute every chain and tree, check every checkpoint signature; the
+        first fault of each chain with its sequence number and kind."""
+        who = self._officer(caller, "verify")
+        signer = self.ingestor.signer
+        keys = signer.public_keys()
+        reports = []
+        with self.uow() as uow:
+            conn = uow.session.connection()
+            for chain in store.chains(conn):
+                report = verify_chain(chain, store.stream_entries(conn, chain), store.stored_checkpoints(conn, chain),
+                                      signer.key_name, keys, signer.origin(chain))
+                reports.append({"chain": chain, "entries": report.entries, "checkpoints": report.checkpoints,
+                                "ok": report.ok, "faults": [f.__dict__ for f in report.faults]})
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="verify")
+        return {"ok": all(r["ok"] for r in reports), "chains": reports}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def checkpoint_now(self, caller: dict) -> list[int]:
+        """Sign a checkpoint of every chain that grew since its last one (operators, tests)."""
+        self._officer(caller, "checkpoint")
+        return [c.writer.chain for c in self.ingestor.consumers if c.writer.checkpoint_if_due(force=True)]
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        with self.uow() as uow:
+            heads = store.heads(uow.session.connection())
+        return {"status": "ok", "chains": heads,
+                "ingested": sum(c.ingested for c in self.ingestor.consumers)}

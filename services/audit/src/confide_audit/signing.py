@@ -1,0 +1,42 @@
+"""Signing checkpoints with a Vault transit key that never leaves Vault."""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+
+from confide_vault import Transit
+
+from confide_audit.domain.chain import ChainHead, root_of
+from confide_audit.domain.checkpoint import Checkpoint
+
+
+class CheckpointSigner:
+    def __init__(self, transit: Transit, key: str, log_name: str) -> None:
+        self.transit = transit
+        self.key = key
+        self.log_name = log_name
+
+    @property
+    def key_name(self) -> str:
+        return self.log_name
+
+    def origin(self, chain: int) -> str:
+        return f"{self.log_name}/chain/{chain}"
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one signer per process; versions never change
+    def public_key(self, version: int) -> bytes:
+        return self.transit.public_key(self.key, version)
+
+    def public_keys(self) -> list[bytes]:
+        latest = self.transit.latest_version(self.key)
+        return [self.public_key(v) for v in range(1, latest + 1)]
+
+    def sign(self, head: ChainHead) -> tuple[Checkpoint, str, int]:
+        """The checkpoint of ``head``, its signed note and the key version used."""
+        checkpoint = Checkpoint(self.origin(head.chain), head.size, root_of(head))
+        signature = self.transit.sign(self.key, checkpoint.body)
+        _, version, blob = signature.split(":", 2)
+        key_version = int(version.removeprefix("v"))
+        note = checkpoint.signed_note(self.key_name, self.public_key(key_version), base64.b64decode(blob))
+        return checkpoint, note, key_version

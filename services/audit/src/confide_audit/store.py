@@ -1,0 +1,175 @@
+"""The audit service's database work: appending batches, tiles for proofs,
+checkpoints, and reading entries back for queries and verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection
+
+from confide_audit.domain.chain import TILE_WIDTHS, Appended, ChainHead
+from confide_audit.domain.entry import FACT_FIELDS, facts_from_row
+from confide_audit.domain.merkle import node_hash
+from confide_audit.domain.verify import StoredCheckpoint, StoredEntry
+from confide_audit.models import batches, checkpoints, entries, ingested, tiles
+
+ENTRY_COLUMNS = ("chain", "seq", "recorded_at", *FACT_FIELDS, "leaf_hash", "chain_hash")
+
+
+def lock_chain(conn: Connection, chain: int) -> None:
+    """One writer per chain even if two consumers ever overlap during failover."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(8675309, :chain)"), {"chain": chain})
+
+
+def load_head(conn: Connection, chain: int) -> ChainHead:
+    row = conn.execute(
+        select(batches.c.size, batches.c.chain_hash, batches.c.frontier)
+        .where(batches.c.chain == chain)
+        .order_by(batches.c.size.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return ChainHead(chain)
+    return ChainHead(chain, row.size, bytes(row.chain_hash), [bytes(h) for h in row.frontier])
+
+
+def already_ingested(conn: Connection, event_ids: Sequence[str]) -> set[str]:
+    if not event_ids:
+        return set()
+    return set(
+        conn.execute(select(ingested.c.event_id).where(ingested.c.event_id.in_(event_ids))).scalars()
+    )
+
+
+_known_partitions: set[tuple[str, str]] = set()
+
+
+def ensure_partitions(conn: Connection, times: Sequence[datetime]) -> None:
+    database = conn.engine.url.database or ""
+    months = {t.strftime("%Y-%m-01") for t in times}
+    for month in sorted(months):
+        if (database, month) in _known_partitions:
+            continue
+        conn.execute(text("SELECT audit_ensure_partition(CAST(:m AS date))"), {"m": month})
+        _known_partitions.add((database, month))
+
+
+def write_batch(conn: Connection, appended: Appended) -> None:
+    """Insert the batch's entries, dedupe rows, tiles and new head (COPY for the bulk)."""
+    if not appended.entries:
+        return
+    ensure_partitions(conn, [e.facts.occurred_at for e in appended.entries])
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY audit_entries ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
+            for entry in appended.entries:
+                row = entry.as_row()
+                copy.write_row([row[c] for c in ENTRY_COLUMNS])
+        with cur.copy("COPY audit_ingested (event_id, chain, seq) FROM STDIN") as copy:
+            for entry in appended.entries:
+                copy.write_row((entry.facts.event_id, entry.chain, entry.seq))
+    if appended.tiles:
+        conn.execute(
+            insert(tiles),
+            [{"chain": appended.head.chain, "width": w, "start": s, "hash": h} for w, s, h in appended.tiles],
+        )
+    conn.execute(
+        insert(batches).values(
+            chain=appended.head.chain, size=appended.head.size,
+            chain_hash=appended.head.chain_hash, frontier=appended.head.frontier,
+        )
+    )
+
+
+class StoredTree:
+    """Perfect-subtree hashes of one chain, from tiles where they exist and
+    from leaf hashes otherwise (a :class:`~confide_audit.domain.merkle.SubtreeSource`)."""
+
+    def __init__(self, conn: Connection, chain: int) -> None:
+        self.conn = conn
+        self.chain = chain
+
+    def _hash_up(self, level: list[bytes]) -> bytes:
+        while len(level) > 1:
+            level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        return level[0]
+
+    def perfect(self, start: int, size: int) -> bytes:
+        for width in sorted(TILE_WIDTHS, reverse=True):
+            if size == width:
+                found = self.conn.execute(
+                    select(tiles.c.hash).where(
+                        tiles.c.chain == self.chain, tiles.c.width == width, tiles.c.start == start
+                    )
+                ).scalar()
+                if found is not None:
+                    return bytes(found)
+            if size > width:
+                hashes = self.conn.execute(
+                    select(tiles.c.hash)
+                    .where(tiles.c.chain == self.chain, tiles.c.width == width,
+                           tiles.c.start >= start, tiles.c.start < start + size)
+                    .order_by(tiles.c.start)
+                ).scalars().all()
+                if len(hashes) == size // width:
+                    return self._hash_up([bytes(h) for h in hashes])
+        leaves = self.conn.execute(
+            select(entries.c.leaf_hash)
+            .where(entries.c.chain == self.chain, entries.c.seq >= start, entries.c.seq < start + size)
+            .order_by(entries.c.seq)
+        ).scalars().all()
+        if len(leaves) != size:
+            raise LookupError(f"chain {self.chain} has no leaves {start}..{start + size - 1}")
+        return self._hash_up([bytes(h) for h in leaves])
+
+
+def leaf(conn: Connection, chain: int, seq: int):
+    return conn.execute(select(entries).where(entries.c.chain == chain, entries.c.seq == seq)).first()
+
+
+def chains(conn: Connection) -> list[int]:
+    return list(conn.execute(select(batches.c.chain).distinct().order_by(batches.c.chain)).scalars())
+
+
+def stream_entries(conn: Connection, chain: int, page: int = 5000) -> Iterator[StoredEntry]:
+    """Every entry of ``chain`` in seq order, a page at a time (constant memory)."""
+    after = -1
+    while True:
+        rows = conn.execute(
+            select(entries).where(entries.c.chain == chain, entries.c.seq > after)
+            .order_by(entries.c.seq).limit(page)
+        ).all()
+        for row in rows:
+            yield StoredEntry(row.seq, row.recorded_at, facts_from_row(row), bytes(row.leaf_hash),
+                              bytes(row.chain_hash))
+        if len(rows) < page:
+            return
+        after = rows[-1].seq
+
+
+def stored_checkpoints(conn: Connection, chain: int) -> list[StoredCheckpoint]:
+    return [
+        StoredCheckpoint(r.size, bytes(r.root_hash), r.note)
+        for r in conn.execute(
+            select(checkpoints).where(checkpoints.c.chain == chain).order_by(checkpoints.c.size)
+        )
+    ]
+
+
+def latest_checkpoint(conn: Connection, chain: int):
+    return conn.execute(
+        select(checkpoints).where(checkpoints.c.chain == chain).order_by(checkpoints.c.size.desc()).limit(1)
+    ).first()
+
+
+def checkpoint_at(conn: Connection, chain: int, size: int):
+    return conn.execute(
+        select(checkpoints).where(checkpoints.c.chain == chain, checkpoints.c.size == size)
+    ).first()
+
+
+def heads(conn: Connection) -> dict[int, int]:
+    rows = conn.execute(select(batches.c.chain, func.max(batches.c.size)).group_by(batches.c.chain)).all()
+    return {chain: size for chain, size in rows}

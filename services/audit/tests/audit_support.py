@@ -1,0 +1,49 @@
+"""Helpers for the audit service's tests."""
+
+from pathlib import Path
+
+import confide_access  # noqa: F401 - registers the access event schema
+from confide_access import Action, CallerSchema, record_access
+from confide_events import registry
+from confide_messaging import OutboxRelay, UnitOfWork
+from confide_testing import random_id
+from sqlalchemy.orm import Session
+
+MIGRATIONS = Path(__file__).parents[1] / "src" / "confide_audit" / "migrations"
+
+
+class Producer:
+    """A service's side of the story: access events written to its own outbox in
+    its own database, published by the real relay."""
+
+    def __init__(self, engine, amqp_uri: str, name: str = "records") -> None:
+        self.engine = engine
+        self.name = name
+        self.relay = OutboxRelay(engine, amqp_uri)
+
+    def access(self, n: int = 1, *, sites=("site-a", "site-b", "site-c"), flush: bool = True, **facts) -> list:
+        events = []
+        with Session(self.engine) as session, session.begin():
+            uow = UnitOfWork(session, self.name, registry)
+            for i in range(n):
+                who = CallerSchema().load({
+                    "user_id": facts.get("actor_id", f"dr-{i % 5}"), "role": facts.get("role", "clinician"),
+                    "sites": list(sites), "purpose": facts.get("purpose", "treatment"),
+                    "source_address": "10.1.2.3", "user_agent": "pytest",
+                    "break_glass_reason": facts.get("break_glass_reason"),
+                })
+                events.append(record_access(
+                    uow, who, action=facts.get("action", Action.READ), resource_type=facts.get("resource_type", "Note"),
+                    resource_id=f"note-{i}", client_id=facts.get("client_id", f"client-{i % 7}"),
+                    site_id=sites[i % len(sites)], outcome=facts.get("outcome", "allowed"),
+                    reason=facts.get("reason"), recipient=facts.get("recipient"),
+                ))
+        if flush:
+            self.relay.drain()
+        return events
+
+
+def officer(**overrides):
+    base = {"user_id": random_id("officer"), "role": "compliance_officer", "sites": [], "purpose": "operations"}
+    base.update(overrides)
+    return base

@@ -1,0 +1,60 @@
+import pytest
+from audit_support import MIGRATIONS, Producer
+from confide_audit.service import AuditService
+from confide_messaging import add_messaging_tables
+from confide_persistence import create_engine, make_metadata
+from confide_vault import Transit
+from nameko import config
+
+
+@pytest.fixture
+def audit_db(migrated_database):
+    url = migrated_database(MIGRATIONS, "audit")
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def transit(vault_client, vault_mount):
+    mount = vault_mount("transit")
+    transit = Transit(vault_client, mount)
+    transit.create_key("audit-checkpoints", key_type="ed25519")
+    return transit
+
+
+@pytest.fixture
+def audit_config(rabbit_config, audit_db, transit, vault_client):
+    settings = {
+        "DATABASE_URL": audit_db.url.render_as_string(hide_password=False),
+        "VAULT": vault_client,
+        "TRANSIT_MOUNT": transit.mount,
+        "AUDIT_PARTITIONS": 2,
+        "AUDIT_BATCH_SIZE": 200,
+        "AUDIT_FLUSH_MS": 20,
+        "AUDIT_CHECKPOINT_EVERY": 50,
+        "AUDIT_CHECKPOINT_SECONDS": 3600,
+        "AUDIT_LOG_NAME": "confide.test/audit",
+        "OUTBOX_POLL_SECONDS": 1,
+    }
+    with config.patch(settings):
+        yield config
+
+
+@pytest.fixture
+def audit(audit_config, container_factory):
+    container = container_factory(AuditService)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def producer(database_factory, audit_config):
+    engine = create_engine(database_factory.create("producer"))
+    metadata = make_metadata()
+    add_messaging_tables(metadata)
+    metadata.create_all(engine)
+    producer = Producer(engine, audit_config["AMQP_URI"])
+    yield producer
+    producer.relay.publisher.close()
+    engine.dispose()

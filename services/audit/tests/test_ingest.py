@@ -1,0 +1,181 @@
+"""From services' outboxes through RabbitMQ into the chains, and back out as
+queries, checkpoints, proofs and verification -- on the real stack."""
+
+import base64
+import json
+
+import pytest
+from audit_support import officer
+from confide_audit.domain.checkpoint import verify_note
+from confide_audit.domain.merkle import leaf_hash, verify_consistency, verify_inclusion
+from confide_audit.models import checkpoints, entries
+from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
+from confide_testing import random_id, wait_until
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcClient
+from rfc6962 import independent_root_from_path
+from sqlalchemy import func, select
+
+
+def stored(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(entries)).scalar_one()
+
+
+@pytest.fixture
+def rpc(audit):
+    with ClusterRpcClient() as client:
+        yield client
+
+
+def test_every_access_event_lands_once_in_order_and_verifies(rpc, audit, producer, audit_db):
+    events = producer.access(120)
+    wait_until(lambda: stored(audit_db) == 120, what="120 entries")
+    with audit_db.connect() as conn:
+        rows = conn.execute(select(entries.c.chain, entries.c.seq, entries.c.site_id, entries.c.event_id)).all()
+    # a site's events stay in one chain; each chain is numbered 0..n-1 without gaps
+    chains_of_site = {}
+    for row in rows:
+        chains_of_site.setdefault(row.site_id, set()).add(row.chain)
+    assert all(len(c) == 1 for c in chains_of_site.values())
+    for chain in {r.chain for r in rows}:
+        assert sorted(r.seq for r in rows if r.chain == chain) == list(range(sum(r.chain == chain for r in rows)))
+    assert {r.event_id for r in rows} == {str(e.id) for e in events}
+    rpc.audit.checkpoint_now(officer())
+    report = rpc.audit.verify(officer())
+    assert report["ok"], report
+    assert sum(c["entries"] for c in report["chains"]) == 120
+
+
+def test_redelivered_event_is_stored_once(rpc, audit, producer, audit_db, audit_config):
+    [event] = producer.access(1)
+    wait_until(lambda: stored(audit_db) == 1)
+    publisher = ConfirmingPublisher(audit_config["AMQP_URI"])
+    message = OutgoingMessage.for_event(event.to_message(), headers={"site_id": event.site_id})
+    publisher.publish([message, message])
+    publisher.close()
+    producer.access(1)  # something after the duplicates, to know they were processed
+    wait_until(lambda: stored(audit_db) == 2)
+    assert stored(audit_db) == 2
+
+
+def test_invalid_event_is_parked_in_dead_letters(rpc, audit, producer, audit_db, audit_config):
+    from confide_messaging.dlq import list_dead_letters
+
+    publisher = ConfirmingPublisher(audit_config["AMQP_URI"])
+    bad = {"type": "records.access.recorded", "id": "nope", "payload": {}}
+    publisher.publish([OutgoingMessage(routing_key="records.access.recorded", body=json.dumps(bad).encode(),
+                                       headers={"site_id": "site-a"})])
+    publisher.close()
+    producer.access(3)
+    wait_until(lambda: stored(audit_db) == 3)
+
+    def parked():
+        return [letter for i in range(2)
+                for letter in list_dead_letters(audit_config["AMQP_URI"], f"audit.ingest.{i}.dead")]
+    letters = wait_until(parked, what="dead letter")
+    assert "InvalidEvent" in letters[0].error
+
+
+def grow_in_two_steps(rpc, producer, audit_db, site):
+    """60 entries, a checkpoint, 70 more, a checkpoint: sizes 60 and 130."""
+    producer.access(60, sites=(site,))
+    wait_until(lambda: stored(audit_db) == 60)
+    rpc.audit.checkpoint_now(officer())
+    producer.access(70, sites=(site,))
+    wait_until(lambda: stored(audit_db) == 130)
+    rpc.audit.checkpoint_now(officer())
+
+
+def test_checkpoints_are_signed_notes_a_third_party_can_check(rpc, audit, producer, audit_db, transit):
+    grow_in_two_steps(rpc, producer, audit_db, "site-a")
+    published = rpc.audit.checkpoints(officer())
+    keys = [base64.b64decode(k) for k in published["public_keys"]]
+    [latest] = published["checkpoints"]
+    assert latest["size"] == 130
+    checkpoint = verify_note(latest["note"], published["key_name"], keys[0])
+    assert checkpoint.size == 130
+    assert checkpoint.origin == f"confide.test/audit/chain/{latest['chain']}"
+    with audit_db.connect() as conn:
+        sizes = sorted(conn.execute(select(checkpoints.c.size)).scalars())
+    assert sizes == [60, 130]
+
+
+def test_inclusion_and_consistency_proofs_check_out_independently(rpc, audit, producer, audit_db):
+    grow_in_two_steps(rpc, producer, audit_db, "site-b")
+    chain = rpc.audit.checkpoints(officer())["checkpoints"][0]["chain"]
+    keys = [base64.b64decode(k) for k in rpc.audit.checkpoints(officer())["public_keys"]]
+    for seq in (0, 59, 77, 129):
+        answer = rpc.audit.prove_inclusion(officer(), chain, seq)
+        cp = verify_note(answer["checkpoint"], "confide.test/audit", keys[0])
+        canonical = base64.b64decode(answer["canonical"])
+        proof = [base64.b64decode(p) for p in answer["proof"]]
+        assert json.loads(canonical)["seq"] == seq
+        assert independent_root_from_path(canonical, seq, cp.size, proof) == cp.root_hash
+        assert verify_inclusion(leaf_hash(canonical), seq, cp.size, proof, cp.root_hash)
+        # and not for another entry's bytes
+        assert independent_root_from_path(canonical + b" ", seq, cp.size, proof) != cp.root_hash
+    answer = rpc.audit.prove_consistency(officer(), chain, 60, 130)
+    old = verify_note(answer["old"], "confide.test/audit", keys[0])
+    new = verify_note(answer["new"], "confide.test/audit", keys[0])
+    proof = [base64.b64decode(p) for p in answer["proof"]]
+    assert verify_consistency(60, 130, old.root_hash, new.root_hash, proof)
+    assert not verify_consistency(60, 130, new.root_hash, new.root_hash, proof)
+
+
+def test_queries_filter_sort_and_page(rpc, audit, producer, audit_db):
+    client = random_id("client")
+    producer.access(7, client_id=client, actor_id="dr-who")
+    producer.access(3, client_id=client, action="disclose", purpose="disclosure", recipient="Dr Smith, County Hospital")
+    producer.access(2, client_id=client, outcome="denied", reason="not on care team", actor_id="dr-nosy")
+    producer.access(5)
+    wait_until(lambda: stored(audit_db) == 17)
+    pages, cursor = [], None
+    while True:
+        page = rpc.audit.query(officer(), {"client_id": client, "limit": 5, "cursor": cursor})
+        pages.append(page["entries"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    seen = [e for p in pages for e in p]
+    assert len(seen) == 12 and [len(p) for p in pages] == [5, 5, 2]
+    assert [e["occurred_at"] for e in seen] == sorted(e["occurred_at"] for e in seen)
+    denied = rpc.audit.query(officer(), {"client_id": client, "outcome": "denied"})["entries"]
+    assert {e["actor_id"] for e in denied} == {"dr-nosy"}
+    assert all(e["reason"] == "not on care team" for e in denied)
+    disclosures = rpc.audit.disclosures(officer(), client)
+    assert len(disclosures) == 3
+    assert disclosures[0]["recipient"] == "Dr Smith, County Hospital"
+
+
+def test_bad_filters_are_refused_by_name(rpc, audit):
+    with pytest.raises(RemoteError) as caught:
+        rpc.audit.query(officer(), {"outcome": "maybe", "limit": 0})
+    assert caught.value.exc_type == "InvalidRequest"
+    assert "outcome" in str(caught.value) and "limit" in str(caught.value)
+    with pytest.raises(RemoteError, match="cursor"):
+        rpc.audit.query(officer(), {"cursor": "garbage!"})
+
+
+def test_only_officers_query_and_the_denial_is_itself_audited(rpc, audit, producer, audit_db):
+    clinician = {"user_id": "dr-curious", "role": "clinician", "sites": ["site-a"]}
+    with pytest.raises(RemoteError) as caught:
+        rpc.audit.query(clinician, {})
+    assert caught.value.exc_type == "AccessDenied"
+    # the audit service's own access events go through its outbox into its own trail
+    wait_until(lambda: rpc.audit.query(officer(), {"actor_id": "dr-curious"})["entries"], what="denial entry")
+    [entry] = rpc.audit.query(officer(), {"actor_id": "dr-curious"})["entries"]
+    assert entry["outcome"] == "denied" and entry["producer"] == "audit"
+
+
+def test_a_client_sees_who_accessed_their_record_and_nothing_else(rpc, audit, producer, audit_db):
+    me, other = random_id("client"), random_id("client")
+    producer.access(2, client_id=me, actor_id="dr-lee")
+    producer.access(2, client_id=other, actor_id="dr-lee")
+    wait_until(lambda: stored(audit_db) == 4)
+    report = rpc.audit.my_access_report({"user_id": me, "role": "client", "sites": []})
+    assert len(report["entries"]) == 2
+    assert {e["actor_id"] for e in report["entries"]} == {"dr-lee"}
+    assert "source_address" not in report["entries"][0]
+    with pytest.raises(RemoteError, match="AccessDenied"):
+        rpc.audit.my_access_report({"user_id": "dr-lee", "role": "clinician", "sites": []})
