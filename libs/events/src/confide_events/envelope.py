@@ -41,7 +41,7 @@ class Event:
 
     def to_message(self) -> dict[str, Any]:
         """The JSON-ready form sent over the wire and stored in outboxes."""
-        return EnvelopeSchema().dump(self)
+        return _ENVELOPE.dump(self)
 
 
 class ActorSchema(Schema):
@@ -62,3 +62,6 @@ class EnvelopeSchema(Schema):
     actor = fields.Nested(ActorSchema, required=True)
     traceparent = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(TRACEPARENT))
     payload = fields.Dict(required=True)
+
+
+_ENVELOPE = EnvelopeSchema()

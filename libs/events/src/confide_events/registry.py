@@ -26,6 +26,10 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 class _Version:
     schema: type[Schema]
     upcast: Upcaster | None  # from this version to the next
+    instance: Schema  # built once: building a marshmallow schema costs more than using it
+
+
+_envelope = EnvelopeSchema()
 
 
 class EventRegistry:
@@ -51,7 +55,7 @@ class EventRegistry:
         versions = self._types.setdefault(type_name, {})
         if version in versions and versions[version].schema is not schema:
             raise ValueError(f"{type_name} v{version} is already registered")
-        versions[version] = _Version(schema, upcast)
+        versions[version] = _Version(schema, upcast, schema())
 
     def event_type(self, type_name: str, version: int = 1, upcast: Upcaster | None = None):
         """Class decorator form of :meth:`register`."""
@@ -85,7 +89,7 @@ class EventRegistry:
         if version not in versions:
             raise UnknownEventType(type_name, version)
         try:
-            return versions[version].schema().load(payload)
+            return versions[version].instance.load(payload)
         except ValidationError as exc:
             raise InvalidEvent(type_name, flatten_errors(exc.messages, "payload")) from None
 
@@ -107,7 +111,7 @@ class EventRegistry:
         """
         version = version or self.latest_version(type_name)
         loaded = self._load_payload(type_name, version, dict(payload))
-        schema = self._versions(type_name)[version].schema()
+        schema = self._versions(type_name)[version].instance
         event = Event(
             type=type_name,
             schema_version=version,
@@ -118,8 +122,11 @@ class EventRegistry:
             traceparent=traceparent,
             occurred_at=datetime.now(UTC),
         )
-        # validate the envelope as a consumer will see it
-        self.parse(event.to_message(), upcast=False)
+        # validate the envelope as a consumer will see it (the payload already is)
+        try:
+            _envelope.load(event.to_message())
+        except ValidationError as exc:
+            raise InvalidEvent(type_name, flatten_errors(exc.messages)) from None
         return event
 
     def parse(self, message: Any, *, upcast: bool = True) -> Event:
@@ -129,7 +136,7 @@ class EventRegistry:
         if not isinstance(message, Mapping):
             raise InvalidEvent(None, {"_schema": ["event must be a JSON object"]})
         try:
-            envelope = EnvelopeSchema().load(message)
+            envelope = _envelope.load(message)
         except ValidationError as exc:
             raise InvalidEvent(message.get("type"), flatten_errors(exc.messages)) from None
         type_name = envelope["type"]
@@ -137,8 +144,7 @@ class EventRegistry:
         payload = self._load_payload(type_name, version, envelope["payload"])
         versions = self._versions(type_name)
         if upcast:
-            schema = versions[version].schema()
-            raw = schema.dump(payload)
+            raw = versions[version].instance.dump(payload)
             while version + 1 in versions:
                 step = versions[version].upcast
                 if step is None:
@@ -146,7 +152,7 @@ class EventRegistry:
                 raw = step(raw)
                 version += 1
                 payload = self._load_payload(type_name, version, raw)
-        dumped = versions[version].schema().dump(payload)
+        dumped = versions[version].instance.dump(payload)
         return Event(
             id=envelope["id"],
             type=type_name,

@@ -82,8 +82,12 @@ def write_to_outbox(session: Session, events: list[Event]) -> None:
         outbox_table.insert(),
         [{"id": e.id, "type": e.type, "message": e.to_message()} for e in events],
     )
-    # Delivered to the relay's LISTEN only if and when this transaction commits.
-    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+    # Delivered to the relay's LISTEN only if and when this transaction commits;
+    # once per transaction is enough.
+    transaction = session.get_transaction()
+    if session.info.get("confide_notified") is not transaction:
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+        session.info["confide_notified"] = transaction
 
 
 def was_handled(session: Session, consumer: str, event_id) -> bool:

@@ -75,12 +75,15 @@ def verify_chain(
     checked.
     """
     report = Report(chain)
-    pending = sorted(checkpoints, key=lambda c: c.size)
-    for cp in pending:
-        if not _signature_ok(cp, key_name, public_keys, origin):
+    pending = []
+    for cp in sorted(checkpoints, key=lambda c: c.size):
+        report.checkpoints += 1
+        if _signature_ok(cp, key_name, public_keys, origin):
+            pending.append(cp)
+        else:
+            # a forged checkpoint proves nothing: reported, and not used below
             report.faults.append(Fault(chain, None, "bad_signature",
                                        f"checkpoint of size {cp.size} is not signed by {key_name}"))
-    report.checkpoints = len(pending)
     tree = CompactRange()
     previous_chain = GENESIS
     expected = 0
