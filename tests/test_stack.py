@@ -1,5 +1,7 @@
-"""`make run` from nothing: `confide-stack up` brings up Vault and every installed
-service, reports where things are, and Ctrl-C stops all of it."""
+"""`make run` from nothing: `confide-stack up` starts OpenBao, prepares each
+service's database and Vault role, starts every installed service (each logs in
+with its AppRole and connects with a Vault-issued database user), and Ctrl-C
+stops all of it. Runs in its own vhost, database prefix and Vault port."""
 
 import os
 import signal
@@ -9,7 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
+import pytest
 import requests
+from confide_testing import random_id, wait_until
+from nameko.standalone.rpc import ClusterRpcClient
+from psycopg import sql
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def free_port() -> int:
@@ -18,9 +27,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_stack_comes_up_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
+@pytest.fixture
+def prefix():
+    prefix = random_id("stack").replace("-", "_")
+    yield prefix
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        databases = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)).fetchall()
+        for (name,) in databases:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        groups = conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (prefix + "%",)).fetchall()
+        for (group,) in groups:
+            members = conn.execute(
+                "SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
+                "JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = %s", (group,)).fetchall()
+            for (member,) in members:
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(member)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(group)))
+
+
+def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefix, rabbit_config):
+    from nameko import config
+
     port = free_port()
-    env = dict(os.environ, CONFIDE_VAULT_PORT=str(port))
+    env = dict(os.environ, CONFIDE_VAULT_PORT=str(port), CONFIDE_DATABASE_PREFIX=prefix,
+               AMQP_URI=config["AMQP_URI"])
     process = subprocess.Popen(
         [sys.executable, "-m", "confide_runtime.stack", "up", "--state", str(tmp_path)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -35,18 +65,28 @@ def test_stack_comes_up_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
         text = "".join(output)
         assert "Confide is running" in text, text
         token = (tmp_path / "vault-token").read_text().strip()
-        health = requests.get(f"http://127.0.0.1:{port}/v1/sys/mounts",
-                              headers={"X-Vault-Token": token}, timeout=5)
-        assert "transit/" in health.json()["data"]
-        assert "database/" in health.json()["data"]
+        mounts = requests.get(f"http://127.0.0.1:{port}/v1/sys/mounts",
+                              headers={"X-Vault-Token": token}, timeout=5).json()["data"]
+        assert "transit/" in mounts and "database/" in mounts
+        # every installed service answers, as a Vault-issued database user
+        with ClusterRpcClient() as rpc:
+            health = wait_until(lambda: _health(rpc), timeout=60, what="audit health")
+        assert health["status"] == "ok"
+        with psycopg.connect(ADMIN) as conn:
+            users = conn.execute("SELECT usename FROM pg_stat_activity WHERE datname = %s",
+                                 (f"{prefix}_audit",)).fetchall()
+        assert any(u.startswith("v-approle-audit") for (u,) in users), users
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
     assert process.returncode == 0, rest
-    assert "stopping openbao" in rest
-    try:
+    assert "stopping audit" in rest and "stopping openbao" in rest
+    with pytest.raises(requests.RequestException):
         requests.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=1)
-        still_up = True
-    except requests.RequestException:
-        still_up = False
-    assert not still_up
+
+
+def _health(rpc):
+    try:
+        return rpc.audit.health()
+    except Exception:  # noqa: BLE001 - not up yet
+        return None

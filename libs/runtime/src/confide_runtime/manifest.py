@@ -28,22 +28,19 @@ class ServiceManifest:
     extra_grants: dict[str, str] = field(default_factory=dict)  # table -> privileges
     config: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def database(self) -> str:
-        return f"confide_{self.name}"
+    def database(self, prefix: str = "confide") -> str:
+        return f"{prefix}_{self.name}"
 
-    @property
-    def group_role(self) -> str:
-        return f"confide_{self.name}_app"
+    def group_role(self, prefix: str = "confide") -> str:
+        return f"{prefix}_{self.name}_app"
 
-    @property
-    def vault_spec(self) -> ServiceSpec:
+    def vault_spec(self, prefix: str = "confide") -> ServiceSpec:
         return ServiceSpec(
             name=self.name,
-            database=self.database,
+            database=self.database(prefix),
             encryption_keys=self.encryption_keys,
             signing_keys=self.signing_keys,
-            app_role=self.group_role,
+            app_role=self.group_role(prefix),
         )
 
     def service_class(self) -> type:

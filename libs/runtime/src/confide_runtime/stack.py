@@ -30,6 +30,8 @@ from confide_runtime.manifest import ServiceManifest, discover
 ADMIN_URL = os.environ.get("CONFIDE_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 VAULT_PORT = int(os.environ.get("CONFIDE_VAULT_PORT", "8200"))
+# databases and roles are named <prefix>_<service>; tests use a random prefix
+PREFIX = os.environ.get("CONFIDE_DATABASE_PREFIX", "confide")
 
 
 def step(message: str) -> None:
@@ -42,6 +44,7 @@ class Stack:
         self.state.mkdir(parents=True, exist_ok=True)
         self.vault_addr = f"http://127.0.0.1:{VAULT_PORT}"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.stopped = False
 
     # --- Vault ----------------------------------------------------------
     def _vault_answers(self, token: str) -> bool:
@@ -81,16 +84,16 @@ class Stack:
     def prepare_database(self, manifest: ServiceManifest) -> str:
         admin = psycopg.conninfo.conninfo_to_dict(ADMIN_URL)
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (manifest.database,)).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(manifest.database)))
-            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (manifest.group_role,)).fetchone():
-                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(manifest.group_role)))
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (manifest.database(PREFIX),)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(manifest.database(PREFIX))))
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (manifest.group_role(PREFIX),)).fetchone():
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(manifest.group_role(PREFIX))))
         host, port = admin.get("host", "127.0.0.1"), admin.get("port", "5432")
         user = admin.get("user", "postgres")
-        url = f"postgresql+psycopg://{user}@{host}:{port}/{manifest.database}"
+        url = f"postgresql+psycopg://{user}@{host}:{port}/{manifest.database(PREFIX)}"
         upgrade(manifest.migrations_path(), url)
         with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
-            group = sql.Identifier(manifest.group_role)
+            group = sql.Identifier(manifest.group_role(PREFIX))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(group))
             conn.execute(sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(
                 sql.SQL(manifest.table_privileges), group))
@@ -98,7 +101,7 @@ class Stack:
             for table, privileges in manifest.extra_grants.items():
                 conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
                     sql.SQL(privileges), sql.Identifier(table), group))
-        return f"postgresql+psycopg://{host}:{port}/{manifest.database}"
+        return f"postgresql+psycopg://{host}:{port}/{manifest.database(PREFIX)}"
 
     # --- services -------------------------------------------------------
     def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str]) -> None:
@@ -112,6 +115,9 @@ class Stack:
         )
 
     def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
         for name, process in reversed(list(self.processes.items())):
             if process.poll() is None:
                 step(f"stopping {name}")
@@ -128,10 +134,10 @@ class Stack:
         client = hvac.Client(url=self.vault_addr, token=token)
         urls = {}
         for manifest in manifests:
-            step(f"database {manifest.database}: create, migrate, grant")
+            step(f"database {manifest.database(PREFIX)}: create, migrate, grant")
             urls[manifest.name] = self.prepare_database(manifest)
         step("bootstrapping Vault: transit, database credentials, policies, AppRoles")
-        ids = bootstrap(client, [m.vault_spec for m in manifests], out_dir=self.state / "approles")
+        ids = bootstrap(client, [m.vault_spec(PREFIX) for m in manifests], out_dir=self.state / "approles")
         if not manifests:
             step("no services are installed yet: infrastructure only")
         for manifest in manifests:
