@@ -7,9 +7,9 @@ import warnings
 # README's design notes, and the notice would otherwise open every log.
 warnings.filterwarnings("ignore", message="Eventlet is deprecated")
 
-from confide_persistence.engine import CredentialSource, create_engine
-from confide_persistence.migrations import make_metadata, upgrade
-from confide_persistence.provider import Database, DatabaseAccess
+from confide_persistence.engine import CredentialSource, create_engine  # noqa: E402
+from confide_persistence.migrations import make_metadata, upgrade  # noqa: E402
+from confide_persistence.provider import Database, DatabaseAccess  # noqa: E402
 
 __all__ = [
     "CredentialSource",

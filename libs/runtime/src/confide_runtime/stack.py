@@ -84,10 +84,11 @@ class Stack:
     def prepare_database(self, manifest: ServiceManifest) -> str:
         admin = psycopg.conninfo.conninfo_to_dict(ADMIN_URL)
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (manifest.database(PREFIX),)).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(manifest.database(PREFIX))))
-            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (manifest.group_role(PREFIX),)).fetchone():
-                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(manifest.group_role(PREFIX))))
+            database, group_role = manifest.database(PREFIX), manifest.group_role(PREFIX)
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group_role,)).fetchone():
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group_role)))
         host, port = admin.get("host", "127.0.0.1"), admin.get("port", "5432")
         user = admin.get("user", "postgres")
         url = f"postgresql+psycopg://{user}@{host}:{port}/{manifest.database(PREFIX)}"
