@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from confide_audit.domain.merkle import leaf_hash
 
@@ -14,7 +15,10 @@ GENESIS = b"\x00" * 32
 
 
 def _timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (isoformat is several times faster than strftime)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class Entry:
     chain_hash: bytes
 
     def as_row(self) -> dict[str, Any]:
-        row = asdict(self.facts)
+        row = dict(self.facts.__dict__)  # not dataclasses.asdict: it deep-copies every value
         row.update(chain=self.chain, seq=self.seq, recorded_at=self.recorded_at,
                    leaf_hash=self.leaf_hash, chain_hash=self.chain_hash)
         return row
@@ -96,11 +100,15 @@ class Entry:
 def canonical(chain: int, seq: int, recorded_at: datetime, facts: AccessFacts) -> bytes:
     """The bytes that are hashed: JSON with sorted keys, no insignificant white
     space, UTF-8, timestamps in UTC to the microsecond (a JCS-compatible form for
-    the strings, booleans, integers and nulls an entry holds)."""
-    document: dict[str, Any] = {name: getattr(facts, name) for name in FACT_FIELDS}
+    the strings, booleans, integers and nulls an entry holds). orjson writes the
+    same bytes as ``json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, several times faster (a test holds it to that)."""
+    document: dict[str, Any] = dict(facts.__dict__)
     document["occurred_at"] = _timestamp(facts.occurred_at)
-    document.update(chain=chain, seq=seq, recorded_at=_timestamp(recorded_at))
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    document["chain"] = chain
+    document["seq"] = seq
+    document["recorded_at"] = _timestamp(recorded_at)
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 def chain_link(previous: bytes, leaf: bytes) -> bytes:

@@ -1,0 +1,198 @@
+"""Audit trail: append rate against a plain batched write of the same rows,
+end-to-end ingest through outboxes and RabbitMQ, verify rate, and one client's
+history query latency over a large trail.
+
+BENCH_AUDIT_ENTRIES sets the size of the trail for the query figure (default
+1,000,000; the goal is stated for 10,000,000).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from confide_audit import store
+from confide_audit.domain.chain import ChainHead, append
+from confide_audit.domain.entry import AccessFacts
+from confide_audit.domain.verify import verify_chain
+from confide_persistence import create_engine, upgrade
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from bench.common import database, report, vhost
+
+MIGRATIONS = Path(__file__).parents[1] / "services" / "audit" / "src" / "confide_audit" / "migrations"
+APPEND_N = 100_000
+BATCH = 1000
+QUERY_N = int(os.environ.get("BENCH_AUDIT_ENTRIES", "1000000"))
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def synthetic(n: int, offset: int = 0, clients: int = 20_000) -> list[AccessFacts]:
+    rng = random.Random(offset)
+    return [
+        AccessFacts(
+            event_id=f"ev-{offset + i}", event_type="records.access.recorded", producer="records",
+            occurred_at=START + timedelta(seconds=(offset + i) * 0.5), actor_id=f"dr-{rng.randrange(500)}",
+            actor_role="clinician", on_behalf_of=None, site_id=f"site-{rng.randrange(3)}", action="read",
+            outcome="allowed", resource_type="Note", resource_id=f"note-{offset + i}",
+            client_id=f"client-{rng.randrange(clients)}", purpose="treatment", reason=None, break_glass=False,
+            break_glass_reason=None, source_address="10.0.0.1", user_agent="bench", recipient=None,
+            trace_id=None,
+        )
+        for i in range(n)
+    ]
+
+
+def plain_copy(conn, facts: list[AccessFacts], chain: int, first_seq: int) -> None:
+    """The baseline: the same rows, written the same way, with no hashing at all."""
+    now = datetime.now(UTC)
+    store.ensure_partitions(conn, [f.occurred_at for f in facts])
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY audit_entries ({', '.join(store.ENTRY_COLUMNS)}) FROM STDIN") as copy:
+        for i, f in enumerate(facts):
+            row = {**f.__dict__, "chain": chain, "seq": first_seq + i, "recorded_at": now,
+                   "leaf_hash": b"\x00" * 32, "chain_hash": b"\x00" * 32}
+            copy.write_row([row[c] for c in store.ENTRY_COLUMNS])
+
+
+def run_append(url: str) -> None:
+    engine = create_engine(url)
+    facts = synthetic(APPEND_N)
+    started = time.perf_counter()
+    for i in range(0, APPEND_N, BATCH):
+        with engine.begin() as conn:
+            plain_copy(conn, facts[i : i + BATCH], 9, i)
+    baseline = APPEND_N / (time.perf_counter() - started)
+    report("plain batched write of the same rows (baseline)", baseline, "rows/s")
+
+    head = ChainHead(0)
+    started = time.perf_counter()
+    for i in range(0, APPEND_N, BATCH):
+        with engine.begin() as conn:
+            appended = append(head, facts[i : i + BATCH], datetime.now(UTC))
+            store.write_batch(conn, appended)
+            head = appended.head
+    rate = APPEND_N / (time.perf_counter() - started)
+    report("append: canonical form, chain, Merkle tree, insert", rate, "entries/s", baseline, "baseline")
+
+    started = time.perf_counter()
+    hashed = head = ChainHead(0)
+    for i in range(0, APPEND_N, BATCH):
+        hashed = append(hashed, facts[i : i + BATCH], datetime.now(UTC)).head
+    only_hashing = APPEND_N / (time.perf_counter() - started)
+    report("  of which canonical form + hashing alone", only_hashing, "entries/s")
+
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        result = verify_chain(0, store.stream_entries(conn, 0), [], "k", [], "o")
+        rate = result.entries / (time.perf_counter() - started)
+    assert result.ok
+    report("verify: re-read, recompute leaves, links and tree", rate, "entries/s")
+    engine.dispose()
+
+
+def run_ingest(url: str, amqp_uri: str) -> None:
+    """Outbox -> relay -> RabbitMQ -> audit chains, in this process."""
+    import confide_access  # noqa: F401
+    from confide_access import Action, CallerSchema, record_access
+    from confide_audit.service import AuditService
+    from confide_events import registry
+    from confide_messaging import OutboxRelay, UnitOfWork, add_messaging_tables
+    from confide_persistence import make_metadata
+    from confide_testing.databases import DatabaseFactory
+    from confide_testing.vault import DevVault
+    from confide_vault import Transit, VaultClient
+    from nameko import config
+    from nameko.containers import ServiceContainer
+
+    from bench.relay import ACTOR
+
+    n = 20_000
+    vault = DevVault().start()
+    factory = DatabaseFactory("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        client = VaultClient(vault.addr, token=vault.token)
+        client.hvac.sys.enable_secrets_engine("transit", path="transit")
+        Transit(client, "transit").create_key("audit-checkpoints", key_type="ed25519")
+        producer = create_engine(factory.create("bench_producer"))
+        metadata = make_metadata()
+        add_messaging_tables(metadata)
+        metadata.create_all(producer)
+        who = CallerSchema().load({"user_id": ACTOR.id, "role": "clinician", "sites": ["site-1"]})
+        with Session(producer) as session, session.begin():
+            uow = UnitOfWork(session, "records", registry)
+            for i in range(n):
+                record_access(uow, who, action=Action.READ, resource_type="Note", resource_id=f"n{i}",
+                              client_id=f"c{i % 100}", site_id=f"site-{i % 4}")
+        with config.patch({"AMQP_URI": amqp_uri, "DATABASE_URL": url, "VAULT": client,
+                           "AUDIT_PARTITIONS": 4, "AUDIT_BATCH_SIZE": 1000, "OUTBOX_POLL_SECONDS": 1}):
+            container = ServiceContainer(AuditService)
+            container.start()
+            engine = create_engine(url)
+            relay = OutboxRelay(producer, amqp_uri, batch_size=1000)
+            started = time.perf_counter()
+            relay.drain()
+            while True:
+                with engine.connect() as conn:
+                    done = conn.execute(text("SELECT count(*) FROM audit_ingested")).scalar_one()
+                if done >= n:
+                    break
+                time.sleep(0.02)
+            rate = n / (time.perf_counter() - started)
+            container.stop()
+            relay.publisher.close()
+            engine.dispose()
+        report("end to end: outbox -> relay -> RabbitMQ -> chains", rate, "entries/s")
+        producer.dispose()
+    finally:
+        factory.drop_all()
+        vault.stop()
+
+
+def run_query(url: str) -> None:
+    engine = create_engine(url)
+    print(f"  building a trail of {QUERY_N:,} entries for the query figure ...", flush=True)
+    started = time.perf_counter()
+    step = 50_000
+    for i in range(0, QUERY_N, step):
+        with engine.begin() as conn:
+            plain_copy(conn, synthetic(min(step, QUERY_N - i), offset=i), 1, i)
+        if (i // step) % 20 == 19:
+            print(f"    {i + step:,} entries ({time.perf_counter() - started:.0f}s)", flush=True)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE audit_entries"))
+    from confide_audit.queries import run_query as query
+
+    rng = random.Random(7)
+    timings = []
+    with engine.connect() as conn:
+        for _ in range(300):
+            client = f"client-{rng.randrange(20_000)}"
+            t = time.perf_counter()
+            page = query(conn, {"client_id": client, "order": "desc", "limit": 100})
+            timings.append((time.perf_counter() - t) * 1000)
+            assert page["entries"]
+    timings.sort()
+    p50, p99 = statistics.median(timings), timings[int(len(timings) * 0.99) - 1]
+    label = f"one client history (100 newest) over {QUERY_N:,} entries"
+    print(f"  {label:<52} "
+          f"p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   (goal: p99 < 50 ms over 10,000,000)", flush=True)
+    engine.dispose()
+
+
+def run() -> None:
+    print(f"audit trail ({APPEND_N:,} entries appended in batches of {BATCH}):")
+    with database() as url:
+        upgrade(MIGRATIONS, url)
+        run_append(url)
+    with database() as url, vhost() as amqp_uri:
+        upgrade(MIGRATIONS, url)
+        run_ingest(url, amqp_uri)
+    with database() as url:
+        upgrade(MIGRATIONS, url)
+        run_query(url)

@@ -1,0 +1,29 @@
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+from confide_audit.domain.entry import AccessFacts, canonical
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+text = st.text(max_size=40)
+optional = st.none() | text
+
+
+@settings(max_examples=300, deadline=None)
+@given(actor=text, reason=optional, agent=optional, glass=st.booleans(), seq=st.integers(0, 2**62),
+       minutes=st.integers(-10_000, 10_000))
+def test_canonical_form_is_plain_sorted_compact_json(actor, reason, agent, glass, seq, minutes):
+    occurred = datetime(2026, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=-5))) + timedelta(minutes=minutes)
+    facts = AccessFacts(
+        event_id="e", event_type="records.access.recorded", producer="records", occurred_at=occurred,
+        actor_id=actor, actor_role="clinician", on_behalf_of=None, site_id="s", action="read", outcome="allowed",
+        resource_type="Note", resource_id=None, client_id="c", purpose="treatment", reason=reason,
+        break_glass=glass, break_glass_reason=None, source_address=None, user_agent=agent, recipient=None,
+        trace_id=None,
+    )
+    recorded = datetime(2026, 3, 1, tzinfo=UTC)
+    data = canonical(3, seq, recorded, facts)
+    document = json.loads(data)
+    assert data == json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert document["actor_id"] == actor and document["seq"] == seq and document["chain"] == 3
+    assert document["occurred_at"] == occurred.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
