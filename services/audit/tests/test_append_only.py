@@ -78,3 +78,25 @@ def test_service_role_may_only_insert_and_select(audit_db, database_factory):
         database_factory.drop(url.database)
         with psycopg.connect(dbname="postgres", **admin) as conn:
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_partitions_are_made_once_when_chains_race(audit_db):
+    import threading
+
+    errors = []
+
+    def make():
+        try:
+            with audit_db.begin() as conn:
+                conn.execute(text("SELECT audit_ensure_partition(DATE '2031-05-01')"))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with audit_db.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('audit_entries_y2031m05') IS NOT NULL")).scalar_one()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from confide_access import InvalidRequest
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, extract, func, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
 from confide_audit.domain.entry import FACT_FIELDS
@@ -38,7 +38,7 @@ def entry_view(row) -> dict[str, Any]:
     return view
 
 
-EQUALITY = ("client_id", "actor_id", "actor_role", "resource_type", "resource_id", "site_id", "break_glass")
+EQUALITY = ("client_id", "producer", "actor_id", "actor_role", "resource_type", "resource_id", "site_id", "break_glass")
 ENUMS = ("action", "outcome", "purpose")
 
 
@@ -98,3 +98,33 @@ CLIENT_VISIBLE = ("occurred_at", "actor_id", "actor_role", "action", "outcome", 
 def client_view(view: dict[str, Any]) -> dict[str, Any]:
     """What a client sees of an access to their own record: who, when, why."""
     return {k: view[k] for k in CLIENT_VISIBLE}
+
+
+def denied_by_actor(conn: Connection, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
+    conditions = [entries.c.outcome == "denied"]
+    if since:
+        conditions.append(entries.c.occurred_at >= since)
+    if until:
+        conditions.append(entries.c.occurred_at < until)
+    rows = conn.execute(
+        select(entries.c.actor_id, entries.c.actor_role, func.count().label("denied"),
+               func.max(entries.c.occurred_at).label("last"))
+        .where(*conditions)
+        .group_by(entries.c.actor_id, entries.c.actor_role)
+        .order_by(func.count().desc(), entries.c.actor_id)
+    ).all()
+    return [{"actor_id": r.actor_id, "actor_role": r.actor_role, "denied": r.denied,
+             "last": r.last.astimezone(UTC).isoformat()} for r in rows]
+
+
+def after_hours(conn: Connection, time_zone: str, opens: int, closes: int, site_id: str | None,
+                limit: int) -> list[dict[str, Any]]:
+    local = func.timezone(time_zone, entries.c.occurred_at)
+    hour = extract("hour", local)
+    conditions = [or_(hour < opens, hour >= closes, extract("isodow", local) >= 6)]
+    if site_id:
+        conditions.append(entries.c.site_id == site_id)
+    rows = conn.execute(
+        select(entries).where(*conditions).order_by(entries.c.occurred_at.desc()).limit(limit)
+    ).all()
+    return [entry_view(r) for r in rows]

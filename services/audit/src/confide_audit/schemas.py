@@ -20,6 +20,7 @@ class QuerySchema(Schema):
     """Filters a compliance officer may combine; all optional."""
 
     client_id = fields.String(validate=validate.Length(min=1, max=200))
+    producer = fields.String(validate=validate.Length(min=1, max=64))
     actor_id = fields.String(validate=validate.Length(min=1, max=200))
     actor_role = fields.String(validate=validate.Length(min=1, max=64))
     resource_type = fields.String(validate=validate.Length(min=1, max=64))

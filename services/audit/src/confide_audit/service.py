@@ -44,17 +44,52 @@ class AuditService:
 
     # --- queries ---------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def query(self, caller: dict, filters: dict | None = None) -> dict[str, Any]:
+    def query(self, caller: dict, filters: dict | None = None, export: bool = False) -> dict[str, Any]:
         """Entries matching ``filters`` (see ``QuerySchema``), oldest first unless
         ``order`` is ``desc``; ``next_cursor`` fetches the next page. For
-        compliance officers and admins. Raises AccessDenied, InvalidRequest."""
+        compliance officers and admins; ``export`` marks the access as an export
+        (the pages feed ``confide_audit.export``). Raises AccessDenied, InvalidRequest."""
         spec = load(QuerySchema(), filters)
-        who = self._officer(caller, "query", spec.get("client_id"))
+        who = self._officer(caller, "export" if export else "query", spec.get("client_id"))
         with self.uow() as uow:
             result = queries.run_query(uow.session.connection(), spec)
-            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="query",
-                          client_id=spec.get("client_id"))
+            if not export or not spec.get("cursor"):  # an export is one access, not one per page
+                record_access(uow, who, action=Action.EXPORT if export else Action.READ,
+                              resource_type="AuditTrail", resource_id="export" if export else "query",
+                              client_id=spec.get("client_id"))
         return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def denied_by_actor(self, caller: dict, since: str | None = None, until: str | None = None) -> list[dict]:
+        """Report: denied attempts per actor, most first."""
+        spec = load(QuerySchema(), {"since": since, "until": until} if since or until else {})
+        who = self._officer(caller, "report")
+        with self.uow() as uow:
+            result = queries.denied_by_actor(uow.session.connection(), spec.get("since"), spec.get("until"))
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="denied-report")
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def after_hours(self, caller: dict, time_zone: str, opens: int = 8, closes: int = 18,
+                    site_id: str | None = None, limit: int = 1000) -> list[dict]:
+        """Report: accesses outside opening hours (``opens``..``closes``, local to
+        ``time_zone``, an IANA name such as ``America/Chicago``) or at weekends."""
+        errors = {}
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(time_zone)
+        except (ValueError, KeyError, OSError):
+            errors["time_zone"] = ["not an IANA time zone"]
+        if not (0 <= opens < closes <= 24):
+            errors["closes"] = ["opening hours must satisfy 0 <= opens < closes <= 24"]
+        if errors:
+            raise InvalidRequest(errors)
+        who = self._officer(caller, "report")
+        with self.uow() as uow:
+            rows = queries.after_hours(uow.session.connection(), time_zone, opens, closes, site_id, limit)
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="after-hours")
+        return rows
 
     @rpc(expected_exceptions=EXPECTED)
     def disclosures(self, caller: dict, client_id: str) -> list[dict[str, Any]]:

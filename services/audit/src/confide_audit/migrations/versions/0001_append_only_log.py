@@ -127,6 +127,8 @@ def upgrade() -> None:
             first date := date_trunc('month', month)::date;
             name text := format('audit_entries_y%sm%s', to_char(first, 'YYYY'), to_char(first, 'MM'));
         BEGIN
+            -- chains ingest side by side: one of them creates the month's partition
+            PERFORM pg_advisory_xact_lock(8675310, hashtext(name));
             IF to_regclass(name) IS NULL THEN
                 EXECUTE format(
                     'CREATE TABLE %I PARTITION OF audit_entries FOR VALUES FROM (%L) TO (%L)',

@@ -1,0 +1,142 @@
+"""Exports of the trail: CSV, JSON Lines and FHIR R4 AuditEvent bundles.
+
+Each exporter takes an iterable of entries (as the ``query`` RPC returns them,
+page after page) and yields text, so an export of any size runs in constant
+memory: the gateway streams it to the client as it is produced.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import orjson
+
+from confide_audit.domain.entry import FACT_FIELDS
+
+COLUMNS = ("chain", "seq", "recorded_at", *FACT_FIELDS, "leaf_hash")
+
+# FHIR R4 AuditEvent codes
+_ACTION = {"create": "C", "read": "R", "update": "U", "delete": "D"}  # everything else: E (execute)
+_SUBTYPE = {"create": "create", "read": "read", "update": "update", "delete": "delete"}
+_V3_PURPOSE = {"treatment": "TREAT", "payment": "HPAYMT", "operations": "HOPERAT", "emergency": "ETREAT",
+               "client_request": "PATRQT"}
+V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+CONFIDE_PURPOSE = "urn:confide:purpose-of-use"
+CONFIDE_ACTION = "urn:confide:access-action"
+
+
+def csv_lines(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for entry in entries:
+        writer.writerow(entry)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.getvalue():
+        yield buffer.getvalue()
+
+
+def jsonl_lines(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    for entry in entries:
+        yield orjson.dumps({k: entry.get(k) for k in COLUMNS}).decode() + "\n"
+
+
+def to_fhir(entry: dict[str, Any]) -> dict[str, Any]:
+    """One entry as a FHIR R4 AuditEvent (the one place this mapping lives)."""
+    action = entry["action"]
+    purpose = [{"coding": [{"system": CONFIDE_PURPOSE, "code": entry["purpose"]}]}]
+    if entry["purpose"] in _V3_PURPOSE:
+        purpose[0]["coding"].insert(0, {"system": V3_ACT_REASON, "code": _V3_PURPOSE[entry["purpose"]]})
+    if entry.get("break_glass"):
+        purpose.append({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                    "code": "BTG", "display": "break the glass"}],
+                        "text": entry.get("break_glass_reason")})
+    agent: dict[str, Any] = {
+        "type": {"coding": [{"system": "urn:confide:role", "code": entry["actor_role"]}]},
+        "who": {"identifier": {"system": "urn:confide:user", "value": entry["actor_id"]}},
+        "requestor": True,
+    }
+    if entry.get("source_address"):
+        agent["network"] = {"address": entry["source_address"], "type": "2"}
+    agents = [agent]
+    if entry.get("on_behalf_of"):
+        agents.append({"who": {"identifier": {"system": "urn:confide:user", "value": entry["on_behalf_of"]}},
+                       "requestor": False})
+    entities: list[dict[str, Any]] = [{
+        "what": {"identifier": {"system": f"urn:confide:{entry['resource_type']}",
+                                "value": entry.get("resource_id") or ""}},
+        "type": {"system": "urn:confide:resource-type", "code": entry["resource_type"]},
+    }]
+    if entry.get("client_id"):
+        entities.append({
+            "what": {"identifier": {"system": "urn:confide:client", "value": entry["client_id"]}},
+            "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1",
+                     "display": "Patient"},
+        })
+    if entry.get("recipient"):
+        entities.append({"name": entry["recipient"],
+                         "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "3",
+                                  "display": "Report"},
+                         "description": "recipient of the disclosure"})
+    event: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "id": entry["event_id"],
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
+                 "display": "RESTful Operation"},
+        "subtype": [{"system": CONFIDE_ACTION, "code": action}],
+        "action": _ACTION.get(action, "E"),
+        "period": {"start": entry["occurred_at"], "end": entry["occurred_at"]},
+        "recorded": entry["recorded_at"],
+        "outcome": "0" if entry["outcome"] == "allowed" else "4",
+        "purposeOfEvent": purpose,
+        "agent": agents,
+        "source": {"site": entry.get("site_id") or "network",
+                   "observer": {"display": entry["producer"]},
+                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4"}]},
+        "entity": entities,
+        "extension": [{"url": "urn:confide:audit-position",
+                       "valueString": f"chain {entry['chain']} seq {entry['seq']} leaf {entry['leaf_hash']}"}],
+    }
+    if action in _SUBTYPE:
+        event["subtype"].insert(0, {"system": "http://hl7.org/fhir/restful-interaction", "code": _SUBTYPE[action]})
+    if entry.get("reason"):
+        event["outcomeDesc"] = entry["reason"]
+    return event
+
+
+def fhir_bundle_chunks(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A FHIR ``collection`` Bundle of AuditEvents, written piece by piece."""
+    yield '{"resourceType":"Bundle","type":"collection","entry":['
+    first = True
+    for entry in entries:
+        event = to_fhir(entry)
+        piece = orjson.dumps({"fullUrl": f"urn:uuid:{entry['event_id']}", "resource": event}).decode()
+        yield piece if first else "," + piece
+        first = False
+    yield "]}"
+
+
+EXPORTERS = {"csv": csv_lines, "jsonl": jsonl_lines, "fhir": fhir_bundle_chunks}
+
+
+def export(fmt: str, entries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    if fmt not in EXPORTERS:
+        raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORTERS)}")
+    return EXPORTERS[fmt](entries)
+
+
+def pages(fetch, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every entry matching ``filters``, fetching one page at a time with
+    ``fetch(filters) -> {"entries": [...], "next_cursor": ...}``."""
+    cursor = None
+    while True:
+        page = fetch({**filters, "cursor": cursor})
+        yield from page["entries"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
