@@ -57,13 +57,21 @@ ensure_rabbitmq() {
   else
     say "RabbitMQ is up on 127.0.0.1:$AMQP_PORT"
   fi
-  if ! port_open 127.0.0.1 "$RABBIT_API_PORT"; then
-    command -v rabbitmq-plugins >/dev/null \
-      || die "RabbitMQ's management API is not on port $RABBIT_API_PORT: enable the rabbitmq_management plugin"
-    say "enabling the RabbitMQ management plugin"
-    rabbitmq-plugins enable --quiet rabbitmq_management >/dev/null
-    wait_port 127.0.0.1 "$RABBIT_API_PORT" "RabbitMQ management API" 60
+  # management: vhosts for tests, dead-letter listing; consistent hash: audit partitions
+  if command -v rabbitmq-plugins >/dev/null; then
+    local enabled wanted=(rabbitmq_management rabbitmq_consistent_hash_exchange) missing=()
+    enabled=$(rabbitmq-plugins list -e -m 2>/dev/null || true)
+    for plugin in "${wanted[@]}"; do
+      grep -qx "$plugin" <<<"$enabled" || missing+=("$plugin")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+      say "enabling RabbitMQ plugins: ${missing[*]}"
+      rabbitmq-plugins enable --quiet "${missing[@]}" >/dev/null
+    fi
+  elif ! port_open 127.0.0.1 "$RABBIT_API_PORT"; then
+    die "RabbitMQ's management API is not on port $RABBIT_API_PORT: enable the rabbitmq_management and rabbitmq_consistent_hash_exchange plugins"
   fi
+  wait_port 127.0.0.1 "$RABBIT_API_PORT" "RabbitMQ management API" 60
 }
 
 ensure_postgres
