@@ -22,13 +22,15 @@ def trail(audit, producer, audit_db):
         rpc.audit.checkpoint_now(officer())
         assert rpc.audit.verify(officer())["ok"]
     with audit_db.connect() as conn:
-        chain = conn.execute(select(entries.c.chain).limit(1)).scalar_one()
+        chain = conn.execute(select(entries.c.chain).where(entries.c.site_id == SITE).limit(1)).scalar_one()
     return chain
 
 
 def count(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(entries)).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(entries).where(entries.c.producer == "records")
+        ).scalar_one()
 
 
 def tamper(engine, *statements, params=None):

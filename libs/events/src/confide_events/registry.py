@@ -143,7 +143,7 @@ class EventRegistry:
         version = envelope["schema_version"]
         payload = self._load_payload(type_name, version, envelope["payload"])
         versions = self._versions(type_name)
-        if upcast:
+        if upcast and version + 1 in versions:
             raw = versions[version].instance.dump(payload)
             while version + 1 in versions:
                 step = versions[version].upcast

@@ -28,6 +28,11 @@ def b64(data: bytes) -> str:
 
 
 class AuditService:
+    """Reads that reveal anything about clients (queries, disclosures, reports,
+    exports, a client's own report) are access events in the trail like any
+    other; checks of the log's integrity (checkpoints, proofs, verify) are not,
+    as they show hashes and positions only. Every denial is recorded."""
+
     name = "audit"
 
     uow = UnitOfWorkProvider()
@@ -123,12 +128,11 @@ class AuditService:
     @rpc(expected_exceptions=EXPECTED)
     def checkpoints(self, caller: dict) -> dict[str, Any]:
         """The latest signed checkpoint of every chain, and the public keys to check them."""
-        who = self._officer(caller, "checkpoints")
+        self._officer(caller, "checkpoints")
         signer = self.ingestor.signer
         with self.uow() as uow:
             conn = uow.session.connection()
             latest = {chain: store.latest_checkpoint(conn, chain) for chain in store.chains(conn)}
-            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="checkpoints")
         return {
             "key_name": signer.key_name,
             "public_keys": [b64(k) for k in signer.public_keys()],
@@ -141,7 +145,7 @@ class AuditService:
     def prove_inclusion(self, caller: dict, chain: int, seq: int, tree_size: int | None = None) -> dict[str, Any]:
         """An RFC 6962 inclusion proof of entry ``seq`` in the checkpoint of
         ``tree_size`` (default: the latest), with the entry's canonical bytes."""
-        who = self._officer(caller, "prove")
+        self._officer(caller, "prove")
         with self.uow() as uow:
             conn = uow.session.connection()
             cp = (store.checkpoint_at(conn, chain, tree_size) if tree_size
@@ -153,28 +157,26 @@ class AuditService:
                 raise InvalidRequest({"seq": [f"entry {seq} is not covered by the checkpoint of size {cp.size}"]})
             proof = inclusion_proof(store.StoredTree(conn, chain), seq, cp.size)
             data = canonical(chain, seq, row.recorded_at, facts_from_row(row))
-            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="prove")
         return {"chain": chain, "seq": seq, "tree_size": cp.size, "canonical": b64(data),
                 "leaf_hash": b64(bytes(row.leaf_hash)), "proof": [b64(h) for h in proof], "checkpoint": cp.note}
 
     @rpc(expected_exceptions=EXPECTED)
     def prove_consistency(self, caller: dict, chain: int, old_size: int, new_size: int) -> dict[str, Any]:
         """An RFC 6962 consistency proof that the checkpoint of ``new_size`` extends that of ``old_size``."""
-        who = self._officer(caller, "prove")
+        self._officer(caller, "prove")
         with self.uow() as uow:
             conn = uow.session.connection()
             old, new = store.checkpoint_at(conn, chain, old_size), store.checkpoint_at(conn, chain, new_size)
             if old is None or new is None or old_size > new_size:
                 raise InvalidRequest({"old_size": [f"chain {chain} has no checkpoints at {old_size} and {new_size}"]})
             proof = consistency_proof(store.StoredTree(conn, chain), old_size, new_size)
-            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="prove")
         return {"chain": chain, "old": old.note, "new": new.note, "proof": [b64(h) for h in proof]}
 
     @rpc(expected_exceptions=EXPECTED)
     def verify(self, caller: dict) -> dict[str, Any]:
         """Recompute every chain and tree, check every checkpoint signature; the
         first fault of each chain with its sequence number and kind."""
-        who = self._officer(caller, "verify")
+        self._officer(caller, "verify")
         signer = self.ingestor.signer
         keys = signer.public_keys()
         reports = []
@@ -185,7 +187,6 @@ class AuditService:
                                       signer.key_name, keys, signer.origin(chain))
                 reports.append({"chain": chain, "entries": report.entries, "checkpoints": report.checkpoints,
                                 "ok": report.ok, "faults": [f.__dict__ for f in report.faults]})
-            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="verify")
         return {"ok": all(r["ok"] for r in reports), "chains": reports}
 
     @rpc(expected_exceptions=EXPECTED)
