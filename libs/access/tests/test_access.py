@@ -6,7 +6,7 @@ from confide_access import AccessDenied, Action, CallerSchema, deny, record_acce
 from confide_events import InvalidEvent, registry
 from confide_messaging import UnitOfWorkProvider, add_messaging_tables
 from confide_messaging.tables import outbox_table
-from confide_persistence import create_engine, make_metadata
+from confide_persistence import make_metadata
 from confide_testing import random_id
 from nameko import config
 from nameko.exceptions import RemoteError
@@ -45,12 +45,8 @@ class RecordsLikeService:
 
 
 @pytest.fixture
-def engine(database_factory):
-    url = database_factory.create("access")
-    engine = create_engine(url)
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+def engine(database_with):
+    return database_with(metadata, "access")
 
 
 @pytest.fixture

@@ -1,25 +1,16 @@
 import pytest
-from confide_persistence import create_engine
 from messaging_sample import ledger_metadata, statements_metadata
 from nameko import config
 
 
 @pytest.fixture
-def ledger_db(database_factory):
-    url = database_factory.create("ledger")
-    engine = create_engine(url)
-    ledger_metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+def ledger_db(database_with):
+    return database_with(ledger_metadata, "ledger")
 
 
 @pytest.fixture
-def statements_db(database_factory):
-    url = database_factory.create("statements")
-    engine = create_engine(url)
-    statements_metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+def statements_db(database_with):
+    return database_with(statements_metadata, "statements")
 
 
 @pytest.fixture

@@ -49,12 +49,10 @@ def audit(audit_config, container_factory):
 
 
 @pytest.fixture
-def producer(database_factory, audit_config):
-    engine = create_engine(database_factory.create("producer"))
+def producer(database_with, audit_config):
+    """Another service: its own database with an outbox, and its relay."""
     metadata = make_metadata()
     add_messaging_tables(metadata)
-    metadata.create_all(engine)
-    producer = Producer(engine, audit_config["AMQP_URI"])
+    producer = Producer(database_with(metadata, "producer"), audit_config["AMQP_URI"])
     yield producer
     producer.relay.publisher.close()
-    engine.dispose()

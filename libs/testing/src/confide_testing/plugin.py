@@ -3,6 +3,7 @@
 Fixtures:
 - ``database_factory``: make throwaway databases (dropped after the run).
 - ``migrated_database``: a fresh database built by a service's own migrations.
+- ``database_with``: a fresh database with a ``MetaData``'s tables (library tests).
 - ``rabbit_config`` (from nameko): the test's own RabbitMQ vhost in nameko config.
 - ``dev_vault`` / ``vault_client``: an OpenBao dev server for this run.
 - ``vault_mount``: a randomly named mount of a secrets engine, removed after the test.
@@ -50,6 +51,25 @@ def migrated_database(database_factory):
         return url
 
     return make
+
+
+@pytest.fixture
+def database_with(database_factory):
+    """``database_with(metadata, prefix)`` -> an engine on a fresh database whose
+    tables are ``metadata``'s (for library tests; services use their migrations)."""
+    from confide_persistence import create_engine
+
+    engines = []
+
+    def make(metadata, prefix: str = "confide_test"):
+        engine = create_engine(database_factory.create(prefix))
+        metadata.create_all(engine)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
