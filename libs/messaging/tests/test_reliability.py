@@ -109,11 +109,21 @@ def test_failing_handler_ends_in_dead_letters_and_replay_delivers(services):
 def test_invalid_message_goes_straight_to_dead_letters(services):
     publisher = ConfirmingPublisher(config["AMQP_URI"])
     bad = {"type": "ledger.account.opened", "id": "not-a-uuid", "payload": {}}
-    publisher.publish([OutgoingMessage(routing_key="ledger.account.opened", body=json.dumps(bad).encode())])
+    publisher.publish([
+        OutgoingMessage(routing_key="ledger.account.opened", body=json.dumps(bad).encode()),
+        OutgoingMessage(routing_key="ledger.account.opened", body=b"\x00 not json"),
+    ])
     publisher.close()
-    letters = wait_until(lambda: list_dead_letters(config["AMQP_URI"], "statements.on_opened.dead"))
-    assert "InvalidEvent" in letters[0].error
-    assert "id" in letters[0].error
+    dead = "statements.on_opened.dead"
+    letters = wait_until(lambda: len(list_dead_letters(config["AMQP_URI"], dead)) == 2 and
+                         list_dead_letters(config["AMQP_URI"], dead), what="two dead letters")
+    errors = sorted(letter.error for letter in letters)
+    assert errors[0].startswith("InvalidEvent") and "id" in errors[0]
+    assert errors[1].startswith("ValueError: undecodable body")
+    # and the handler is still consuming
+    account = random_id("acct")
+    services.ledger.open_account(account, "After Poison")
+    wait_until(lambda: lines(services, account) == 1)
 
 
 def test_event_committed_while_broker_unreachable_arrives_once(

@@ -67,8 +67,12 @@ def test_invalid_event_is_parked_in_dead_letters(rpc, audit, producer, audit_db,
 
     publisher = ConfirmingPublisher(audit_config["AMQP_URI"])
     bad = {"type": "records.access.recorded", "id": "nope", "payload": {}}
-    publisher.publish([OutgoingMessage(routing_key="records.access.recorded", body=json.dumps(bad).encode(),
-                                       headers={"site_id": "site-a"})])
+    publisher.publish([
+        OutgoingMessage(routing_key="records.access.recorded", body=json.dumps(bad).encode(),
+                        headers={"site_id": "site-a"}),
+        OutgoingMessage(routing_key="records.access.recorded", body=b"\x00 not json",
+                        headers={"site_id": "site-a"}),
+    ])
     publisher.close()
     producer.access(3)
     wait_until(lambda: stored(audit_db) == 3)
@@ -76,8 +80,8 @@ def test_invalid_event_is_parked_in_dead_letters(rpc, audit, producer, audit_db,
     def parked():
         return [letter for i in range(2)
                 for letter in list_dead_letters(audit_config["AMQP_URI"], f"audit.ingest.{i}.dead")]
-    letters = wait_until(parked, what="dead letter")
-    assert "InvalidEvent" in letters[0].error
+    letters = wait_until(lambda: len(parked()) == 2 and parked(), what="dead letters")
+    assert sorted(letter.error.split(":")[0] for letter in letters) == ["InvalidEvent", "ValueError"]
 
 
 def grow_in_two_steps(rpc, producer, audit_db, site):

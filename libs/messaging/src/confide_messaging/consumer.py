@@ -79,7 +79,14 @@ class EventHandler(Consumer):
         with Connection(self.amqp_uri) as connection:
             topology.declare(connection, [self.queues])
         self.republisher = Publisher(self.amqp_uri, use_confirms=True, delivery_mode=2)
+        # a body kombu cannot decode would otherwise raise inside the consumer loop
+        self.consumer_options["on_decode_error"] = self._undecodable
         super().setup()
+
+    def _undecodable(self, message, exc) -> None:
+        log.error("dead-lettering undecodable message on %s: %s", self.queues.name, exc)
+        self._forward(message, self.queues.dead_letter_name, dict(message.headers or {}),
+                      ValueError(f"undecodable body ({message.content_type}): {type(exc).__name__}"))
 
     # --- receiving -----------------------------------------------------------
     def handle_message(self, body, message) -> None:

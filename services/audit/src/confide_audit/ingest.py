@@ -13,7 +13,6 @@ recognised by its id and stored once.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -32,7 +31,7 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session
 
-from confide_audit import store
+from confide_audit import schemas, store
 from confide_audit.domain.chain import ChainHead, append, root_of
 from confide_audit.domain.entry import AccessFacts
 from confide_audit.models import checkpoints
@@ -42,6 +41,7 @@ log = logging.getLogger(__name__)
 
 ACCESS_EXCHANGE = "audit.access"
 SYSTEM_ACTOR = Actor(id="audit", role="system")
+UNDECODABLE = object()
 
 access_exchange = Exchange(
     ACCESS_EXCHANGE, type="x-consistent-hash", durable=True, arguments={"hash-header": "site_id"}
@@ -139,7 +139,7 @@ class ChainWriter:
             )
         )
         event = registry.build(
-            "audit.checkpoint.signed",
+            schemas.CHECKPOINT_SIGNED,
             {"chain": head.chain, "size": head.size, "origin": checkpoint.origin, "note": note,
              "root_hash": note.split("\n")[2]},
             producer="audit",
@@ -184,8 +184,14 @@ class PartitionConsumer:
             channel.basic_qos(0, self.settings.batch_size * 2, False)
             dead = ConfirmingPublisher(self.amqp_uri)
             consumer = Consumer(
-                channel, [partition_queue(self.index)], callbacks=[lambda body, msg: buffer.append(msg)],
-                accept=["json"], no_ack=False, auto_declare=True,
+                channel,
+                [partition_queue(self.index)],
+                callbacks=[lambda body, msg: buffer.append((body, msg))],
+                # a body that is not JSON is parked with the invalid events, not retried forever
+                on_decode_error=lambda msg, exc: buffer.append((UNDECODABLE, msg)),
+                accept=["json"],
+                no_ack=False,
+                auto_declare=True,
             )
             try:
                 with consumer:
@@ -211,14 +217,15 @@ class PartitionConsumer:
             finally:
                 dead.close()
 
-    def _flush(self, messages: list, dead: ConfirmingPublisher) -> None:
+    def _flush(self, received: list, dead: ConfirmingPublisher) -> None:
+        """``received``: (body as kombu decoded it, message) pairs."""
         batch: list[AccessFacts] = []
         poison = []
-        for message in messages:
+        for body, message in received:
             try:
-                event = registry.parse(json.loads(message.body) if isinstance(message.body, (bytes, str))
-                                       else message.body)
-                batch.append(AccessFacts.from_event(event))
+                if body is UNDECODABLE:
+                    raise ValueError(f"undecodable body ({message.content_type})")
+                batch.append(AccessFacts.from_event(registry.parse(body)))
             except (EventError, ValueError, KeyError) as exc:
                 poison.append((message, exc))
         self.writer.append(batch)
@@ -235,7 +242,8 @@ class PartitionConsumer:
             )
             self.dead_lettered += len(poison)
         # everything up to the last delivery tag is committed (or parked): ack at once
-        messages[-1].channel.basic_ack(messages[-1].delivery_tag, multiple=True)
+        last = received[-1][1]
+        last.channel.basic_ack(last.delivery_tag, multiple=True)
         self.ingested += len(batch)
 
     def stop(self) -> None:

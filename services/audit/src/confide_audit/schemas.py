@@ -6,8 +6,10 @@ from confide_access.events import Action, Outcome, Purpose
 from confide_events import registry
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+CHECKPOINT_SIGNED = "audit.checkpoint.signed"
 
-@registry.event_type("audit.checkpoint.signed", version=1)
+
+@registry.event_type(CHECKPOINT_SIGNED, version=1)
 class CheckpointSignedV1(Schema):
     chain = fields.Integer(required=True, validate=validate.Range(min=0))
     size = fields.Integer(required=True, validate=validate.Range(min=1))
