@@ -187,3 +187,35 @@ def test_a_client_sees_who_accessed_their_record_and_nothing_else(rpc, audit, pr
     assert "source_address" not in report["entries"][0]
     with pytest.raises(RemoteError, match="AccessDenied"):
         rpc.audit.my_access_report({"user_id": "dr-lee", "role": "clinician", "sites": []})
+
+
+def test_processes_can_share_the_chains(audit_config, container_factory, producer, audit_db):
+    """Two replicas, each consuming its own chains, build one trail between them."""
+    from confide_audit.service import AuditService
+    from nameko import config
+
+    replicas = []
+    for chains in ("0", "1"):
+        with config.patch({"AUDIT_CONSUME_CHAINS": chains}):
+            replica = container_factory(AuditService)
+            replica.start()
+            replicas.append(replica)
+    producer.access(60)
+    wait_until(lambda: stored(audit_db) == 60)
+    with audit_db.connect() as conn:
+        chains = set(conn.execute(select(entries.c.chain).distinct()).scalars())
+    assert chains == {0, 1}
+    ingested = [sum(c.ingested for c in dep.consumers) for r in replicas for dep in r.extensions
+                if hasattr(dep, "consumers")]
+    assert all(n > 0 for n in ingested) and sum(ingested) == 60
+
+
+def test_a_bad_chain_setting_stops_start_up_with_its_name(audit_config, container_factory):
+    from confide_audit.service import AuditService
+    from confide_persistence.provider import ConfigurationError
+    from nameko import config
+
+    with config.patch({"AUDIT_CONSUME_CHAINS": "0,7"}):
+        replica = container_factory(AuditService)
+        with pytest.raises(ConfigurationError, match="AUDIT_CONSUME_CHAINS"):
+            replica.start()

@@ -24,7 +24,7 @@ from confide_events import Actor, EventError, registry
 from confide_messaging import topology
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
 from confide_messaging.uow import write_to_outbox
-from confide_persistence.provider import engine_from_config
+from confide_persistence.provider import ConfigurationError, engine_from_config
 from confide_vault import Transit, VaultClient
 from kombu import Connection, Consumer, Exchange, Queue
 from nameko import config
@@ -85,6 +85,24 @@ class Settings:
         self.signing_key = config.get("AUDIT_SIGNING_KEY", "audit-checkpoints")
         self.log_name = config.get("AUDIT_LOG_NAME", "confide.local/audit")
         self.transit_mount = config.get("TRANSIT_MOUNT", "transit")
+        self.own_chains = self._own_chains(str(config.get("AUDIT_CONSUME_CHAINS", "all")))
+
+    def _own_chains(self, setting: str) -> list[int]:
+        """Which chains this process consumes: ``all`` (default), or a list such as
+        ``0,1`` so that several processes (pods) share the chains between them.
+        Overlap is safe -- each queue has one active consumer -- but only
+        disjoint sets add throughput."""
+        if setting.strip() == "all":
+            return list(range(self.partitions))
+        try:
+            chains = sorted({int(part) for part in setting.split(",") if part.strip()})
+        except ValueError:
+            raise ConfigurationError(f"AUDIT_CONSUME_CHAINS must be 'all' or chain numbers, got {setting!r}") from None
+        if not chains or chains[0] < 0 or chains[-1] >= self.partitions:
+            raise ConfigurationError(
+                f"AUDIT_CONSUME_CHAINS {setting!r}: chains are 0..{self.partitions - 1} (AUDIT_PARTITIONS)"
+            )
+        return chains
 
 
 class ChainWriter:
@@ -267,7 +285,7 @@ class AuditIngestor(DependencyProvider):
             declare_topology(connection, self.settings.partitions)
         self.consumers = [
             PartitionConsumer(i, amqp_uri, ChainWriter(self.engine, i, self.signer, self.settings), self.settings)
-            for i in range(self.settings.partitions)
+            for i in self.settings.own_chains
         ]
 
     def start(self) -> None:
