@@ -219,3 +219,29 @@ def test_a_bad_chain_setting_stops_start_up_with_its_name(audit_config, containe
         replica = container_factory(AuditService)
         with pytest.raises(ConfigurationError, match="AUDIT_CONSUME_CHAINS"):
             replica.start()
+
+
+def test_a_standby_replica_takes_over_when_the_active_one_dies(audit_config, container_factory, producer,
+                                                              audit_db):
+    """Both replicas consume every chain; RabbitMQ lets one be active per queue.
+    When it dies, the standby continues the same chains with no gap."""
+    from confide_audit.service import AuditService
+
+    active = container_factory(AuditService)
+    active.start()
+    standby = container_factory(AuditService)
+    standby.start()
+
+    def ingested(container):
+        return sum(c.ingested for dep in container.extensions if hasattr(dep, "consumers") for c in dep.consumers)
+
+    producer.access(30)
+    wait_until(lambda: stored(audit_db) == 30)
+    assert ingested(active) == 30 and ingested(standby) == 0
+    active.kill()
+    producer.access(30)
+    wait_until(lambda: stored(audit_db) == 60, timeout=30, what="the standby to take over")
+    assert ingested(standby) == 30
+    with ClusterRpcClient() as rpc:
+        rpc.audit.checkpoint_now(officer())
+        assert rpc.audit.verify(officer())["ok"]
