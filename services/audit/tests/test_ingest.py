@@ -245,3 +245,22 @@ def test_a_standby_replica_takes_over_when_the_active_one_dies(audit_config, con
     with ClusterRpcClient() as rpc:
         rpc.audit.checkpoint_now(officer())
         assert rpc.audit.verify(officer())["ok"]
+
+
+def test_checkpoints_come_on_time_under_steady_traffic(audit_config, container_factory, producer, audit_db):
+    """Traffic that never lets the queue go idle still gets a checkpoint every
+    AUDIT_CHECKPOINT_SECONDS, long before AUDIT_CHECKPOINT_EVERY entries."""
+    import time
+
+    from confide_audit.service import AuditService
+    from nameko import config
+
+    with config.patch({"AUDIT_CHECKPOINT_SECONDS": 1, "AUDIT_CHECKPOINT_EVERY": 1_000_000}):
+        container_factory(AuditService).start()
+        deadline = time.monotonic() + 3.5
+        while time.monotonic() < deadline:
+            producer.access(2, sites=("site-steady",))
+            time.sleep(0.02)
+    with audit_db.connect() as conn:
+        made = conn.execute(select(func.count()).select_from(checkpoints)).scalar_one()
+    assert made >= 2

@@ -229,8 +229,8 @@ class PartitionConsumer:
                             self._flush(buffer, dead)
                             buffer.clear()
                             first_at = None
-                        elif not buffer:
-                            self.writer.checkpoint_if_due()
+                        # at least every AUDIT_CHECKPOINT_SECONDS, busy or idle
+                        self.writer.checkpoint_if_due()
                         connection.heartbeat_check()
             finally:
                 dead.close()
