@@ -174,3 +174,36 @@ def test_relay_reports_unreachable_broker_and_keeps_rows(ledger_db, rabbit_confi
     assert relay.publish_pending() == 1
     assert relay.pending() == 0
     proxy.close()
+
+
+def test_operators_list_and_replay_dead_letters_from_the_command_line(services, capsys):
+    from confide_messaging.dlq import main
+
+    sample.FAILURES["frozen"] = True
+    account = random_id("acct")
+    services.ledger.freeze(account)
+    dead = "statements.on_frozen.dead"
+    wait_until(lambda: list_dead_letters(config["AMQP_URI"], dead), what="dead letter")
+    uri = ["--amqp-uri", config["AMQP_URI"]]
+
+    def wait_for_depth():  # the management API's counts lag a moment behind
+        assert main([*uri, "--json", "list"]) == 0
+        return {q["queue"]: q["messages"] for q in json.loads(capsys.readouterr().out)}.get(dead) == 1
+    wait_until(wait_for_depth, what="queue depth in the management API")
+
+    assert main([*uri, "list", dead]) == 0
+    out = capsys.readouterr().out
+    assert "statements cannot freeze yet" in out and "1 dead letter(s)" in out
+
+    assert main([*uri, "list", "statements.on_frozen"]) == 2  # not a dead-letter queue: a plain error
+    assert "not a dead-letter queue" in capsys.readouterr().err
+
+    sample.FAILURES["frozen"] = False
+    try:
+        assert main([*uri, "replay", dead, "--id", "no-such-message"]) == 0
+        assert "replayed 0" in capsys.readouterr().out
+        assert main([*uri, "replay", dead]) == 0
+        assert "replayed 1" in capsys.readouterr().out
+        wait_until(lambda: lines(services, "frozen:" + account) == 1, what="replayed effect")
+    finally:
+        sample.FAILURES["frozen"] = True

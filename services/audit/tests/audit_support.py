@@ -6,7 +6,7 @@ import confide_access  # noqa: F401 - registers the access event schema
 from confide_access import Action, CallerSchema, record_access
 from confide_events import registry
 from confide_messaging import OutboxRelay, UnitOfWork
-from confide_testing import random_id
+from confide_testing import caller
 from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "confide_audit" / "migrations"
@@ -44,6 +44,5 @@ class Producer:
 
 
 def officer(**overrides):
-    base = {"user_id": random_id("officer"), "role": "compliance_officer", "sites": [], "purpose": "operations"}
-    base.update(overrides)
-    return base
+    """A compliance officer with a fresh user id."""
+    return caller(role="compliance_officer", sites=(), purpose="operations", **overrides)

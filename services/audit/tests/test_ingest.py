@@ -264,3 +264,14 @@ def test_checkpoints_come_on_time_under_steady_traffic(audit_config, container_f
     with audit_db.connect() as conn:
         made = conn.execute(select(func.count()).select_from(checkpoints)).scalar_one()
     assert made >= 2
+
+
+def test_bad_proof_requests_are_refused_by_name(rpc, audit):
+    with pytest.raises(RemoteError) as caught:
+        rpc.audit.prove_inclusion(officer(), "zero", -1)
+    assert caught.value.exc_type == "InvalidRequest"
+    assert "chain" in str(caught.value) and "seq" in str(caught.value)
+    with pytest.raises(RemoteError, match="new_size"):
+        rpc.audit.prove_consistency(officer(), 0, 5, 0)
+    with pytest.raises(RemoteError, match="tree_size"):
+        rpc.audit.prove_inclusion(officer(), 0, 0, 99)  # no such checkpoint

@@ -46,7 +46,6 @@ class EventHandler(Consumer):
         retry_delays_ms=None,
         single_active_consumer: bool = False,
         registry: EventRegistry | None = None,
-        queue_name: str | None = None,
         expected_exceptions=(),
         **consumer_options,
     ) -> None:
@@ -56,7 +55,6 @@ class EventHandler(Consumer):
         self.retry_delays_ms = retry_delays_ms
         self.single_active_consumer = single_active_consumer
         self.registry = registry or default_registry
-        self.queue_name = queue_name
         super().__init__(
             queue=None,
             requeue_on_error=False,
@@ -68,7 +66,7 @@ class EventHandler(Consumer):
         delays = self.retry_delays_ms
         if delays is None:
             delays = config.get("EVENT_RETRY_DELAYS_MS", topology.DEFAULT_RETRY_DELAYS_MS)
-        name = self.queue_name or f"{self.container.service_name}.{self.method_name}"
+        name = f"{self.container.service_name}.{self.method_name}"
         self.queues = topology.HandlerQueues(
             name=name,
             event_types=self.event_types,

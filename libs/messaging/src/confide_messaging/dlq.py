@@ -67,6 +67,7 @@ def _letter(queue: str, msg: amqp.Message) -> DeadLetter:
 
 def list_dead_letters(amqp_uri: str, queue: str, limit: int = 1000) -> list[DeadLetter]:
     """The messages waiting in ``queue``, left in place."""
+    _origin(queue)  # refuses a queue that is not a dead-letter queue: its consumers would see redeliveries
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
         letters = []
@@ -85,6 +86,7 @@ def list_dead_letters(amqp_uri: str, queue: str, limit: int = 1000) -> list[Dead
 def replay(amqp_uri: str, queue: str, message_ids: set[str] | None = None) -> int:
     """Move dead letters back to the queue they came from with a fresh count of
     attempts; with ``message_ids``, only those. Returns how many were replayed."""
+    _origin(queue)
     replayed = 0
     with Connection(amqp_uri) as connection:
         channel = connection.channel()

@@ -40,7 +40,6 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.stopping = threading.Event()
-        self.published = 0
 
     def _outgoing(self, row) -> OutgoingMessage:
         # site_id lets consumers partition by site (the audit trail's chains)
@@ -97,7 +96,6 @@ class OutboxRelay:
         except PublishFailed as exc:
             self._note_failure(seqs, str(exc))
             raise
-        self.published += len(rows)
         return len(rows)
 
     def _note_failure(self, seqs: list[int], error: str) -> None:

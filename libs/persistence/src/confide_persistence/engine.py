@@ -33,10 +33,13 @@ def normalise_url(url: str | URL) -> URL:
 
 
 def _is_auth_failure(exc: BaseException) -> bool:
+    """The server refused these credentials (as opposed to being down, or the
+    database missing): only then is fetching new ones worth it."""
     text = str(exc).lower()
-    return any(
-        marker in text
-        for marker in ("password authentication failed", "role", "does not exist", "not permitted to log in")
+    return (
+        "password authentication failed" in text
+        or "not permitted to log in" in text
+        or ('role "' in text and "does not exist" in text)
     )
 
 

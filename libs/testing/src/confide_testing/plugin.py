@@ -104,10 +104,3 @@ def vault_mount(vault_client):
     yield mount
     for path in mounted:
         vault_client.hvac.sys.disable_secrets_engine(path)
-
-
-@pytest.fixture
-def amqp_uri_for_test(rabbit_config):
-    from nameko import config
-
-    return config["AMQP_URI"]

@@ -7,10 +7,6 @@ each service gets a fresh AppRole secret id written to ``<out>/<service>.env``.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,25 +144,3 @@ def bootstrap(
             path.chmod(0o600)
     return credentials
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="confide-vault-bootstrap", description=__doc__.splitlines()[0])
-    parser.add_argument("--services", required=True, help="JSON list of service specs")
-    parser.add_argument("--out", type=Path, required=True, help="folder for each service's AppRole env file")
-    parser.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", "5432")))
-    args = parser.parse_args(argv)
-    addr, token = os.environ.get("VAULT_ADDR"), os.environ.get("VAULT_TOKEN")
-    if not addr or not token:
-        print("confide-vault-bootstrap: set VAULT_ADDR and VAULT_TOKEN (a root or admin token)", file=sys.stderr)
-        return 2
-    specs = [ServiceSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in s.items()})
-             for s in json.loads(args.services)]
-    client = hvac.Client(url=addr, token=token)
-    bootstrap(client, specs, pg_host=args.pg_host, pg_port=args.pg_port, out_dir=args.out)
-    print(f"vault: configured {len(specs)} service(s): {', '.join(s.name for s in specs) or 'none'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

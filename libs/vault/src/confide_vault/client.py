@@ -98,9 +98,3 @@ class VaultClient:
 
     def close(self) -> None:
         self._stop.set()
-
-    def is_ready(self) -> bool:
-        try:
-            return bool(self.hvac.sys.read_health_status(method="GET").ok)
-        except Exception:  # noqa: BLE001
-            return False

@@ -18,6 +18,36 @@ class CheckpointSignedV1(Schema):
     note = fields.String(required=True)
 
 
+class ProofSchema(Schema):
+    chain = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    seq = fields.Integer(strict=True, validate=validate.Range(min=0))
+    tree_size = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
+    old_size = fields.Integer(strict=True, validate=validate.Range(min=1))
+    new_size = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
+class AfterHoursSchema(Schema):
+    time_zone = fields.String(required=True)
+    opens = fields.Integer(load_default=8, validate=validate.Range(min=0, max=23))
+    closes = fields.Integer(load_default=18, validate=validate.Range(min=1, max=24))
+    site_id = fields.String(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
+
+    @validates_schema
+    def hours_make_sense(self, data, **kwargs):
+        from zoneinfo import ZoneInfo
+
+        errors: dict[str, list[str]] = {}
+        try:
+            ZoneInfo(data.get("time_zone", ""))
+        except (ValueError, KeyError, OSError):
+            errors["time_zone"] = ["not an IANA time zone, e.g. America/Chicago"]
+        if data.get("opens", 8) >= data.get("closes", 18):
+            errors["closes"] = ["must be later than opens"]
+        if errors:
+            raise ValidationError(errors)
+
+
 class QuerySchema(Schema):
     """Filters a compliance officer may combine; all optional."""
 

@@ -5,6 +5,7 @@ them (:class:`~confide_audit.ingest.AuditIngestor`)."""
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any
 
 from confide_access import AccessDenied, Action, CallerSchema, InvalidRequest, deny, load, record_access
@@ -17,7 +18,7 @@ from confide_audit.domain.entry import canonical, facts_from_row
 from confide_audit.domain.merkle import consistency_proof, inclusion_proof
 from confide_audit.domain.verify import verify_chain
 from confide_audit.ingest import AuditIngestor
-from confide_audit.schemas import QuerySchema
+from confide_audit.schemas import AfterHoursSchema, ProofSchema, QuerySchema
 
 OFFICERS = ("compliance_officer", "admin")
 EXPECTED = (AccessDenied, InvalidRequest, LookupError)
@@ -79,20 +80,12 @@ class AuditService:
                     site_id: str | None = None, limit: int = 1000) -> list[dict]:
         """Report: accesses outside opening hours (``opens``..``closes``, local to
         ``time_zone``, an IANA name such as ``America/Chicago``) or at weekends."""
-        errors = {}
-        try:
-            from zoneinfo import ZoneInfo
-
-            ZoneInfo(time_zone)
-        except (ValueError, KeyError, OSError):
-            errors["time_zone"] = ["not an IANA time zone"]
-        if not (0 <= opens < closes <= 24):
-            errors["closes"] = ["opening hours must satisfy 0 <= opens < closes <= 24"]
-        if errors:
-            raise InvalidRequest(errors)
+        spec = load(AfterHoursSchema(), {"time_zone": time_zone, "opens": opens, "closes": closes,
+                                         "site_id": site_id, "limit": limit})
         who = self._officer(caller, "report")
         with self.uow() as uow:
-            rows = queries.after_hours(uow.session.connection(), time_zone, opens, closes, site_id, limit)
+            rows = queries.after_hours(uow.session.connection(), spec["time_zone"], spec["opens"],
+                                       spec["closes"], spec["site_id"], spec["limit"])
             record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="after-hours")
         return rows
 
@@ -118,9 +111,8 @@ class AuditService:
         spec = load(QuerySchema(), {"client_id": who.user_id, "cursor": cursor, "limit": limit, "order": "desc"})
         with self.uow() as uow:
             result = queries.run_query(uow.session.connection(), spec)
-            client = Caller(**{**who.__dict__, "purpose": Purpose.CLIENT_REQUEST})
-            record_access(uow, client, action=Action.READ, resource_type="AccessReport",
-                          resource_id=who.user_id, client_id=who.user_id)
+            record_access(uow, replace(who, purpose=Purpose.CLIENT_REQUEST), action=Action.READ,
+                          resource_type="AccessReport", resource_id=who.user_id, client_id=who.user_id)
         result["entries"] = [queries.client_view(v) for v in result["entries"]]
         return result
 
@@ -145,6 +137,8 @@ class AuditService:
     def prove_inclusion(self, caller: dict, chain: int, seq: int, tree_size: int | None = None) -> dict[str, Any]:
         """An RFC 6962 inclusion proof of entry ``seq`` in the checkpoint of
         ``tree_size`` (default: the latest), with the entry's canonical bytes."""
+        args = load(ProofSchema(), {"chain": chain, "seq": seq, "tree_size": tree_size})
+        chain, seq, tree_size = args["chain"], args["seq"], args["tree_size"]
         self._officer(caller, "prove")
         with self.uow() as uow:
             conn = uow.session.connection()
@@ -163,6 +157,7 @@ class AuditService:
     @rpc(expected_exceptions=EXPECTED)
     def prove_consistency(self, caller: dict, chain: int, old_size: int, new_size: int) -> dict[str, Any]:
         """An RFC 6962 consistency proof that the checkpoint of ``new_size`` extends that of ``old_size``."""
+        load(ProofSchema(), {"chain": chain, "old_size": old_size, "new_size": new_size})
         self._officer(caller, "prove")
         with self.uow() as uow:
             conn = uow.session.connection()

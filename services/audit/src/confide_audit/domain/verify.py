@@ -51,10 +51,6 @@ class Report:
     def ok(self) -> bool:
         return not self.faults
 
-    @property
-    def first_fault(self) -> Fault | None:
-        return self.faults[0] if self.faults else None
-
 
 def _leaf(chain: int, seq: int, entry: StoredEntry) -> bytes:
     return leaf_hash(canonical(chain, seq, entry.recorded_at, entry.facts))
