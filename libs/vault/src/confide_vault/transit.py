@@ -57,6 +57,33 @@ class Transit:
         )
         return base64.b64decode(result["data"]["plaintext"])
 
+    def decrypt_batch(self, key: str, ciphertexts: list[str]) -> list[bytes]:
+        if not ciphertexts:
+            return []
+        result = self._call(
+            "decrypt", self._api.decrypt_data, key, ciphertext=None,
+            batch_input=[{"ciphertext": c} for c in ciphertexts],
+        )
+        items = result["data"]["batch_results"]
+        failed = [item["error"] for item in items if item.get("error")]
+        if failed:
+            raise VaultError(f"transit decrypt failed: {failed[0]}")
+        return [base64.b64decode(item["plaintext"]) for item in items]
+
+    def rewrap_batch(self, key: str, ciphertexts: list[str]) -> list[str]:
+        """Re-encrypt many under the latest key version; order is kept."""
+        if not ciphertexts:
+            return []
+        result = self._call(
+            "rewrap", self._api.rewrap_data, key, ciphertext=None,
+            batch_input=[{"ciphertext": c} for c in ciphertexts],
+        )
+        items = result["data"]["batch_results"]
+        failed = [item["error"] for item in items if item.get("error")]
+        if failed:
+            raise VaultError(f"transit rewrap failed: {failed[0]}")
+        return [item["ciphertext"] for item in items]
+
     def rewrap(self, key: str, ciphertext: str, context: bytes | None = None) -> str:
         """Re-encrypt under the latest key version without exposing the plaintext."""
         result = self._call(

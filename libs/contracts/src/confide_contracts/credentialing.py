@@ -1,0 +1,35 @@
+"""Events credentialing publishes that other services keep projections of."""
+
+from confide_events import registry
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+SUPERVISION_STARTED = "credentialing.supervision.started"
+SUPERVISION_ENDED = "credentialing.supervision.ended"
+
+JURISDICTION = validate.Regexp(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", error="an ISO 3166-2 code such as US-NY")
+
+
+class _Supervision(Schema):
+    supervision_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    supervisor_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    supervisee_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    jurisdiction = fields.String(required=True, validate=JURISDICTION)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def order(self, data, **kwargs):
+        if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("must not be before starts_on", "ends_on")
+        if data.get("supervisor_id") == data.get("supervisee_id"):
+            raise ValidationError("a clinician cannot supervise themself", "supervisee_id")
+
+
+@registry.event_type(SUPERVISION_STARTED, version=1)
+class SupervisionStartedV1(_Supervision):
+    pass
+
+
+@registry.event_type(SUPERVISION_ENDED, version=1)
+class SupervisionEndedV1(_Supervision):
+    ends_on = fields.Date(required=True)

@@ -1,0 +1,58 @@
+"""Events the records service publishes. Identifiers and facts only: never note
+text or other clinical content (DESIGN.md, minimum necessary)."""
+
+from confide_events import registry
+from marshmallow import Schema, fields, validate
+
+CLIENT_REGISTERED = "records.client.registered"
+NOTE_SIGNED = "records.note.signed"
+NOTE_COSIGNED = "records.note.cosigned"
+BREAK_GLASS_OPENED = "records.break_glass.opened"
+CONSENT_REVOKED = "records.consent.revoked"
+
+ID = validate.Length(min=1, max=200)
+
+
+@registry.event_type(CLIENT_REGISTERED, version=1)
+class ClientRegisteredV1(Schema):
+    client_id = fields.String(required=True, validate=ID)
+    home_site_id = fields.String(required=True, validate=ID)
+    minor = fields.Boolean(required=True)
+
+
+@registry.event_type(NOTE_SIGNED, version=1)
+class NoteSignedV1(Schema):
+    note_id = fields.String(required=True, validate=ID)
+    kind = fields.String(required=True, validate=validate.OneOf(("intake", "progress")))
+    client_ids = fields.List(fields.String(validate=ID), required=True, validate=validate.Length(min=1))
+    appointment_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    author_id = fields.String(required=True, validate=ID)
+    signed_at = fields.AwareDateTime(required=True)
+    content_sha256 = fields.String(required=True, validate=validate.Length(equal=64))
+    cosign_required = fields.Boolean(required=True)
+
+
+@registry.event_type(NOTE_COSIGNED, version=1)
+class NoteCosignedV1(Schema):
+    note_id = fields.String(required=True, validate=ID)
+    author_id = fields.String(required=True, validate=ID)
+    cosigned_by = fields.String(required=True, validate=ID)
+    cosigned_at = fields.AwareDateTime(required=True)
+
+
+@registry.event_type(BREAK_GLASS_OPENED, version=1)
+class BreakGlassOpenedV1(Schema):
+    """Tells the client's primary clinician that someone broke the glass."""
+
+    grant_id = fields.String(required=True, validate=ID)
+    client_id = fields.String(required=True, validate=ID)
+    user_id = fields.String(required=True, validate=ID)
+    expires_at = fields.AwareDateTime(required=True)
+    primary_clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
+
+
+@registry.event_type(CONSENT_REVOKED, version=1)
+class ConsentRevokedV1(Schema):
+    consent_id = fields.String(required=True, validate=ID)
+    client_id = fields.String(required=True, validate=ID)
+    kind = fields.String(required=True)

@@ -1,0 +1,140 @@
+"""Who may do what with which part of a client's record (DESIGN.md, Security).
+
+A pure function of the caller and the facts relating them to the client, so the
+whole matrix can be tested without a database; the service gathers the facts
+(:class:`Relation`) in the same transaction that records the access.
+
+Kinds of record: ``demographics`` (with emergency contacts and insurance),
+``care_team``, ``consents``, ``diagnoses``, ``treatment_plans``, ``notes``
+(intake and progress notes with their addenda) and ``psychotherapy_notes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from confide_access import Caller, Purpose
+
+
+class Kind(StrEnum):
+    DEMOGRAPHICS = "demographics"
+    CARE_TEAM = "care_team"
+    CONSENTS = "consents"
+    DIAGNOSES = "diagnoses"
+    TREATMENT_PLANS = "treatment_plans"
+    NOTES = "notes"
+    PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
+
+
+CLINICAL = frozenset({Kind.DIAGNOSES, Kind.TREATMENT_PLANS, Kind.NOTES})
+WHOLE_RECORD = frozenset(Kind) - {Kind.PSYCHOTHERAPY_NOTES}
+# what a guardian's recorded rights may name
+GUARDIAN_KINDS = frozenset({Kind.DEMOGRAPHICS, Kind.CARE_TEAM, Kind.CONSENTS, Kind.DIAGNOSES,
+                            Kind.TREATMENT_PLANS, Kind.NOTES})
+
+# Reads. Clinical roles reach a client through the care team (or supervision of
+# someone on it); other staff through site scope, and only to what their work
+# needs (minimum necessary).
+STAFF_READS = {
+    "front_desk": frozenset({Kind.DEMOGRAPHICS, Kind.CARE_TEAM, Kind.CONSENTS}),
+    "biller": frozenset({Kind.DEMOGRAPHICS, Kind.DIAGNOSES}),  # codes for claims and superbills
+    "admin": frozenset({Kind.DEMOGRAPHICS, Kind.CARE_TEAM}),
+    "compliance_officer": frozenset({Kind.DEMOGRAPHICS, Kind.CARE_TEAM, Kind.CONSENTS}),
+}
+STAFF_WRITES = {
+    "front_desk": frozenset({Kind.DEMOGRAPHICS, Kind.CARE_TEAM, Kind.CONSENTS}),
+    "admin": frozenset({Kind.DEMOGRAPHICS, Kind.CARE_TEAM}),
+}
+CLINICIANS = ("clinician", "supervisor")
+
+
+@dataclass(frozen=True)
+class Relation:
+    """What ties the caller to the client, as the records database knows it now."""
+
+    client_id: str
+    home_site: str
+    on_care_team: bool = False
+    supervises_care_team: bool = False  # an active supervisee of the caller is on it
+    is_client: bool = False  # the caller is the client
+    guardian_may_see: frozenset[str] | None = None  # the caller is a guardian with these rights
+    break_glass_reason: str | None = None  # the caller holds an open break-the-glass grant
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    break_glass: bool = False
+
+    def effective(self, caller: Caller, relation: Relation) -> Caller:
+        """The caller as the access event records them: under break-the-glass the
+        grant's reason and the emergency purpose are on every access."""
+        if self.break_glass:
+            return replace(caller, break_glass_reason=relation.break_glass_reason, purpose=Purpose.EMERGENCY)
+        return caller
+
+
+def allow(reason: str) -> Decision:
+    return Decision(True, reason)
+
+
+def refuse(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def may_read(caller: Caller, kind: Kind, relation: Relation, author_id: str | None = None) -> Decision:
+    kind = Kind(kind)
+    if kind is Kind.PSYCHOTHERAPY_NOTES:
+        # 45 CFR 164.501/164.508(a)(2): for their author only; break-the-glass does not open them
+        if caller.role in CLINICIANS and author_id is not None and caller.user_id == author_id:
+            return allow("author of the psychotherapy notes")
+        return refuse("psychotherapy notes are for their author only")
+    if caller.role == "client":
+        if relation.is_client:
+            return allow("the client's own record")
+        if relation.guardian_may_see is not None:
+            if kind in relation.guardian_may_see:
+                return allow(f"guardian with recorded right to see {kind}")
+            return refuse(f"the guardian's recorded rights do not include {kind}")
+        return refuse("not this client's record")
+    if caller.role in CLINICIANS:
+        if relation.on_care_team:
+            return allow("on the client's care team")
+        if caller.role == "supervisor" and relation.supervises_care_team:
+            return allow("supervises a clinician on the client's care team")
+        if relation.break_glass_reason:
+            return Decision(True, "break-the-glass grant", break_glass=True)
+        return refuse("not on the client's care team")
+    allowed = STAFF_READS.get(caller.role)
+    if allowed is None:
+        return refuse(f"role {caller.role} has no access to client records")
+    if kind not in allowed:
+        return refuse(f"role {caller.role} may not see {kind} (minimum necessary)")
+    if caller.role != "compliance_officer" and relation.home_site not in caller.sites:
+        return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
+    return allow(f"{caller.role} at the client's site")
+
+
+def may_write(caller: Caller, kind: Kind, relation: Relation) -> Decision:
+    """Create or change ``kind`` (a break-the-glass grant is for reading only)."""
+    kind = Kind(kind)
+    if caller.role in CLINICIANS:
+        if relation.on_care_team:
+            return allow("on the client's care team")
+        return refuse("not on the client's care team")
+    allowed = STAFF_WRITES.get(caller.role)
+    if allowed is None or kind not in allowed:
+        return refuse(f"role {caller.role} may not change {kind}")
+    if relation.home_site not in caller.sites:
+        return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
+    return allow(f"{caller.role} at the client's site")
+
+
+def may_register(caller: Caller, site_id: str) -> Decision:
+    if caller.role not in ("front_desk", "admin", "clinician", "supervisor"):
+        return refuse(f"role {caller.role} may not register clients")
+    if site_id not in caller.sites:
+        return refuse(f"site {site_id} is outside the caller's sites")
+    return allow(f"{caller.role} at the site")

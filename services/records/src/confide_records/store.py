@@ -1,0 +1,190 @@
+"""Reads and writes of the records database that the service composes; each
+takes a connection in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import uuid_utils.compat as uuid_compat
+from confide_access import Caller
+from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy.engine import Connection
+
+from confide_records import models as m
+from confide_records.domain.policy import Relation
+
+
+def new_id():
+    return uuid_compat.uuid7()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def active_supervision(supervisor_id, supervisee_column, on: date):
+    s = m.supervisions
+    return exists().where(
+        s.c.supervisor_id == supervisor_id, s.c.supervisee_id == supervisee_column,
+        s.c.starts_on <= on, or_(s.c.ends_on.is_(None), s.c.ends_on >= on),
+    )
+
+
+def relation(conn: Connection, caller: Caller, client_id) -> Relation | None:
+    """Everything that ties ``caller`` to the client, in one query."""
+    c, ct, g, bg = m.clients, m.care_team, m.guardians, m.break_glass_grants
+    today, moment = date.today(), now()
+    on_team = exists().where(ct.c.client_id == c.c.id, ct.c.clinician_id == caller.user_id, ct.c.ended_at.is_(None))
+    supervises = exists().where(
+        ct.c.client_id == c.c.id, ct.c.ended_at.is_(None),
+        active_supervision(caller.user_id, ct.c.clinician_id, today),
+    ) if caller.role == "supervisor" else literal(False)
+    guardian = (
+        select(g.c.may_see)
+        .where(g.c.client_id == c.c.id, g.c.user_id == caller.user_id,
+               or_(g.c.valid_until.is_(None), g.c.valid_until >= today))
+        .limit(1).scalar_subquery()
+    ) if caller.role == "client" else literal(None)
+    grant = (
+        select(bg.c.reason)
+        .where(bg.c.client_id == c.c.id, bg.c.user_id == caller.user_id, bg.c.expires_at > moment)
+        .order_by(bg.c.expires_at.desc()).limit(1).scalar_subquery()
+    )
+    row = conn.execute(
+        select(c.c.home_site_id, c.c.user_id, on_team.label("on_team"), supervises.label("supervises"),
+               guardian.label("guardian"), grant.label("grant"))
+        .where(c.c.id == client_id)
+    ).first()
+    if row is None:
+        return None
+    return Relation(
+        client_id=str(client_id),
+        home_site=row.home_site_id,
+        on_care_team=bool(row.on_team),
+        supervises_care_team=bool(row.supervises),
+        is_client=caller.role == "client" and row.user_id is not None and row.user_id == caller.user_id,
+        guardian_may_see=frozenset(row.guardian) if row.guardian is not None else None,
+        break_glass_reason=row.grant,
+    )
+
+
+def plain(row) -> dict[str, Any]:
+    """A row as JSON-ready values for an RPC reply."""
+    out = {}
+    for key, value in row._mapping.items():
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif hasattr(value, "hex") and not isinstance(value, bytes | str):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def client(conn: Connection, client_id) -> dict[str, Any]:
+    row = conn.execute(select(m.clients).where(m.clients.c.id == client_id)).first()
+    result = plain(row)
+    result["guardians"] = [
+        plain(r) for r in conn.execute(
+            select(m.guardians.c.id, m.guardians.c.name, m.guardians.c.relationship, m.guardians.c.may_see,
+                   m.guardians.c.valid_until).where(m.guardians.c.client_id == client_id))
+    ]
+    return result
+
+
+def care_team(conn: Connection, client_id) -> list[dict[str, Any]]:
+    ct = m.care_team
+    rows = conn.execute(
+        select(ct.c.clinician_id, ct.c.role, ct.c.started_at)
+        .where(ct.c.client_id == client_id, ct.c.ended_at.is_(None)).order_by(ct.c.started_at)
+    )
+    return [plain(r) for r in rows]
+
+
+def primary_clinician(conn: Connection, client_id) -> str | None:
+    ct = m.care_team
+    return conn.execute(
+        select(ct.c.clinician_id).where(ct.c.client_id == client_id, ct.c.ended_at.is_(None), ct.c.role == "primary")
+    ).scalar()
+
+
+def consents(conn: Connection, client_id) -> list[dict[str, Any]]:
+    rows = conn.execute(select(m.consents).where(m.consents.c.client_id == client_id).order_by(m.consents.c.created_at))
+    return [consent_view(plain(r)) for r in rows]
+
+
+def consent_view(row: dict[str, Any]) -> dict[str, Any]:
+    today = date.today().isoformat()
+    if row["revoked_at"]:
+        row["state"] = "revoked"
+    elif row["expires_on"] and row["expires_on"] < today:
+        row["state"] = "expired"
+    elif row["effective_on"] > today:
+        row["state"] = "pending"
+    else:
+        row["state"] = "active"
+    return row
+
+
+def diagnoses(conn: Connection, client_id) -> list[dict[str, Any]]:
+    d = m.diagnoses
+    rows = conn.execute(select(d.c.id, d.c.code, d.c.description, d.c.status, d.c.onset_on, d.c.diagnosed_by,
+                               d.c.created_at).where(d.c.client_id == client_id).order_by(d.c.created_at))
+    return [plain(r) for r in rows]
+
+
+def note_header(conn: Connection, note_id):
+    row = conn.execute(select(m.notes).where(m.notes.c.id == note_id)).first()
+    if row is None:
+        return None, []
+    participants = [str(c) for c in conn.execute(
+        select(m.note_participants.c.client_id).where(m.note_participants.c.note_id == note_id)).scalars()]
+    return row, participants
+
+
+def note_index(conn: Connection, client_id) -> list[dict[str, Any]]:
+    n, p = m.notes, m.note_participants
+    rows = conn.execute(
+        select(n.c.id, n.c.kind, n.c.session_kind, n.c.appointment_id, n.c.service_date, n.c.author_id, n.c.status,
+               n.c.signed_at, n.c.cosign_required, n.c.cosigned_by, n.c.cosigned_at)
+        .join(p, and_(p.c.note_id == n.c.id, p.c.client_id == client_id))
+        .order_by(n.c.service_date.desc(), n.c.created_at.desc())
+    )
+    return [plain(r) for r in rows]
+
+
+def visible_sections(conn: Connection, note_id, client_id):
+    """The note's sections one client's record shows: the whole session's and
+    their own; never another participant's."""
+    s = m.note_sections
+    return conn.execute(
+        select(s.c.id, s.c.client_id, s.c.body_ciphertext, s.c.body_sha256)
+        .where(s.c.note_id == note_id, or_(s.c.client_id.is_(None), s.c.client_id == client_id))
+        .order_by(s.c.client_id.nulls_first())
+    ).all()
+
+
+def all_sections(conn: Connection, note_id):
+    s = m.note_sections
+    return conn.execute(select(s.c.id, s.c.client_id, s.c.body_ciphertext, s.c.body_sha256)
+                        .where(s.c.note_id == note_id)).all()
+
+
+def visible_addenda(conn: Connection, note_id, client_id):
+    a = m.note_addenda
+    return conn.execute(
+        select(a.c.id, a.c.client_id, a.c.author_id, a.c.body_ciphertext, a.c.body_sha256, a.c.signed_at)
+        .where(a.c.note_id == note_id, or_(a.c.client_id.is_(None), a.c.client_id == client_id))
+        .order_by(a.c.signed_at)
+    ).all()
+
+
+def is_supervisee(conn: Connection, author_id: str, on: date) -> bool:
+    s = m.supervisions
+    return conn.execute(select(func.count()).where(
+        s.c.supervisee_id == author_id, s.c.starts_on <= on, or_(s.c.ends_on.is_(None), s.c.ends_on >= on))
+    ).scalar() > 0
+
+
+def supervises(conn: Connection, supervisor_id: str, supervisee_id: str, on: date) -> bool:
+    return bool(conn.execute(select(active_supervision(supervisor_id, supervisee_id, on))).scalar())
