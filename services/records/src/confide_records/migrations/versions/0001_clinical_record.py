@@ -37,9 +37,12 @@ LOCKS = [
             RAISE EXCEPTION '% row % is signed and locked; add an addendum instead', TG_TABLE_NAME, OLD.id
                 USING ERRCODE = 'check_violation';
         END IF;
-        IF TG_TABLE_NAME = 'notes' AND OLD.cosigned_at IS NOT NULL
-           AND (NEW.cosigned_at, NEW.cosigned_by) IS DISTINCT FROM (OLD.cosigned_at, OLD.cosigned_by) THEN
-            RAISE EXCEPTION 'a co-signature cannot be changed' USING ERRCODE = 'check_violation';
+        IF TG_TABLE_NAME = 'notes' THEN  -- (nested: PL/pgSQL does not short-circuit AND)
+            IF (to_jsonb(OLD) ->> 'cosigned_at') IS NOT NULL
+               AND (to_jsonb(NEW) -> 'cosigned_by', to_jsonb(NEW) -> 'cosigned_at')
+                   IS DISTINCT FROM (to_jsonb(OLD) -> 'cosigned_by', to_jsonb(OLD) -> 'cosigned_at') THEN
+                RAISE EXCEPTION 'a co-signature cannot be changed' USING ERRCODE = 'check_violation';
+            END IF;
         END IF;
         RETURN NEW;
     END $$

@@ -1,0 +1,69 @@
+"""Break-the-glass: a stated reason, a time limit, every access flagged, the
+primary clinician told, and a review queue for compliance officers."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from confide_testing import caller
+from nameko.exceptions import RemoteError
+from records_support import OTHER_SITE
+from sqlalchemy import text
+
+REASON = "Client presented in crisis at the south site after hours"
+
+
+def test_break_the_glass_end_to_end(clinic):
+    rpc, cid = clinic.rpc, clinic.client_id
+    on_call = caller("clinician", (OTHER_SITE,))
+    with pytest.raises(RemoteError):
+        rpc.list_diagnoses(on_call, cid)
+    with pytest.raises(RemoteError) as short:
+        rpc.break_glass(on_call, cid, "urgent", 30)
+    assert "reason:" in str(short.value)
+
+    mark = clinic.outbox_mark()
+    grant = rpc.break_glass(on_call, cid, REASON, 30)
+    assert grant["primary_clinician_notified"] is True
+    rpc.list_diagnoses(on_call, cid)
+    events = clinic.access_events(mark)
+    assert [(e["resource_type"], e["break_glass"], e["break_glass_reason"], e["purpose"]) for e in events] == [
+        ("BreakGlassGrant", True, REASON, "emergency"), ("Condition", True, REASON, "emergency")]
+
+    [notice] = rpc.my_notifications(clinic.clinician)
+    assert notice["kind"] == "break_glass" and notice["detail"]["user_id"] == on_call["user_id"]
+    # never psychotherapy notes, never writes
+    with pytest.raises(RemoteError):
+        rpc.get_psychotherapy_notes(on_call, cid)
+    with pytest.raises(RemoteError):
+        rpc.add_diagnosis(on_call, cid, {"code": "F43.0"})
+
+    officer = caller("compliance_officer", (), purpose="operations")
+    with pytest.raises(RemoteError) as not_officer:
+        rpc.break_glass_reviews(on_call)
+    assert not_officer.value.exc_type == "AccessDenied"
+    queue = rpc.break_glass_reviews(officer)
+    assert [g["id"] for g in queue] == [grant["id"]]
+    reviewed = rpc.review_break_glass(officer, grant["id"], "justified", "Crisis documented by ED")
+    assert reviewed["review_status"] == "justified"
+    assert rpc.break_glass_reviews(officer) == []
+    with pytest.raises(RemoteError):
+        rpc.review_break_glass(officer, grant["id"], "unjustified", "changed my mind")
+
+
+def test_the_grant_expires(clinic):
+    rpc, cid = clinic.rpc, clinic.client_id
+    on_call = caller("clinician", (OTHER_SITE,))
+    grant = rpc.break_glass(on_call, cid, REASON, 5)
+    assert rpc.get_client(on_call, cid)
+    with clinic.engine.begin() as conn:  # five minutes later
+        conn.execute(text("UPDATE break_glass_grants SET expires_at = :t WHERE id = :id"),
+                     {"t": datetime.now(UTC) - timedelta(seconds=1), "id": grant["id"]})
+    with pytest.raises(RemoteError) as expired:
+        rpc.get_client(on_call, cid)
+    assert expired.value.exc_type == "AccessDenied"
+
+
+def test_only_clinicians_break_the_glass(clinic):
+    with pytest.raises(RemoteError) as refused:
+        clinic.rpc.break_glass(caller("biller", (OTHER_SITE,)), clinic.client_id, REASON, 30)
+    assert refused.value.exc_type == "AccessDenied"
