@@ -70,23 +70,28 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         assert "transit/" in mounts and "database/" in mounts
         # every installed service answers, as a Vault-issued database user
         with ClusterRpcClient() as rpc:
-            health = wait_until(lambda: _health(rpc), timeout=60, what="audit health")
-        assert health["status"] == "ok"
+            for service in ("audit", "records"):
+                health = wait_until(lambda: _health(rpc, service), timeout=60, what=f"{service} health")
+                assert health["status"] == "ok"
         with psycopg.connect(ADMIN) as conn:
             users = conn.execute("SELECT usename FROM pg_stat_activity WHERE datname = %s",
                                  (f"{prefix}_audit",)).fetchall()
         assert any(u.startswith("v-approle-audit") for (u,) in users), users
+        # records encrypts with its own transit keys
+        keys = requests.request("LIST", f"http://127.0.0.1:{port}/v1/transit/keys",
+                                headers={"X-Vault-Token": token}, timeout=5).json()["data"]["keys"]
+        assert {"record-notes", "psychotherapy-notes", "audit-checkpoints"} <= set(keys)
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
     assert process.returncode == 0, rest
-    assert "stopping audit" in rest and "stopping openbao" in rest
+    assert "stopping audit" in rest and "stopping records" in rest and "stopping openbao" in rest
     with pytest.raises(requests.RequestException):
         requests.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=1)
 
 
-def _health(rpc):
+def _health(rpc, service):
     try:
-        return rpc.audit.health()
+        return getattr(rpc, service).health()
     except Exception:  # noqa: BLE001 - not up yet
         return None

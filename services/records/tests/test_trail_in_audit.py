@@ -1,0 +1,62 @@
+"""Records and audit together: what a clinician reads in records, and what they
+were refused, shows up in the audit trail a compliance officer queries -- over
+the real relay, broker and ingest. Events carry no clinical text."""
+
+from pathlib import Path
+
+import confide_audit
+import pytest
+from confide_audit.service import AuditService
+from confide_persistence import create_engine
+from confide_records.service import RecordsService
+from confide_testing import caller, wait_until
+from nameko import config
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcClient
+from records_support import OTHER_SITE, Clinic
+from sqlalchemy import text
+
+AUDIT_MIGRATIONS = Path(confide_audit.__file__).parent / "migrations"
+
+
+@pytest.fixture
+def both(records_config, migrated_database, transit, container_factory):
+    transit.create_key("audit-checkpoints", key_type="ed25519")
+    audit_db = create_engine(migrated_database(AUDIT_MIGRATIONS, "audit"))
+    records = container_factory(RecordsService)
+    records.start()
+    with config.patch({"DATABASE_URL": audit_db.url.render_as_string(hide_password=False),
+                       "AUDIT_PARTITIONS": 2, "AUDIT_FLUSH_MS": 20, "AUDIT_LOG_NAME": "confide.test/audit"}):
+        audit = container_factory(AuditService)
+        audit.start()
+    with ClusterRpcClient() as rpc:
+        yield rpc
+    audit_db.dispose()
+
+
+def test_reads_and_refusals_reach_the_audit_trail(both, records_db):
+    clinic = Clinic(both.records, records_db)
+    cid = clinic.client_id
+    clinic.note(clinic.clinician, [cid], [{"body": "Discussed the panic attacks at work."}])
+    both.records.list_notes(clinic.clinician, cid)
+    nosy = caller("clinician", (OTHER_SITE,))
+    with pytest.raises(RemoteError):
+        both.records.list_notes(nosy, cid)
+
+    officer = caller("compliance_officer", (), purpose="operations")
+
+    def trail():
+        found = both.audit.query(officer, {"client_id": cid, "producer": "records"})["entries"]
+        return found if any(e["outcome"] == "denied" for e in found) and len(found) >= 6 else None
+
+    entries = wait_until(trail, timeout=20, what="records' access events in the audit trail")
+    kinds = [(e["action"], e["resource_type"], e["outcome"]) for e in entries]
+    assert ("create", "Client", "allowed") in kinds
+    assert ("sign", "Note", "allowed") in kinds
+    assert ("read", "NoteIndex", "denied") in kinds
+    denied = next(e for e in entries if e["outcome"] == "denied")
+    assert denied["actor_id"] == nosy["user_id"] and "care team" in denied["reason"]
+
+    with records_db.connect() as conn:
+        published = conn.execute(text("SELECT message::text FROM outbox")).scalars().all()
+    assert published and not any("panic attacks" in m for m in published)
