@@ -1,0 +1,110 @@
+"""Records: what "audit first" costs on the read path.
+
+A signed note is read the way the service reads it (facts, policy, note and
+sections, decrypt through Vault transit, hash check) with and without the
+access event written to the outbox in the same transaction; then through the
+running service over RPC, as a client of it sees it (p50 and p99).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from confide_access import Caller, CallerSchema, record_access
+from confide_events import registry
+from confide_messaging import UnitOfWork
+from confide_persistence import create_engine, upgrade
+from confide_records import store
+from confide_records.domain import policy
+from confide_records.sealing import sealers_from_config
+from confide_records.service import RecordsService
+from confide_testing.vault import DevVault
+from confide_vault import Transit, VaultClient
+from nameko import config
+from nameko.containers import ServiceContainer
+from nameko.standalone.rpc import ClusterRpcClient
+from sqlalchemy.orm import Session
+
+from bench.common import database, report, vhost
+
+MIGRATIONS = Path(__file__).parents[1] / "services" / "records" / "src" / "confide_records" / "migrations"
+N = 300
+SITE = "site-1"
+
+
+def read_note(engine, sealers, who: Caller, header, participants, cid, record: bool) -> str:
+    with Session(engine) as session, session.begin():
+        uow = UnitOfWork(session, "records", registry)
+        conn = session.connection()
+        relation = store.relation(conn, who, cid)
+        assert policy.may_read(who, policy.Kind.NOTES, relation).allowed
+        sections = store.visible_sections(conn, header.id, cid)
+        texts = sealers.notes.open_many([s.body_ciphertext for s in sections])
+        if record:
+            record_access(uow, who, action="read", resource_type="Note", resource_id=str(header.id),
+                          client_id=str(cid), site_id=relation.home_site)
+    return texts[0]
+
+
+def run() -> None:
+    import confide_contracts  # noqa: F401
+
+    print(f"records, {N} reads of one signed note (Vault transit decrypt on every read):")
+    vault = DevVault().start()
+    try:
+        with database() as url, vhost() as amqp_uri:
+            upgrade(MIGRATIONS, url)
+            engine = create_engine(url)
+            client = VaultClient(vault.addr, token=vault.token)
+            client.hvac.sys.enable_secrets_engine(backend_type="transit", path="transit")
+            transit = Transit(client, "transit")
+            transit.create_key("record-notes")
+            transit.create_key("psychotherapy-notes")
+            settings = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, "VAULT": client, "TRANSIT_MOUNT": "transit"}
+            with config.patch(settings):
+                container = ServiceContainer(RecordsService)
+                container.start()
+                try:
+                    _measure(engine, container, settings)
+                finally:
+                    container.stop()
+            engine.dispose()
+    finally:
+        vault.stop()
+
+
+def _measure(engine, container, settings) -> None:
+    front = {"user_id": "fd-1", "role": "front_desk", "sites": [SITE]}
+    me = {"user_id": "dr-1", "role": "clinician", "sites": [SITE]}
+    with ClusterRpcClient() as rpc:
+        cid = rpc.records.register_client(front, {"given_name": "A", "family_name": "B", "date_of_birth": "1990-01-01",
+                                                  "home_site_id": SITE})["id"]
+        rpc.records.assign_care_team(front, cid, {"clinician_id": "dr-1", "role": "primary"})
+        note = rpc.records.create_note(me, {"kind": "progress", "session_kind": "individual", "appointment_id": "a-1",
+                                            "service_date": "2026-11-20", "site_id": SITE, "client_ids": [cid],
+                                            "sections": [{"body": "x" * 2000}]})["id"]
+        rpc.records.sign_note(me, note)
+        with config.patch(settings):
+            sealers = sealers_from_config(settings["VAULT"])
+        who = CallerSchema().load(me)
+        with engine.connect() as conn:
+            header, participants = store.note_header(conn, note)
+        timings = {}
+        for record in (False, True, False, True):  # interleaved, second round counts
+            started = time.perf_counter()
+            for _ in range(N):
+                read_note(engine, sealers, who, header, participants, cid, record)
+            timings[record] = N / (time.perf_counter() - started)
+        report("read without recording (baseline)", timings[False], "reads/s")
+        report("read with its access event (audit first)", timings[True], "reads/s", timings[False], "baseline")
+
+        latencies = []
+        for _ in range(N):
+            started = time.perf_counter()
+            rpc.records.get_note(me, note, cid)
+            latencies.append((time.perf_counter() - started) * 1000)
+        latencies.sort()
+        report("get_note over RPC, p50", statistics.median(latencies) * 1000, "us")
+        report("get_note over RPC, p99", latencies[int(len(latencies) * 0.99) - 1] * 1000, "us")
