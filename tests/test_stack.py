@@ -71,7 +71,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         # every installed service answers, as a Vault-issued database user
         with ClusterRpcClient() as rpc:
             for service in ("audit", "records"):
-                health = wait_until(lambda: _health(rpc, service), timeout=60, what=f"{service} health")
+                health = wait_until(lambda s=service: _health(rpc, s), timeout=60, what=f"{service} health")
                 assert health["status"] == "ok"
         with psycopg.connect(ADMIN) as conn:
             users = conn.execute("SELECT usename FROM pg_stat_activity WHERE datname = %s",
