@@ -125,6 +125,11 @@ def test_transit_round_trip_rotation_and_rewrap(vault_client, vault_mount):
     assert transit.decrypt("notes", old) == transit.decrypt("notes", new) == b"Client reports better sleep."
     batch = transit.encrypt_batch("notes", [b"a", b"b"])
     assert [transit.decrypt("notes", c) for c in batch] == [b"a", b"b"]
+    assert transit.decrypt_batch("notes", batch + [old]) == [b"a", b"b", b"Client reports better sleep."]
+    assert [Transit.key_version(c) for c in transit.rewrap_batch("notes", [old, new])] == [2, 2]
+    assert transit.decrypt_batch("notes", []) == []
+    with pytest.raises(VaultError, match="transit decrypt failed"):
+        transit.decrypt_batch("notes", [old, "vault:v1:bm90IGEgY2lwaGVydGV4dA=="])
 
 
 def test_transit_context_binds_ciphertext(vault_client, vault_mount):

@@ -57,32 +57,23 @@ class Transit:
         )
         return base64.b64decode(result["data"]["plaintext"])
 
-    def decrypt_batch(self, key: str, ciphertexts: list[str]) -> list[bytes]:
+    def _batch(self, what: str, fn, key: str, ciphertexts: list[str], field: str) -> list[str]:
         if not ciphertexts:
             return []
-        result = self._call(
-            "decrypt", self._api.decrypt_data, key, ciphertext=None,
-            batch_input=[{"ciphertext": c} for c in ciphertexts],
-        )
+        result = self._call(what, fn, key, ciphertext=None, batch_input=[{"ciphertext": c} for c in ciphertexts])
         items = result["data"]["batch_results"]
         failed = [item["error"] for item in items if item.get("error")]
         if failed:
-            raise VaultError(f"transit decrypt failed: {failed[0]}")
-        return [base64.b64decode(item["plaintext"]) for item in items]
+            raise VaultError(f"transit {what} failed: {failed[0]}")
+        return [item[field] for item in items]
+
+    def decrypt_batch(self, key: str, ciphertexts: list[str]) -> list[bytes]:
+        plaintexts = self._batch("decrypt", self._api.decrypt_data, key, ciphertexts, "plaintext")
+        return [base64.b64decode(p) for p in plaintexts]
 
     def rewrap_batch(self, key: str, ciphertexts: list[str]) -> list[str]:
         """Re-encrypt many under the latest key version; order is kept."""
-        if not ciphertexts:
-            return []
-        result = self._call(
-            "rewrap", self._api.rewrap_data, key, ciphertext=None,
-            batch_input=[{"ciphertext": c} for c in ciphertexts],
-        )
-        items = result["data"]["batch_results"]
-        failed = [item["error"] for item in items if item.get("error")]
-        if failed:
-            raise VaultError(f"transit rewrap failed: {failed[0]}")
-        return [item["ciphertext"] for item in items]
+        return self._batch("rewrap", self._api.rewrap_data, key, ciphertexts, "ciphertext")
 
     def rewrap(self, key: str, ciphertext: str, context: bytes | None = None) -> str:
         """Re-encrypt under the latest key version without exposing the plaintext."""
