@@ -144,3 +144,18 @@ def test_a_note_changed_behind_the_services_back_is_not_served(clinic):
     error = remote(rpc.get_note, me, nid, ana)
     assert error.exc_type == "RecordIntegrityError"
     assert rpc.get_note(me, nid, ben)["sections"][0]["body"] == "about Ben"
+
+
+def test_signed_psychotherapy_notes_are_locked_too(clinic):
+    rpc, me, cid = clinic.rpc, clinic.clinician, clinic.client_id
+    draft = rpc.write_psychotherapy_note(me, {"client_id": cid, "service_date": "2026-11-20", "body": "draft"})
+    with clinic.engine.begin() as conn:  # a draft may still change
+        conn.execute(text("UPDATE psychotherapy_notes SET service_date = '2026-11-19' WHERE id = :id"),
+                     {"id": draft["id"]})
+    rpc.sign_psychotherapy_note(me, draft["id"])
+    assert remote(rpc.sign_psychotherapy_note, me, draft["id"]).exc_type == "InvalidRequest"
+    for statement in ("UPDATE psychotherapy_notes SET author_id = 'someone-else' WHERE id = :id",
+                      "DELETE FROM psychotherapy_notes WHERE id = :id"):
+        with clinic.engine.connect() as conn, pytest.raises(sqlalchemy.exc.DBAPIError):
+            conn.execute(text(statement), {"id": draft["id"]})
+    assert rpc.get_psychotherapy_notes(me, cid)[0]["body"] == "draft"
