@@ -33,3 +33,36 @@ class SupervisionStartedV1(_Supervision):
 @registry.event_type(SUPERVISION_ENDED, version=1)
 class SupervisionEndedV1(_Supervision):
     ends_on = fields.Date(required=True)
+
+
+LICENSE_RECORDED = "credentialing.license.recorded"
+LICENSE_VERIFIED = "credentialing.license.verified"
+LICENSE_RENEWED = "credentialing.license.renewed"
+LICENSE_EXPIRING = "credentialing.license.expiring"
+LICENSE_EXPIRED = "credentialing.license.expired"
+LICENSE_SUSPENDED = "credentialing.license.suspended"
+LICENSE_REINSTATED = "credentialing.license.reinstated"
+LICENSE_REVOKED = "credentialing.license.revoked"
+LICENSE_EVENTS = (LICENSE_RECORDED, LICENSE_VERIFIED, LICENSE_RENEWED, LICENSE_EXPIRING, LICENSE_EXPIRED,
+                  LICENSE_SUSPENDED, LICENSE_REINSTATED, LICENSE_REVOKED)
+
+
+class LicenseV1(Schema):
+    """A licence as it stands after the change the event type names: enough for
+    a consumer (scheduling) to keep its own answer to "may C practise in J"."""
+
+    license_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    clinician_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    credential_type = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    jurisdiction = fields.String(required=True, validate=JURISDICTION)
+    number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    status = fields.String(required=True, validate=validate.OneOf(
+        ("pending", "active", "expired", "suspended", "revoked")))
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    days_left = fields.Integer(load_default=None, allow_none=True)
+
+
+for _type in LICENSE_EVENTS:
+    registry.register(_type, 1, LicenseV1)

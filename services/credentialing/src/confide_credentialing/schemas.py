@@ -1,0 +1,131 @@
+"""What the credentialing service's RPCs accept; errors name the field."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from confide_licensure import InvalidJurisdiction, UnknownCode, catalogue, check_jurisdiction
+from confide_licensure.catalogue import MODALITIES
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+NAME = validate.Length(min=1, max=200)
+ID = validate.Length(min=1, max=200)
+
+
+def npi_is_valid(npi: str) -> bool:
+    """The NPI check digit: Luhn over the number prefixed with 80840 (CMS)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed("80840" + npi[:-1])):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return (10 - total % 10) % 10 == int(npi[-1])
+
+
+class Jurisdiction(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return check_jurisdiction(code)
+        except InvalidJurisdiction as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class CredentialTypeField(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return catalogue().credential_type(code).code
+        except UnknownCode as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class ServiceKindField(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return catalogue().service_kind(code)
+        except UnknownCode as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class ClinicianSchema(Schema):
+    id = fields.String(required=True, validate=ID)
+    given_name = fields.String(required=True, validate=NAME)
+    family_name = fields.String(required=True, validate=NAME)
+    national_id = fields.String(load_default=None, allow_none=True)
+    home_site_id = fields.String(required=True, validate=ID)
+    email = fields.Email(load_default=None, allow_none=True)
+
+    @validates("national_id")
+    def npi(self, value, **kwargs):
+        if value is not None and not npi_is_valid(value):
+            raise ValidationError("is not a valid NPI (10 digits with a Luhn check digit)")
+
+
+class LicenseSchema(Schema):
+    type = CredentialTypeField(required=True)
+    jurisdiction = Jurisdiction(required=True)
+    number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True)
+
+    @validates("issued_on")
+    def issued_in_past(self, value, **kwargs):
+        if value > date.today():
+            raise ValidationError("must not be in the future")
+
+    @validates_schema
+    def order(self, data, **kwargs):
+        if data.get("issued_on") and data.get("expires_on") and data["expires_on"] <= data["issued_on"]:
+            raise ValidationError("must be after issued_on", "expires_on")
+
+
+class VerificationSchema(Schema):
+    source = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    result = fields.String(required=True, validate=validate.OneOf(("verified", "discrepancy", "not_found")))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class RenewalSchema(Schema):
+    expires_on = fields.Date(required=True)
+    verification = fields.Nested(VerificationSchema, required=True)
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class SupervisionSchema(Schema):
+    supervisor_id = fields.String(required=True, validate=ID)
+    supervisee_id = fields.String(required=True, validate=ID)
+    jurisdiction = Jurisdiction(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def sane(self, data, **kwargs):
+        if data.get("supervisor_id") == data.get("supervisee_id"):
+            raise ValidationError("a clinician cannot supervise themself", "supervisee_id")
+        if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("must not be before starts_on", "ends_on")
+
+
+class QuestionSchema(Schema):
+    service_kind = ServiceKindField(required=True)
+    client_jurisdiction = Jurisdiction(required=True)
+    modality = fields.String(required=True, validate=validate.OneOf(MODALITIES))
+    on = fields.Date(load_default=date.today)
+
+
+class MatrixSchema(Schema):
+    clinician_ids = fields.List(fields.String(validate=ID), required=True, validate=validate.Length(min=1, max=500))
+    jurisdictions = fields.List(Jurisdiction(), required=True, validate=validate.Length(min=1, max=100))
+    service_kind = ServiceKindField(required=True)
+    modality = fields.String(required=True, validate=validate.OneOf(MODALITIES))
+    on = fields.Date(load_default=date.today)
