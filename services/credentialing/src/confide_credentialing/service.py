@@ -118,7 +118,7 @@ class CredentialingService:
             if conn.execute(select(m.clinicians.c.id).where(m.clinicians.c.id == clinician_id)).first() is None:
                 raise invalid("clinician_id", f"no clinician {clinician_id}")
             try:
-                with uow.session.begin_nested():
+                with conn.begin_nested():
                     conn.execute(insert(m.licenses).values(id=license_id, clinician_id=clinician_id,
                                                            status="pending", created_by=who.user_id, **data))
             except IntegrityError:

@@ -195,7 +195,7 @@ class RecordsService:
         with self.uow() as uow:
             conn = uow.session.connection()
             try:
-                with uow.session.begin_nested():
+                with conn.begin_nested():
                     conn.execute(insert(m.clients).values(id=client_id, registered_by=who.user_id, **data))
             except IntegrityError:
                 raise invalid("user_id", "already belongs to another client") from None
@@ -252,7 +252,7 @@ class RecordsService:
 
         def work(a: Access):
             try:
-                with a.uow.session.begin_nested():
+                with a.conn.begin_nested():
                     a.conn.execute(insert(m.care_team).values(id=store.new_id(), client_id=cid,
                                                               assigned_by=a.caller.user_id, **data))
             except IntegrityError:

@@ -1,0 +1,1 @@
+"""Pure scheduling logic: local time, slots, series."""

@@ -1,0 +1,178 @@
+"""What the scheduling service's RPCs accept; errors name the field."""
+
+from __future__ import annotations
+
+from confide_licensure import InvalidJurisdiction, UnknownCode, catalogue, check_jurisdiction
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from confide_scheduling.domain.localtime import UnknownTimeZone, zone
+
+ID = validate.Length(min=1, max=200)
+KINDS = ("intake", "individual", "couple", "family", "group", "child")
+# clients per appointment kind
+KIND_SIZES = {"intake": (1, 1), "individual": (1, 1), "child": (1, 1), "couple": (2, 2), "family": (1, 12),
+              "group": (2, 40)}
+
+
+class Jurisdiction(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return check_jurisdiction(code)
+        except InvalidJurisdiction as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class ServiceKind(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return catalogue().service_kind(code)
+        except UnknownCode as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class SiteSchema(Schema):
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,63}$",
+                                                               error="lowercase letters, digits and dashes"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    address = fields.Dict(load_default=None, allow_none=True)
+    jurisdiction = Jurisdiction(required=True)
+    time_zone = fields.String(required=True)
+    late_cancel_hours = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=0, max=168))
+
+    @validates("time_zone")
+    def known_zone(self, value, **kwargs):
+        try:
+            zone(value)
+        except UnknownTimeZone as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class RoomSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
+    telehealth_capable = fields.Boolean(load_default=False)
+
+
+class AvailabilitySchema(Schema):
+    clinician_id = fields.String(required=True, validate=ID)
+    site_id = fields.String(required=True, validate=ID)
+    weekday = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=6))
+    starts = fields.Time(required=True)
+    ends = fields.Time(required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def order(self, data, **kwargs):
+        if data.get("starts") and data.get("ends") and data["ends"] <= data["starts"]:
+            raise ValidationError("must be after starts", "ends")
+        if data.get("valid_until") and data.get("valid_from") and data["valid_until"] < data["valid_from"]:
+            raise ValidationError("must not be before valid_from", "valid_until")
+
+
+class ExceptionSchema(Schema):
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
+
+    @validates_schema
+    def sane(self, data, **kwargs):
+        if not data.get("clinician_id") and not data.get("site_id"):
+            raise ValidationError("name a clinician, a site, or both", "clinician_id")
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class AppointmentSchema(Schema):
+    site_id = fields.String(required=True, validate=ID)
+    room_id = fields.UUID(load_default=None, allow_none=True)
+    clinician_id = fields.String(required=True, validate=ID)
+    co_therapist_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    client_ids = fields.List(fields.String(validate=ID), required=True, validate=validate.Length(min=1, max=40))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    service_kind = ServiceKind(required=True)
+    modality = fields.String(required=True, validate=validate.OneOf(("in_person", "telehealth")))
+    client_jurisdiction = Jurisdiction(load_default=None, allow_none=True)  # telehealth: where the client is
+    starts_at = fields.AwareDateTime(required=True)
+    planned_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=5, max=480))
+
+    @validates_schema
+    def consistent(self, data, **kwargs):
+        clients = data.get("client_ids") or []
+        if len(set(clients)) != len(clients):
+            raise ValidationError("lists a client twice", "client_ids")
+        low, high = KIND_SIZES.get(data.get("kind"), (1, 40))
+        if not low <= len(clients) <= high:
+            raise ValidationError(f"a {data.get('kind')} appointment has {low}-{high} clients", "client_ids")
+        if data.get("modality") == "telehealth" and not data.get("client_jurisdiction"):
+            raise ValidationError("required for telehealth: where the client will be", "client_jurisdiction")
+        if data.get("modality") == "in_person" and not data.get("room_id"):
+            raise ValidationError("required for an in-person session", "room_id")
+        if data.get("co_therapist_id") and data.get("co_therapist_id") == data.get("clinician_id"):
+            raise ValidationError("must differ from clinician_id", "co_therapist_id")
+
+
+class SeriesSchema(Schema):
+    appointment = fields.Nested(AppointmentSchema, required=True)
+    rrule = fields.String(required=True, validate=validate.Length(min=6, max=500))
+
+
+class RescheduleSchema(Schema):
+    starts_at = fields.AwareDateTime(required=True)
+    room_id = fields.UUID(load_default=None, allow_none=True)
+    scope = fields.String(load_default="this", validate=validate.OneOf(("this", "following")))
+
+
+class CancelSchema(Schema):
+    by = fields.String(required=True, validate=validate.OneOf(("client", "clinic")))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+    scope = fields.String(load_default="this", validate=validate.OneOf(("this", "following")))
+
+
+class CompleteSchema(Schema):
+    minutes = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=600))
+
+
+class SlotQuerySchema(Schema):
+    clinician_id = fields.String(required=True, validate=ID)
+    site_id = fields.String(required=True, validate=ID)
+    service_kind = ServiceKind(required=True)
+    modality = fields.String(load_default="in_person", validate=validate.OneOf(("in_person", "telehealth")))
+    client_jurisdiction = Jurisdiction(load_default=None, allow_none=True)
+    clients = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=40))
+    minutes = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=5, max=480))
+    step = fields.Integer(load_default=15, strict=True, validate=validate.Range(min=5, max=240))
+    from_date = fields.Date(required=True)
+    to_date = fields.Date(required=True)
+
+    @validates_schema
+    def span(self, data, **kwargs):
+        if data.get("from_date") and data.get("to_date"):
+            if data["to_date"] < data["from_date"]:
+                raise ValidationError("must not be before from_date", "to_date")
+            if (data["to_date"] - data["from_date"]).days > 62:
+                raise ValidationError("search at most two months at a time", "to_date")
+
+
+class ListSchema(Schema):
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    client_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    starts_from = fields.AwareDateTime(required=True)
+    starts_before = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def narrowed(self, data, **kwargs):
+        if not (data.get("site_id") or data.get("clinician_id") or data.get("client_id")):
+            raise ValidationError("name a site, a clinician or a client", "site_id")
+
+
+class WaitlistSchema(Schema):
+    site_id = fields.String(required=True, validate=ID)
+    service_kind = ServiceKind(required=True)
+    client_id = fields.String(required=True, validate=ID)
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)

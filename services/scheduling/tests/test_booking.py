@@ -1,0 +1,138 @@
+"""Booking: PostgreSQL refuses double booking, even under 50 concurrent
+attempts; conflicts name what collides; licensure decides from the projection."""
+
+import pytest
+import sqlalchemy.exc
+from confide_events import registry
+from confide_messaging import UnitOfWork
+from confide_testing import random_id, wait_for_handled
+from nameko.exceptions import RemoteError
+from psycopg.types.range import Range
+from sched_support import CRED, next_weekday_at
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def refused(call, *args) -> RemoteError:
+    with pytest.raises(RemoteError) as failure:
+        call(*args)
+    return failure.value
+
+
+def test_fifty_concurrent_attempts_one_booking(network, rpc):
+    dr = network.clinician()
+    at = next_weekday_at(10)
+    calls = [rpc.scheduling.book.call_async(network.desk, network.appointment(
+        dr, at, modality="telehealth", room_id=None, client_jurisdiction="US-NY")) for _ in range(50)]
+    won, lost = [], []
+    for call in calls:
+        try:
+            won.append(call.result())
+        except RemoteError as exc:
+            lost.append(exc)
+    assert len(won) == 1 and len(lost) == 49
+    assert {e.exc_type for e in lost} == {"BookingConflict"}
+    assert all("clinician_id:" in str(e) and dr in str(e) for e in lost)
+    with network.engine.connect() as conn:
+        booked = conn.execute(text("SELECT count(*) FROM appointments WHERE clinician_id = :dr"), {"dr": dr})
+        assert booked.scalar() == 1
+
+
+def test_the_database_itself_refuses_an_overlap(network, rpc):
+    dr = network.clinician()
+    booked = rpc.scheduling.book(network.desk, network.appointment(dr, next_weekday_at(11)))
+    with network.engine.connect() as conn, pytest.raises(sqlalchemy.exc.IntegrityError, match="no_overlap"):
+        conn.execute(text("INSERT INTO appointment_parties (appointment_id, party_kind, party_id, during) "
+                          "VALUES (:id, 'clinician', :dr, :during)"),
+                     {"id": booked["id"], "dr": dr + "x", "during": Range(next_weekday_at(8), next_weekday_at(9))})
+        conn.execute(text("INSERT INTO appointment_parties (appointment_id, party_kind, party_id, during) "
+                          "VALUES (gen_random_uuid(), 'clinician', :dr, :during)"),
+                     {"dr": dr, "during": Range(next_weekday_at(11), next_weekday_at(12))})
+
+
+def test_conflicts_name_what_collides(network, rpc):
+    dr, other = network.clinician(), network.clinician()
+    client = random_id("client")
+    at = next_weekday_at(14)
+    rpc.scheduling.book(network.desk, network.appointment(dr, at, clients=[client]))
+    error = refused(rpc.scheduling.book, network.desk, network.appointment(other, at, clients=[client],
+                                                                           room_id=network.room2))
+    assert error.exc_type == "BookingConflict" and "client_ids:" in str(error) and client in str(error)
+    error = refused(rpc.scheduling.book, network.desk, network.appointment(other, at))
+    assert "room_id:" in str(error) and "already has an appointment from" in str(error)
+    # back to back is fine: ranges are half-open
+    rpc.scheduling.book(network.desk, network.appointment(dr, next_weekday_at(15), clients=[client]))
+
+
+def test_licensure_decides(network, rpc):
+    dr = network.clinician("lcsw", "US-NY")
+    at = next_weekday_at(9)
+    error = refused(rpc.scheduling.book, network.desk, network.appointment(
+        dr, at, modality="telehealth", room_id=None, client_jurisdiction="US-CA"))
+    assert error.exc_type == "NotLicensed" and "licence" in str(error) and "US-CA" in str(error)
+
+    psychologist = network.clinician("psychologist", "US-PA")
+    ok = rpc.scheduling.book(network.desk, network.appointment(
+        psychologist, at, modality="telehealth", room_id=None, client_jurisdiction="US-NJ"))
+    assert ok["status"] == "booked"  # PSYPACT
+    error = refused(rpc.scheduling.book, network.desk, network.appointment(psychologist, next_weekday_at(12)))
+    assert error.exc_type == "NotLicensed"  # in person in New York: no licence there, NY not in PSYPACT
+
+
+def test_a_suspension_flags_future_appointments(network, rpc):
+    dr = network.clinician(license_type=None)
+    lic = network.license(dr, "lcsw", "US-NY")
+    first = rpc.scheduling.book(network.desk, network.appointment(dr, next_weekday_at(10)))
+    second = rpc.scheduling.book(network.desk, network.appointment(dr, next_weekday_at(10, days_ahead=8)))
+    network.license(dr, "lcsw", "US-NY", status="suspended", event="suspended", license_id=lic)
+    for appointment in (first, second):
+        flagged = rpc.scheduling.get_appointment(network.desk, appointment["id"])
+        assert flagged["needs_reassignment"] is True
+        assert "is suspended" in flagged["reassignment_reasons"][0]
+    published = [m for m in network.outbox("scheduling.appointment.needs") if m["payload"]["clinician_id"] == dr]
+    assert {m["payload"]["appointment_id"] for m in published} == {first["id"], second["id"]}
+    error = refused(rpc.scheduling.book, network.desk, network.appointment(dr, next_weekday_at(13)))
+    assert error.exc_type == "NotLicensed"
+
+
+def test_an_older_licence_event_does_not_undo_a_newer_one(network, sched_db):
+    dr = network.clinician(license_type=None)
+    lic = network.license(dr, "lcsw", "US-NY", status="suspended", event="suspended")
+    with Session(sched_db) as session, session.begin():  # a "verified" from before, delivered late
+        stale = UnitOfWork(session, "credentialing", registry).emit("credentialing.license.verified", {
+            "license_id": lic, "clinician_id": dr, "credential_type": "lcsw", "jurisdiction": "US-NY",
+            "number": lic, "status": "active", "issued_on": "2020-01-01", "expires_on": "2030-01-01"}, actor=CRED)
+        session.execute(text("UPDATE outbox SET message = jsonb_set(message, '{occurred_at}', "
+                             "'\"2020-01-01T00:00:00+00:00\"') WHERE id = :id"), {"id": stale.id})
+    wait_for_handled(sched_db, "scheduling.on_license", stale.id)
+    with sched_db.connect() as conn:
+        assert conn.execute(text("SELECT status FROM licenses WHERE id = :id"), {"id": lic}).scalar() == "suspended"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"client_jurisdiction": "US-XX", "modality": "telehealth", "room_id": None}, "client_jurisdiction"),
+    ({"service_kind": "astrology"}, "service_kind"),
+    ({"kind": "couple"}, "client_ids"),
+    ({"planned_minutes": 0}, "planned_minutes"),
+    ({"starts_at": "2027-01-01T10:00:00"}, "starts_at"),
+    ({"modality": "in_person", "room_id": None}, "room_id"),
+])
+def test_bad_bookings_are_refused_by_field(network, rpc, change, field):
+    dr = network.clinician()
+    error = refused(rpc.scheduling.book, network.desk, {**network.appointment(dr, next_weekday_at(10)), **change})
+    assert error.exc_type == "InvalidRequest" and f"{field}:" in str(error)
+    with network.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM appointments")).scalar() == 0
+
+
+def test_room_capacity_and_availability(network, rpc):
+    dr = network.clinician(hours=("09:00", "12:00"))
+    group = [random_id("client") for _ in range(3)]
+    error = refused(rpc.scheduling.book, network.desk, network.appointment(
+        dr, next_weekday_at(10), clients=group, kind="group", service_kind="group_psychotherapy"))
+    assert "room_id:" in str(error) and "holds 1" in str(error)
+    rpc.scheduling.book(network.desk, network.appointment(dr, next_weekday_at(10), clients=group, kind="group",
+                                                          service_kind="group_psychotherapy",
+                                                          room_id=network.group_room))
+    error = refused(rpc.scheduling.book, network.desk, network.appointment(dr, next_weekday_at(16)))
+    assert "starts_at:" in str(error) and "outside" in str(error) and "availability" in str(error)
