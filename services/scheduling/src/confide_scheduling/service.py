@@ -157,18 +157,24 @@ class SchedulingService:
         return {"id": str(eid)}
 
     # --- licensure, from the projection -------------------------------------------
-    def _licensure(self, conn, clinician_id: str, service_kind: str, jurisdiction: str, modality: str, day: date):
-        licenses = [License(r.id, r.type, r.jurisdiction, r.number, r.status, r.issued_on, r.expires_on)
-                    for r in conn.execute(select(m.licenses).where(m.licenses.c.clinician_id == clinician_id))]
-        s = m.supervisions
-        rows = conn.execute(select(s).where(s.c.supervisee_id == clinician_id, s.c.starts_on <= day,
-                                            or_(s.c.ends_on.is_(None), s.c.ends_on >= day))).all()
-        supervisions = []
-        for r in rows:
-            backing = tuple(License(x.id, x.type, x.jurisdiction, x.number, x.status, x.issued_on, x.expires_on)
-                            for x in conn.execute(select(m.licenses).where(m.licenses.c.clinician_id ==
-                                                                           r.supervisor_id)))
-            supervisions.append(Supervision(r.supervisor_id, r.jurisdiction, r.starts_on, r.ends_on, backing))
+    @staticmethod
+    def _licensure_facts(conn, clinician_id: str) -> tuple[list[License], list[Supervision]]:
+        """The clinician's licences and supervisions (with the supervisors'
+        licences) as the projection holds them, in two queries."""
+        lic, s = m.licenses, m.supervisions
+        supervision_rows = conn.execute(select(s).where(s.c.supervisee_id == clinician_id)).all()
+        people = {clinician_id} | {r.supervisor_id for r in supervision_rows}
+        held: dict[str, list[License]] = {p: [] for p in people}
+        for r in conn.execute(select(lic).where(lic.c.clinician_id.in_(people))):
+            held[r.clinician_id].append(License(r.id, r.type, r.jurisdiction, r.number, r.status, r.issued_on,
+                                                r.expires_on))
+        supervisions = [Supervision(r.supervisor_id, r.jurisdiction, r.starts_on, r.ends_on,
+                                    tuple(held[r.supervisor_id])) for r in supervision_rows]
+        return held[clinician_id], supervisions
+
+    def _licensure(self, conn, clinician_id: str, service_kind: str, jurisdiction: str, modality: str, day: date,
+                   facts=None):
+        licenses, supervisions = facts or self._licensure_facts(conn, clinician_id)
         return may_practice(licenses, supervisions, service_kind, jurisdiction, modality, day)
 
     # --- booking -------------------------------------------------------------------
@@ -531,12 +537,13 @@ class SchedulingService:
                 if not rooms:
                     return []
             allowed_days: dict[date, bool] = {}
+            facts = self._licensure_facts(conn, q["clinician_id"])
             slots = []
             for start, end in grid_slots(windows, busy, q["minutes"], q["step"], store.now()):
                 day = start.astimezone(tz).date()
                 if day not in allowed_days:
                     allowed_days[day] = self._licensure(conn, q["clinician_id"], q["service_kind"], jurisdiction,
-                                                        q["modality"], day).allowed
+                                                        q["modality"], day, facts).allowed
                 if not allowed_days[day]:
                     continue
                 room = None

@@ -1,0 +1,159 @@
+"""Scheduling: booking latency with 50 concurrent clients (and no double booking
+when they all want the same slot), against a bare RPC round trip under the same
+load; slot search for one week at a site with 50 clinicians and a year of
+bookings."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import eventlet
+from confide_persistence import create_engine, upgrade
+from confide_scheduling.service import SchedulingService
+from nameko import config
+from nameko.containers import ServiceContainer
+from nameko.standalone.rpc import ClusterRpcClient
+from sqlalchemy import text
+
+from bench.common import database, report, vhost
+
+MIGRATIONS = Path(__file__).parents[1] / "services" / "scheduling" / "src" / "confide_scheduling" / "migrations"
+CLIENTS = 50
+ROUNDS = 6
+CLINICIANS = 50
+SITE = "bench-site"
+NY = ZoneInfo("America/New_York")
+ADMIN = {"user_id": "admin", "role": "admin", "sites": [SITE], "purpose": "operations"}
+DESK = {"user_id": "desk", "role": "front_desk", "sites": [SITE], "purpose": "operations"}
+
+
+def seed(engine, rpc) -> list[str]:
+    rpc.scheduling.create_site(ADMIN, {"id": SITE, "name": "Bench", "jurisdiction": "US-NY",
+                                       "time_zone": "America/New_York"})
+    rooms = [rpc.scheduling.add_room(ADMIN, SITE, {"name": f"R{i}", "capacity": 2})["id"] for i in range(CLINICIANS)]
+    with engine.begin() as conn:
+        for i in range(CLINICIANS):
+            conn.execute(text(
+                "INSERT INTO availability (id, clinician_id, site_id, weekday, starts, ends, valid_from) "
+                "SELECT gen_random_uuid(), :dr, :site, d, '08:00', '20:00', '2026-01-01' FROM generate_series(0, 6) d"),
+                {"dr": f"dr-{i}", "site": SITE})
+            conn.execute(text(
+                "INSERT INTO licenses VALUES (:id, :dr, 'lcsw', 'US-NY', :id, 'active', '2020-01-01', '2030-01-01', "
+                "now())"), {"id": f"lic-{i}", "dr": f"dr-{i}"})
+    return rooms
+
+
+def year_of_bookings(engine, rooms) -> int:
+    """Six sessions a weekday for every clinician, from six months back to six ahead."""
+    first = date.today() - timedelta(days=182)
+    with engine.begin() as conn:
+        for i, room in enumerate(rooms):
+            conn.execute(text("""
+                WITH slots AS (
+                    SELECT gen_random_uuid() AS id,
+                           ((d + make_interval(hours => h))::timestamp AT TIME ZONE 'America/New_York') AS starts
+                    FROM generate_series(CAST(:first AS date), CAST(:first AS date) + 364, interval '1 day') d,
+                         generate_series(9, 14) h
+                    WHERE extract(isodow FROM d) < 6
+                ), appts AS (
+                    INSERT INTO appointments (id, site_id, room_id, clinician_id, kind, service_kind, modality,
+                        client_jurisdiction, starts_at, ends_at, planned_minutes, status, created_by)
+                    SELECT id, :site, CAST(:room AS uuid), :dr, 'individual', 'individual_psychotherapy',
+                           'in_person', 'US-NY', starts, starts + interval '50 minutes', 50, 'booked', 'bench'
+                    FROM slots RETURNING id, starts_at, ends_at
+                )
+                INSERT INTO appointment_parties (appointment_id, party_kind, party_id, during)
+                SELECT id, kind, party, tstzrange(starts_at, ends_at)
+                FROM appts, LATERAL (VALUES ('clinician', CAST(:dr AS text)), ('room', CAST(:room AS text)),
+                                            ('client', 'client-' || id::text)) AS p(kind, party)
+            """), {"first": first.isoformat(), "site": SITE, "room": room, "dr": f"dr-{i}"})
+        return conn.execute(text("SELECT count(*) FROM appointments")).scalar()
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def run() -> None:
+    print(f"scheduling, {CLIENTS} concurrent clients (another process), {CLINICIANS} clinicians:")
+    with database() as url, vhost() as amqp_uri:
+        upgrade(MIGRATIONS, url)
+        engine = create_engine(url)
+        with config.patch({"AMQP_URI": amqp_uri, "DATABASE_URL": url, "max_workers": CLIENTS}):
+            container = ServiceContainer(SchedulingService)
+            container.start()
+            try:
+                with ClusterRpcClient() as rpc:
+                    _measure(engine, rpc, amqp_uri)
+            finally:
+                container.stop()
+        engine.dispose()
+
+
+def _measure(engine, rpc, amqp_uri) -> None:
+    rooms = seed(engine, rpc)
+    command = [sys.executable, "-m", "bench.scheduling_load", amqp_uri, json.dumps(rooms)]
+    clients = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               cwd=Path(__file__).parents[1])
+    while clients.poll() is None:  # the service's green threads run meanwhile
+        eventlet.sleep(0.05)
+    if clients.returncode != 0:
+        raise SystemExit(f"the load generator failed ({clients.returncode})")
+    figures = json.loads(clients.stdout.read().decode().strip().splitlines()[-1])
+    baseline, booked = figures["baseline"], figures["booked"]
+    report("RPC round trip under the same load, p50 (baseline)", statistics.median(baseline), "ms")
+    report("RPC round trip under the same load, p99", percentile(baseline, 0.99), "ms")
+    report(f"book, {CLIENTS} at once, p50", statistics.median(booked), "ms",
+           statistics.median(baseline), "bare RPC p50")
+    report(f"book, {CLIENTS} at once, p99 (goal < 50 ms)", percentile(booked, 0.99), "ms",
+           percentile(baseline, 0.99), "bare RPC p99")
+    wins = figures["wins"]
+    print(f"  {CLIENTS} concurrent bookings of one slot: {wins} booked, {CLIENTS - wins} refused (double bookings: "
+          f"{max(0, wins - 1)})")
+
+    # one client at a time: what the booking itself costs over a bare round trip
+    day = date.today() + timedelta(days=260)
+    single, bare = [], []
+    for n in range(CLINICIANS):
+        at = datetime(day.year, day.month, day.day, 9, 0, tzinfo=NY) + timedelta(days=n % 7, hours=n // 7)
+        started = time.perf_counter()
+        rpc.scheduling.book(DESK, {"site_id": SITE, "room_id": rooms[n], "clinician_id": f"dr-{n}",
+                                   "client_ids": [f"s-{n}"], "kind": "individual",
+                                   "service_kind": "individual_psychotherapy", "modality": "in_person",
+                                   "starts_at": at.astimezone(UTC).isoformat(), "planned_minutes": 50})
+        single.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        rpc.scheduling.health()
+        bare.append((time.perf_counter() - started) * 1000)
+    report("book, one client at a time, p50", statistics.median(single), "ms", statistics.median(bare), "bare RPC")
+    report("book, one client at a time, p99", percentile(single, 0.99), "ms", percentile(bare, 0.99), "bare RPC")
+
+    started = time.perf_counter()
+    total = year_of_bookings(engine, rooms)
+    print(f"  (a year of bookings: {total:,} appointments written in {time.perf_counter() - started:.1f}s)")
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    week = date.today() + timedelta(days=14)
+    query = {"clinician_id": "dr-7", "site_id": SITE, "service_kind": "individual_psychotherapy", "minutes": 50,
+             "step": 15, "from_date": week.isoformat(), "to_date": (week + timedelta(days=6)).isoformat()}
+    rpc.scheduling.find_slots(DESK, query)
+    times, health, found = [], [], []
+    for _ in range(30):
+        started = time.perf_counter()
+        found = rpc.scheduling.find_slots(DESK, query)
+        times.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        rpc.scheduling.health()
+        health.append((time.perf_counter() - started) * 1000)
+    report(f"slot search, one week, one clinician ({len(found)} slots), p50", statistics.median(times), "ms",
+           statistics.median(health), "bare RPC")
+    report("slot search, p99 (goal < 100 ms)", percentile(times, 0.99), "ms")
+
