@@ -16,13 +16,14 @@ def test_booked_checked_in_completed(network, rpc):
     dr = network.clinician()
     a = rpc.scheduling.book(network.desk, network.appointment(dr, next_weekday_at(10)))
     rpc.scheduling.check_in(network.desk, a["id"])
-    rpc.scheduling.complete(network.desk, a["id"], {"minutes": 53})
+    rpc.scheduling.complete(network.desk, a["id"], {"minutes": 53, "interactive_complexity": True})
     with pytest.raises(RemoteError) as again:
         rpc.scheduling.no_show(network.desk, a["id"])
     assert "appointment_id:" in str(again.value) and "completed" in str(again.value)
     seen = events_of(network, a["id"])
     assert [t for t, _ in seen] == ["booked", "checked_in", "completed"]
     assert seen[-1][1]["minutes"] == 53 and seen[-1][1]["client_ids"] == a["client_ids"]
+    assert seen[-1][1]["interactive_complexity"] is True and seen[-1][1]["patient_present"] is True
 
 
 def test_late_and_timely_cancellations_and_no_shows(network, rpc):

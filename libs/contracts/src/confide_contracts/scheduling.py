@@ -44,6 +44,8 @@ class AppointmentV1(Schema):
     minutes = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=600))
     cancelled_by = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("client", "clinic")))
     late = fields.Boolean(load_default=None, allow_none=True)
+    patient_present = fields.Boolean(load_default=None, allow_none=True)
+    interactive_complexity = fields.Boolean(load_default=None, allow_none=True)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 

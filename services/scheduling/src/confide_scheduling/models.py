@@ -119,7 +119,9 @@ appointments = Table(
     Column("ends_at", DateTime(timezone=True), nullable=False),
     Column("planned_minutes", SmallInteger, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("minutes", SmallInteger),
+    Column("minutes", SmallInteger),  # face-to-face, at completion
+    Column("patient_present", Boolean),  # family sessions: was the identified client there
+    Column("interactive_complexity", Boolean),
     Column("cancelled_by", String(8)),
     Column("late", Boolean),
     Column("status_reason", String(500)),

@@ -135,6 +135,8 @@ class CancelSchema(Schema):
 
 class CompleteSchema(Schema):
     minutes = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=600))
+    patient_present = fields.Boolean(load_default=True)  # family sessions: with or without the client
+    interactive_complexity = fields.Boolean(load_default=False)
 
 
 class SlotQuerySchema(Schema):

@@ -436,7 +436,9 @@ class SchedulingService:
 
     @rpc(expected_exceptions=EXPECTED)
     def complete(self, caller: dict, appointment_id: str, completion: dict | None = None) -> dict[str, Any]:
-        """Completed, with the face-to-face minutes (default: as planned) billing codes from."""
+        """Completed, with the face-to-face minutes (default: as planned) billing
+        codes from, whether the client was present (family sessions) and whether
+        interactive complexity applied."""
         data = load(CompleteSchema(), completion or {})
         minutes = data["minutes"]
         if minutes is None:
@@ -444,7 +446,9 @@ class SchedulingService:
                 row = self._load(uow.session.connection(), store.parse_id(appointment_id))
                 minutes = row.planned_minutes
         return self._transition(caller, appointment_id, ("booked", "checked_in"), "completed",
-                                events.APPOINTMENT_COMPLETED, minutes=minutes)
+                                events.APPOINTMENT_COMPLETED, minutes=minutes,
+                                patient_present=data["patient_present"],
+                                interactive_complexity=data["interactive_complexity"])
 
     @rpc(expected_exceptions=EXPECTED)
     def no_show(self, caller: dict, appointment_id: str) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def event_payload(conn: Connection, aid) -> dict[str, Any]:
     a = appointment(conn, aid)
     keys = ("series_id", "site_id", "room_id", "clinician_id", "co_therapist_id", "client_ids", "kind",
             "service_kind", "modality", "client_jurisdiction", "starts_at", "ends_at", "planned_minutes", "status",
-            "minutes", "cancelled_by", "late")
+            "minutes", "cancelled_by", "late", "patient_present", "interactive_complexity")
     payload = {k: a[k] for k in keys}
     payload["appointment_id"] = a["id"]
     payload["reason"] = a["status_reason"]

@@ -146,6 +146,8 @@ def upgrade() -> None:
         sa.Column("planned_minutes", sa.SmallInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("minutes", sa.SmallInteger(), nullable=True),
+        sa.Column("patient_present", sa.Boolean(), nullable=True),
+        sa.Column("interactive_complexity", sa.Boolean(), nullable=True),
         sa.Column("cancelled_by", sa.String(length=8), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=True),
         sa.Column("status_reason", sa.String(length=500), nullable=True),
