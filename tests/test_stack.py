@@ -70,7 +70,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         assert "transit/" in mounts and "database/" in mounts
         # every installed service answers, as a Vault-issued database user
         with ClusterRpcClient() as rpc:
-            for service in ("audit", "credentialing", "records", "scheduling"):
+            for service in ("audit", "billing", "credentialing", "records", "scheduling"):
                 health = wait_until(lambda s=service: _health(rpc, s), timeout=60, what=f"{service} health")
                 assert health["status"] == "ok"
         with psycopg.connect(ADMIN) as conn:
@@ -85,7 +85,8 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
     assert process.returncode == 0, rest
-    assert all(f"stopping {s}" in rest for s in ("audit", "credentialing", "records", "scheduling", "openbao")), rest
+    stopped = ("audit", "billing", "credentialing", "records", "scheduling", "openbao")
+    assert all(f"stopping {s}" in rest for s in stopped), rest
     with pytest.raises(requests.RequestException):
         requests.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=1)
 

@@ -6,6 +6,6 @@ A service's events that no other service consumes stay in the service
 (``audit.checkpoint.signed``); access events live in ``confide_access``.
 """
 
-from confide_contracts import credentialing, records, scheduling
+from confide_contracts import billing, credentialing, records, scheduling
 
-__all__ = ["credentialing", "records", "scheduling"]
+__all__ = ["billing", "credentialing", "records", "scheduling"]

@@ -1,0 +1,1 @@
+"""Pure billing logic: psychotherapy coding, money, sliding scale."""

@@ -1,0 +1,85 @@
+"""What the billing service's RPCs accept; errors name the field."""
+
+from __future__ import annotations
+
+import pycountry
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from confide_billing.domain.coding import known_code
+
+ID = validate.Length(min=1, max=200)
+
+
+def currency_code(value: str) -> None:
+    if not isinstance(value, str) or len(value) != 3 or pycountry.currencies.get(alpha_3=value) is None:
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as USD")
+
+
+Money = fields.Integer  # integer minor units (cents); floats are refused (strict)
+
+
+class FeeSchema(Schema):
+    site_id = fields.String(required=True, validate=ID)
+    payer = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    code = fields.String(required=True)
+    amount_minor = Money(required=True, strict=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=currency_code)
+    effective_from = fields.Date(required=True)
+    effective_until = fields.Date(load_default=None, allow_none=True)
+
+    @validates("code")
+    def known(self, value, **kwargs):
+        if not known_code(value):
+            raise ValidationError(f"unknown service code {value!r} (not in the psychotherapy code table)")
+
+    @validates_schema
+    def order(self, data, **kwargs):
+        if data.get("effective_until") and data.get("effective_from") and \
+                data["effective_until"] < data["effective_from"]:
+            raise ValidationError("must not be before effective_from", "effective_until")
+
+
+class TierSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    max_income_minor = Money(required=True, strict=True, validate=validate.Range(min=0))
+    percent = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+
+
+class ScaleSchema(Schema):
+    site_id = fields.String(required=True, validate=ID)
+    currency = fields.String(required=True, validate=currency_code)
+    tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1, max=20))
+
+
+class PolicySchema(Schema):
+    site_id = fields.String(required=True, validate=ID)
+    currency = fields.String(required=True, validate=currency_code)
+    no_show_fee_minor = Money(required=True, strict=True, validate=validate.Range(min=0))
+    late_cancel_fee_minor = Money(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class AccountSchema(Schema):
+    client_id = fields.String(required=True, validate=ID)
+    payer = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    member_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    annual_income_minor = Money(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=currency_code)
+
+
+class PaymentSchema(Schema):
+    client_id = fields.String(required=True, validate=ID)
+    amount_minor = Money(required=True, strict=True, validate=validate.Range(min=1, error="must be positive"))
+    currency = fields.String(required=True, validate=currency_code)
+    method = fields.String(required=True, validate=validate.OneOf(("card", "cash", "check", "transfer", "insurer")))
+    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class InvoiceRequestSchema(Schema):
+    client_id = fields.String(required=True, validate=ID)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+    @validates_schema
+    def order(self, data, **kwargs):
+        if data.get("period_end") and data.get("period_start") and data["period_end"] < data["period_start"]:
+            raise ValidationError("must not be before period_start", "period_end")
