@@ -36,7 +36,7 @@ def deliver(engine, event_type: str, payload: dict, wait_for: str):
     wait until ``wait_for`` (``billing.<handler>``) has handled it."""
     with Session(engine) as session, session.begin():
         event = UnitOfWork(session, "scheduling", registry).emit(event_type, payload, actor=SCHEDULER,
-                                                                 site_id=payload["site_id"])
+                                                                 site_id=payload.get("site_id"))
     wait_for_handled(engine, wait_for, event.id)
     return event
 

@@ -35,6 +35,20 @@ class SupervisionEndedV1(_Supervision):
     ends_on = fields.Date(required=True)
 
 
+CLINICIAN_REGISTERED = "credentialing.clinician.registered"
+
+
+@registry.event_type(CLINICIAN_REGISTERED, version=1)
+class ClinicianRegisteredV1(Schema):
+    """Who a clinician is, for the services that name them (billing's claims)."""
+
+    clinician_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    given_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    family_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    national_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=10))
+    home_site_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
 LICENSE_RECORDED = "credentialing.license.recorded"
 LICENSE_VERIFIED = "credentialing.license.verified"
 LICENSE_RENEWED = "credentialing.license.renewed"

@@ -98,7 +98,8 @@ def charge_session(uow: UnitOfWork, actor: Actor, appointment: dict, default_cur
             amount = sliding(full, tier.percent) if tier else full
             made.append(_insert_charge(uow, actor, {
                 "client_id": client, "appointment_id": appointment["appointment_id"], "site_id": appointment["site_id"],
-                "kind": "service", "code": line.code, "units": line.units, "modifiers": list(line.modifiers),
+                "clinician_id": appointment["clinician_id"], "kind": "service", "code": line.code,
+                "units": line.units, "modifiers": list(line.modifiers),
                 "place_of_service": coding.place_of_service, "service_date": service_date, "amount_minor": amount,
                 "currency": acct.currency, "full_fee_minor": full, "sliding_tier": tier.name if tier else None}))
     return [c for c in made if c]
@@ -141,7 +142,8 @@ def reverse(uow: UnitOfWork, actor: Actor, charge_id, reason: str) -> uuid.UUID:
     rid = new_id()
     conn.execute(insert(m.charges).values(
         id=rid, client_id=original.client_id, appointment_id=original.appointment_id, site_id=original.site_id,
-        kind="reversal", code=original.code, units=original.units, modifiers=original.modifiers,
+        clinician_id=original.clinician_id, kind="reversal", code=original.code, units=original.units,
+        modifiers=original.modifiers,
         place_of_service=original.place_of_service, service_date=original.service_date,
         amount_minor=-original.amount_minor, currency=original.currency, reverses_id=original.id, note=reason))
     uow.emit(events.CHARGE_CREATED, {"charge_id": str(rid), "client_id": original.client_id,

@@ -16,9 +16,10 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = make_metadata()
 VERSION_TABLE = "alembic_version_billing"
@@ -89,6 +90,7 @@ charges = Table(
     Column("client_id", ID, nullable=False, index=True),
     Column("appointment_id", ID),
     Column("site_id", ID, nullable=False),
+    Column("clinician_id", ID),  # who rendered the service
     Column("kind", String(16), nullable=False),  # service | no_show | late_cancel | reversal
     Column("code", String(5)),
     Column("units", SmallInteger, nullable=False),
@@ -153,6 +155,55 @@ allocations = Table(
     Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoices.id"), primary_key=True),
     Column("amount_minor", MONEY, nullable=False),
     CheckConstraint("amount_minor > 0", name="positive"),
+)
+
+billing_providers = Table(
+    "billing_providers",
+    metadata,
+    Column("site_id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("npi", String(10), nullable=False),
+    Column("tax_id", String(10), nullable=False),
+    Column("address", JSONB, nullable=False),
+)
+
+# projections of credentialing's events: who renders and who supervises
+clinicians = Table(
+    "clinicians",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("given_name", String(200), nullable=False),
+    Column("family_name", String(200), nullable=False),
+    Column("npi", String(10)),
+)
+
+supervisions = Table(
+    "supervisions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("supervisor_id", ID, nullable=False),
+    Column("supervisee_id", ID, nullable=False, index=True),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("appointment_id", ID, nullable=False),
+    Column("client_id", ID, nullable=False, index=True),
+    Column("payer", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # ready | submitted | paid | denied
+    Column("document", JSONB, nullable=False),
+    Column("total_minor", MONEY, nullable=False),
+    Column("currency", CURRENCY, nullable=False),
+    Column("paid_minor", MONEY),
+    Column("denial_reason", String(500)),
+    created_at(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("appointment_id", "client_id", name="uq_claims_appointment_client"),
+    CheckConstraint("status IN ('ready', 'submitted', 'paid', 'denied')", name="status"),
 )
 
 add_messaging_tables(metadata)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pycountry
+from confide_licensure.identifiers import npi_is_valid
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from confide_billing.domain.coding import known_code
@@ -83,3 +84,29 @@ class InvoiceRequestSchema(Schema):
     def order(self, data, **kwargs):
         if data.get("period_end") and data.get("period_start") and data["period_end"] < data["period_start"]:
             raise ValidationError("must not be before period_start", "period_end")
+
+
+class BillingProviderSchema(Schema):
+    site_id = fields.String(required=True, validate=ID)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    npi = fields.String(required=True)
+    tax_id = fields.String(required=True, validate=validate.Regexp(r"^\d{9}$", error="a 9-digit EIN"))
+    address = fields.Dict(required=True)
+
+    @validates("npi")
+    def valid_npi(self, value, **kwargs):
+        if not npi_is_valid(value):
+            raise ValidationError("is not a valid NPI (10 digits with a Luhn check digit)")
+
+
+class ClaimResultSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("submitted", "paid", "denied")))
+    paid_minor = Money(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=2, max=500))
+
+    @validates_schema
+    def complete(self, data, **kwargs):
+        if data.get("status") == "paid" and not data.get("paid_minor"):
+            raise ValidationError("required when the claim is paid", "paid_minor")
+        if data.get("status") == "denied" and not data.get("reason"):
+            raise ValidationError("the payer's reason is required when the claim is denied", "reason")

@@ -6,24 +6,11 @@ from datetime import date
 
 from confide_licensure import InvalidJurisdiction, UnknownCode, catalogue, check_jurisdiction
 from confide_licensure.catalogue import MODALITIES
+from confide_licensure.identifiers import npi_is_valid
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 NAME = validate.Length(min=1, max=200)
 ID = validate.Length(min=1, max=200)
-
-
-def npi_is_valid(npi: str) -> bool:
-    """The NPI check digit: Luhn over the number prefixed with 80840 (CMS)."""
-    if len(npi) != 10 or not npi.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed("80840" + npi[:-1])):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
-    return (10 - total % 10) % 10 == int(npi[-1])
 
 
 class Jurisdiction(fields.String):

@@ -85,6 +85,9 @@ class CredentialingService:
                 taken = "national_id" if "national_id" in str(exc.orig) else "id"
                 raise invalid(taken, "is already registered") from None
             record_access(uow, who, action=Action.CREATE, resource_type="Practitioner", resource_id=data["id"])
+            uow.emit(events.CLINICIAN_REGISTERED, {
+                "clinician_id": data["id"], "given_name": data["given_name"], "family_name": data["family_name"],
+                "national_id": data["national_id"], "home_site_id": data["home_site_id"]}, actor=who.actor)
         return self.get_clinician(caller, data["id"])
 
     @rpc(expected_exceptions=EXPECTED)

@@ -1,5 +1,6 @@
 """billing: fee schedules, sliding scale, site policies, accounts, charges (once
-each), unbilled sessions, invoices, payments and allocations, outbox and inbox
+each), unbilled sessions, invoices, payments and allocations, billing providers,
+projections of clinicians and supervisions, claims, outbox and inbox
 
 Revision ID: 0001
 Revises:
@@ -26,6 +27,42 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("client_id", name=op.f("pk_accounts")),
+    )
+    op.create_table(
+        "billing_providers",
+        sa.Column("site_id", sa.String(length=200), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("npi", sa.String(length=10), nullable=False),
+        sa.Column("tax_id", sa.String(length=10), nullable=False),
+        sa.Column("address", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.PrimaryKeyConstraint("site_id", name=op.f("pk_billing_providers")),
+    )
+    op.create_table(
+        "claims",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("appointment_id", sa.String(length=200), nullable=False),
+        sa.Column("client_id", sa.String(length=200), nullable=False),
+        sa.Column("payer", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("document", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("total_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("paid_minor", sa.BigInteger(), nullable=True),
+        sa.Column("denial_reason", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("status IN ('ready', 'submitted', 'paid', 'denied')", name=op.f("ck_claims_status")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_claims")),
+        sa.UniqueConstraint("appointment_id", "client_id", name="uq_claims_appointment_client"),
+    )
+    op.create_index(op.f("ix_claims_client_id"), "claims", ["client_id"], unique=False)
+    op.create_table(
+        "clinicians",
+        sa.Column("id", sa.String(length=200), nullable=False),
+        sa.Column("given_name", sa.String(length=200), nullable=False),
+        sa.Column("family_name", sa.String(length=200), nullable=False),
+        sa.Column("npi", sa.String(length=10), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clinicians")),
     )
     op.create_table(
         "fee_schedules",
@@ -93,6 +130,16 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_sliding_scale_site_id"), "sliding_scale", ["site_id"], unique=False)
     op.create_table(
+        "supervisions",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("supervisor_id", sa.String(length=200), nullable=False),
+        sa.Column("supervisee_id", sa.String(length=200), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supervisions")),
+    )
+    op.create_index(op.f("ix_supervisions_supervisee_id"), "supervisions", ["supervisee_id"], unique=False)
+    op.create_table(
         "unbilled",
         sa.Column("appointment_id", sa.String(length=200), nullable=False),
         sa.Column("client_id", sa.String(length=200), nullable=False),
@@ -116,6 +163,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(length=200), nullable=False),
         sa.Column("appointment_id", sa.String(length=200), nullable=True),
         sa.Column("site_id", sa.String(length=200), nullable=False),
+        sa.Column("clinician_id", sa.String(length=200), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("code", sa.String(length=5), nullable=True),
         sa.Column("units", sa.SmallInteger(), nullable=False),
@@ -162,6 +210,8 @@ def downgrade() -> None:
     op.drop_table("charges")
     op.drop_table("allocations")
     op.drop_table("unbilled")
+    op.drop_index(op.f("ix_supervisions_supervisee_id"), table_name="supervisions")
+    op.drop_table("supervisions")
     op.drop_index(op.f("ix_sliding_scale_site_id"), table_name="sliding_scale")
     op.drop_table("sliding_scale")
     op.drop_table("site_policies")
@@ -174,4 +224,8 @@ def downgrade() -> None:
     op.drop_table("inbox")
     op.drop_index("ix_fee_schedules_lookup", table_name="fee_schedules")
     op.drop_table("fee_schedules")
+    op.drop_table("clinicians")
+    op.drop_index(op.f("ix_claims_client_id"), table_name="claims")
+    op.drop_table("claims")
+    op.drop_table("billing_providers")
     op.drop_table("accounts")
