@@ -133,3 +133,26 @@ def test_unique_names_follow_the_convention(sample_db):
             with conn.begin_nested():
                 conn.execute(insert(rooms).values(id=random_id(), name="A"))
     engine.dispose()
+
+
+def test_a_kill_hidden_behind_a_rollback_error_is_still_a_kill():
+    from confide_persistence.green import killed
+    from greenlet import GreenletExit
+
+    def rollback_after(exc):  # what SQLAlchemy does when the rollback after an error fails too
+        try:
+            raise exc
+        except BaseException:  # noqa: BLE001 - any error, a kill included
+            try:
+                raise RuntimeError("sending query failed: another command is already in progress")
+            except RuntimeError as second:
+                raise ValueError("rollback failed") from second
+
+    try:
+        rollback_after(GreenletExit())
+    except ValueError as hidden:
+        assert killed(hidden)
+    try:
+        rollback_after(OSError("connection reset"))
+    except ValueError as plain:
+        assert not killed(plain)

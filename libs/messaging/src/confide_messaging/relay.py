@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from confide_persistence.green import killed
 from opentelemetry import propagate, trace
 from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.engine import Engine
@@ -140,7 +141,9 @@ class OutboxRelay:
                 log.warning("outbox relay could not publish: %s; retrying in %.1fs", exc, backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
-            except Exception as exc:  # noqa: BLE001 - the relay must outlive any outage
+            except Exception as exc:
+                if killed(exc):
+                    raise
                 log.warning("outbox relay error: %s; retrying in %.1fs", exc, backoff)
                 if listener is not None:
                     self._close_listener(listener)

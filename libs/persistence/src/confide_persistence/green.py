@@ -42,3 +42,18 @@ def psycopg_wait_function() -> str:
     import psycopg.waiting
 
     return psycopg.waiting.wait.__name__
+
+
+def killed(exc: BaseException) -> bool:
+    """Whether ``exc`` stands for the green thread being killed. A kill inside a
+    database call surfaces as the error of the rollback that follows, with the
+    GreenletExit behind it; a loop that catches it and carries on would keep
+    running in a killed container, on connections nobody else expects in use."""
+    from greenlet import GreenletExit
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, GreenletExit):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

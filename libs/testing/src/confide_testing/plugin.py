@@ -72,6 +72,47 @@ def database_with(database_factory):
         engine.dispose()
 
 
+def stop_gracefully(container, timeout: float = 15.0) -> None:
+    """Stop a nameko container as a deployment would (workers finish, consumers
+    and relays stop), and kill it only if that takes longer than ``timeout``.
+    nameko's own fixture kills every container, which throws GreenletExit into
+    greenlets in the middle of a database call; we stop them instead."""
+    import eventlet
+
+    try:
+        with eventlet.Timeout(timeout):
+            container.stop()
+    except eventlet.Timeout:
+        container.kill()
+
+
+@pytest.fixture
+def graceful_container_factory():
+    """nameko's ``container_factory``, stopping the containers at the end instead
+    of killing them (the root ``conftest.py`` installs it under that name)."""
+    import nameko
+    from nameko.containers import get_container_cls
+
+    made = []
+
+    def make(service_cls, config=None):
+        patch = nameko.config.patch(config) if config else None
+        if patch:
+            patch.start()
+        container = get_container_cls()(service_cls)
+        made.append((container, patch))
+        return container
+
+    yield make
+    for container, patch in reversed(made):
+        try:
+            stop_gracefully(container)
+        except Exception:  # noqa: BLE001 - a container that fails to stop must not hide the test's result
+            container.kill()
+        if patch:
+            patch.stop()
+
+
 @pytest.fixture(scope="session")
 def dev_vault():
     from confide_testing.vault import DevVault

@@ -24,6 +24,7 @@ from confide_events import Actor, EventError, registry
 from confide_messaging import topology
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
 from confide_messaging.uow import write_to_outbox
+from confide_persistence.green import killed
 from confide_persistence.provider import ConfigurationError, engine_from_config
 from confide_vault import Transit, VaultClient
 from kombu import Connection, Consumer, Exchange, Queue
@@ -189,7 +190,9 @@ class PartitionConsumer:
                 backoff = 0.2
             except (OSError, AMQPError, ConnectionError) as exc:
                 log.warning("audit partition %s: broker unavailable (%s); retrying", self.index, exc)
-            except Exception:
+            except Exception as exc:
+                if killed(exc):
+                    raise
                 log.exception("audit partition %s: batch failed; messages will be redelivered", self.index)
             self.stopping.wait(backoff)
             backoff = min(backoff * 2, 10)
