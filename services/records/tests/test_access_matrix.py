@@ -29,6 +29,20 @@ EXPECTED = {
 }
 
 
+# the basis an allowed access records (the audit trail's outside-care-team report reads it)
+BASIS = {
+    "clinician on the care team": ("care_team:", "author:"),
+    "supervisor of a care-team clinician": "supervision:",
+    "front desk of the client's site": "site_staff:",
+    "biller of the client's site": "site_staff:",
+    "admin of the client's site": "site_staff:",
+    "compliance officer": "compliance:",
+    "the client": "self:",
+    "guardian (demographics, consents)": "guardian:",
+    "clinician breaking the glass": "break_glass:",
+}
+
+
 @pytest.fixture
 def record(clinic, records_db):
     """One client's full record: care team (primary clinician and a pre-licensed
@@ -113,6 +127,8 @@ def test_every_role_against_every_kind_of_record(clinic, record):
                     wrong.append(f"break-the-glass read of {kind} not flagged: {event}")
             if outcome == "denied" and not event["reason"]:
                 wrong.append(f"{role} reading {kind}: denial without a reason")
+            if outcome == "allowed" and not (event["reason"] or "").startswith(BASIS[role]):
+                wrong.append(f"{role} reading {kind}: recorded basis {event['reason']!r}, expected {BASIS[role]}")
             if kind == "psychotherapy_notes" and answer is not None:
                 assert [n["body"] for n in answer] == ["My countertransference today..."]
     assert not wrong, "\n".join(wrong)

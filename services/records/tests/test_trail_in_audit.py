@@ -60,3 +60,22 @@ def test_reads_and_refusals_reach_the_audit_trail(both, records_db):
     with records_db.connect() as conn:
         published = conn.execute(text("SELECT message::text FROM outbox")).scalars().all()
     assert published and not any("panic attacks" in m for m in published)
+
+
+def test_access_outside_the_care_team_is_reported_with_its_basis(both, records_db):
+    clinic = Clinic(both.records, records_db)
+    cid = clinic.client_id
+    both.records.get_client(clinic.clinician, cid)  # care team: inside
+    on_call = caller("clinician", (OTHER_SITE,))
+    both.records.break_glass(on_call, cid, "Client in crisis, seen by the on-call clinician", 30)
+    both.records.list_diagnoses(on_call, cid)
+    officer = caller("compliance_officer", (), purpose="operations")
+
+    def report():
+        rows = [r for r in both.audit.outside_care_team(officer) if r["client_id"] == cid]
+        return rows if len(rows) >= 2 else None
+
+    rows = wait_until(report, timeout=20, what="break-the-glass reads in the outside-care-team report")
+    assert {(r["actor_id"], r["basis"]) for r in rows} == {(on_call["user_id"], "break_glass")}
+    with pytest.raises(RemoteError):
+        both.audit.outside_care_team(clinic.clinician)

@@ -117,6 +117,28 @@ def denied_by_actor(conn: Connection, since: datetime | None, until: datetime | 
              "last": r.last.astimezone(UTC).isoformat()} for r in rows]
 
 
+CLINICAL_ROLES = ("clinician", "supervisor")
+
+
+def outside_care_team(conn: Connection, since: datetime | None, until: datetime | None,
+                      limit: int) -> list[dict[str, Any]]:
+    """Clinical staff's allowed access to clients whose care team they are not on:
+    through supervision, break-the-glass or anything else the producing service
+    recorded as the basis (records writes ``basis: why`` as the reason of an
+    allowed access; ``care_team`` and a clinician's own psychotherapy notes are
+    inside)."""
+    conditions = [entries.c.outcome == "allowed", entries.c.actor_role.in_(CLINICAL_ROLES),
+                  entries.c.client_id.isnot(None), entries.c.producer == "records",
+                  or_(entries.c.reason.is_(None),
+                      and_(~entries.c.reason.startswith("care_team:"), ~entries.c.reason.startswith("author:")))]
+    if since:
+        conditions.append(entries.c.occurred_at >= since)
+    if until:
+        conditions.append(entries.c.occurred_at < until)
+    rows = conn.execute(select(entries).where(*conditions).order_by(entries.c.occurred_at.desc()).limit(limit)).all()
+    return [{**entry_view(r), "basis": (r.reason or "unrecorded").split(":", 1)[0]} for r in rows]
+
+
 def after_hours(conn: Connection, time_zone: str, opens: int, closes: int, site_id: str | None,
                 limit: int) -> list[dict[str, Any]]:
     local = func.timezone(time_zone, entries.c.occurred_at)

@@ -76,6 +76,19 @@ class AuditService:
         return result
 
     @rpc(expected_exceptions=EXPECTED)
+    def outside_care_team(self, caller: dict, since: str | None = None, until: str | None = None,
+                          limit: int = 1000) -> list[dict]:
+        """Report: clinicians' and supervisors' access to clients outside their care
+        team (supervision, break-the-glass, ...), newest first, with the basis."""
+        spec = load(QuerySchema(), {k: v for k, v in (("since", since), ("until", until), ("limit", limit)) if v})
+        who = self._officer(caller, "report")
+        with self.uow() as uow:
+            rows = queries.outside_care_team(uow.session.connection(), spec.get("since"), spec.get("until"),
+                                             spec.get("limit", 1000))
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="outside-care-team")
+        return rows
+
+    @rpc(expected_exceptions=EXPECTED)
     def after_hours(self, caller: dict, time_zone: str, opens: int = 8, closes: int = 18,
                     site_id: str | None = None, limit: int = 1000) -> list[dict]:
         """Report: accesses outside opening hours (``opens``..``closes``, local to

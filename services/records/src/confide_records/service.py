@@ -145,8 +145,9 @@ class RecordsService:
                         raise Refused(f"no client {key}")
                     relations[key] = relation
                 effective = who
-                for relation in relations.values():
-                    decision = decide(who, relation)
+                decisions: dict[str, p.Decision] = {}
+                for key, relation in relations.items():
+                    decision = decisions[key] = decide(who, relation)
                     if not decision.allowed:
                         raise Refused(decision.reason)
                     effective = decision.effective(effective, relation)
@@ -157,7 +158,7 @@ class RecordsService:
                         uow, access.caller, action=action, resource_type=resource_type,
                         resource_id=access.resource_id, client_id=key,
                         site_id=relations[key].home_site if key in relations else None,
-                        recipient=access.recipient,
+                        recipient=access.recipient, reason=decisions[key].recorded if key in decisions else None,
                     )
                 return result
         except Refused as exc:
@@ -504,7 +505,7 @@ class RecordsService:
         def decide(who: Caller, relation: p.Relation) -> p.Decision:
             if who.role != "supervisor":
                 return p.refuse("only a supervisor co-signs")
-            return p.allow("supervisor of the note's author")
+            return p.allow("supervisor of the note's author", "supervision")
 
         def work(a: Access):
             row = a.conn.execute(select(m.notes).where(m.notes.c.id == nid).with_for_update()).first()
@@ -688,7 +689,7 @@ class RecordsService:
         def decide(c: Caller, r: p.Relation) -> p.Decision:
             if c.role not in p.CLINICIANS:
                 return p.refuse(f"role {c.role} may not break the glass")
-            return p.allow("break-the-glass")
+            return p.allow("break-the-glass", "break_glass")
 
         def work(a: Access):
             gid = store.new_id()

@@ -67,6 +67,13 @@ class Decision:
     allowed: bool
     reason: str
     break_glass: bool = False
+    basis: str = ""  # what allowed it: care_team, supervision, break_glass, self, guardian, site_staff, author
+
+    @property
+    def recorded(self) -> str:
+        """The reason as the access event carries it: ``basis: why``, so the audit
+        trail can tell care-team access from everything else."""
+        return f"{self.basis}: {self.reason}" if self.basis else self.reason
 
     def effective(self, caller: Caller, relation: Relation) -> Caller:
         """The caller as the access event records them: under break-the-glass the
@@ -76,8 +83,8 @@ class Decision:
         return caller
 
 
-def allow(reason: str) -> Decision:
-    return Decision(True, reason)
+def allow(reason: str, basis: str = "") -> Decision:
+    return Decision(True, reason, basis=basis)
 
 
 def refuse(reason: str) -> Decision:
@@ -89,32 +96,34 @@ def may_read(caller: Caller, kind: Kind, relation: Relation, author_id: str | No
     if kind is Kind.PSYCHOTHERAPY_NOTES:
         # 45 CFR 164.501/164.508(a)(2): for their author only; break-the-glass does not open them
         if caller.role in CLINICIANS and author_id is not None and caller.user_id == author_id:
-            return allow("author of the psychotherapy notes")
+            return allow("author of the psychotherapy notes", "author")
         return refuse("psychotherapy notes are for their author only")
     if caller.role == "client":
         if relation.is_client:
-            return allow("the client's own record")
+            return allow("the client's own record", "self")
         if relation.guardian_may_see is not None:
             if kind in relation.guardian_may_see:
-                return allow(f"guardian with recorded right to see {kind}")
+                return allow(f"guardian with recorded right to see {kind}", "guardian")
             return refuse(f"the guardian's recorded rights do not include {kind}")
         return refuse("not this client's record")
     if caller.role in CLINICIANS:
         if relation.on_care_team:
-            return allow("on the client's care team")
+            return allow("on the client's care team", "care_team")
         if caller.role == "supervisor" and relation.supervises_care_team:
-            return allow("supervises a clinician on the client's care team")
+            return allow("supervises a clinician on the client's care team", "supervision")
         if relation.break_glass_reason:
-            return Decision(True, "break-the-glass grant", break_glass=True)
+            return Decision(True, "break-the-glass grant", break_glass=True, basis="break_glass")
         return refuse("not on the client's care team")
     allowed = STAFF_READS.get(caller.role)
     if allowed is None:
         return refuse(f"role {caller.role} has no access to client records")
     if kind not in allowed:
         return refuse(f"role {caller.role} may not see {kind} (minimum necessary)")
-    if caller.role != "compliance_officer" and relation.home_site not in caller.sites:
+    if caller.role == "compliance_officer":
+        return allow("compliance officer (network-wide)", "compliance")
+    if relation.home_site not in caller.sites:
         return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
-    return allow(f"{caller.role} at the client's site")
+    return allow(f"{caller.role} at the client's site", "site_staff")
 
 
 def may_write(caller: Caller, kind: Kind, relation: Relation) -> Decision:
@@ -122,14 +131,14 @@ def may_write(caller: Caller, kind: Kind, relation: Relation) -> Decision:
     kind = Kind(kind)
     if caller.role in CLINICIANS:
         if relation.on_care_team:
-            return allow("on the client's care team")
+            return allow("on the client's care team", "care_team")
         return refuse("not on the client's care team")
     allowed = STAFF_WRITES.get(caller.role)
     if allowed is None or kind not in allowed:
         return refuse(f"role {caller.role} may not change {kind}")
     if relation.home_site not in caller.sites:
         return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
-    return allow(f"{caller.role} at the client's site")
+    return allow(f"{caller.role} at the client's site", "site_staff")
 
 
 def may_register(caller: Caller, site_id: str) -> Decision:
