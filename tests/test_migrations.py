@@ -19,4 +19,4 @@ def test_migrations_match_the_models(manifest, migrated_database):
 
 
 def test_every_service_is_here():
-    assert {m.name for m in SERVICES} >= {"audit", "billing", "credentialing", "records", "scheduling"}
+    assert {m.name for m in SERVICES} >= {"audit", "billing", "credentialing", "gateway", "records", "scheduling"}

@@ -48,9 +48,9 @@ def prefix():
 def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefix, rabbit_config):
     from nameko import config
 
-    port = free_port()
+    port, web = free_port(), free_port()
     env = dict(os.environ, CONFIDE_VAULT_PORT=str(port), CONFIDE_DATABASE_PREFIX=prefix,
-               AMQP_URI=config["AMQP_URI"])
+               AMQP_URI=config["AMQP_URI"], CONFIDE_WEB_SERVER_ADDRESS=f"127.0.0.1:{web}")
     process = subprocess.Popen(
         [sys.executable, "-m", "confide_runtime.stack", "up", "--state", str(tmp_path)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -77,6 +77,15 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
             users = conn.execute("SELECT usename FROM pg_stat_activity WHERE datname = %s",
                                  (f"{prefix}_audit",)).fetchall()
         assert any(u.startswith("v-approle-audit") for (u,) in users), users
+        # the gateway is ready once every service answers, and takes a dev token
+        ready = wait_until(lambda: _get(f"http://127.0.0.1:{web}/readyz", 200), timeout=60, what="/readyz")
+        assert ready["checks"]["vault"] == "ok" and ready["checks"]["scheduling"] == "ok"
+        from confide_gateway.devtokens import mint
+
+        bearer = mint(tmp_path, "fd-1", "front_desk", ["north"])
+        answer = requests.get(f"http://127.0.0.1:{web}/api/v1/clients/01a22222-0000-7000-8000-000000000000",
+                              headers={"Authorization": f"Bearer {bearer}"}, timeout=10)
+        assert answer.status_code == 404, answer.text
         # records encrypts with its own transit keys
         keys = requests.request("LIST", f"http://127.0.0.1:{port}/v1/transit/keys",
                                 headers={"X-Vault-Token": token}, timeout=5).json()["data"]["keys"]
@@ -85,10 +94,18 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
     assert process.returncode == 0, rest
-    stopped = ("audit", "billing", "credentialing", "records", "scheduling", "openbao")
+    stopped = ("audit", "billing", "credentialing", "gateway", "records", "scheduling", "openbao")
     assert all(f"stopping {s}" in rest for s in stopped), rest
     with pytest.raises(requests.RequestException):
         requests.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=1)
+
+
+def _get(url, status):
+    try:
+        answer = requests.get(url, timeout=5)
+    except requests.RequestException:
+        return None
+    return answer.json() if answer.status_code == status else None
 
 
 def _health(rpc, service):

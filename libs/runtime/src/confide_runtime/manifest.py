@@ -27,6 +27,15 @@ class ServiceManifest:
     table_privileges: str = "SELECT, INSERT, UPDATE, DELETE"
     extra_grants: dict[str, str] = field(default_factory=dict)  # table -> privileges
     config: dict[str, Any] = field(default_factory=dict)
+    # "module:function" taking the local state folder and returning extra
+    # environment for the service under `make run` (e.g. the dev issuer's JWKS)
+    local_settings: str = ""
+
+    def local_environment(self, state: Path) -> dict[str, str]:
+        if not self.local_settings:
+            return {}
+        module, _, attr = self.local_settings.partition(":")
+        return getattr(importlib.import_module(module), attr)(state)
 
     def database(self, prefix: str = "confide") -> str:
         return f"{prefix}_{self.name}"

@@ -32,6 +32,7 @@ AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 VAULT_PORT = int(os.environ.get("CONFIDE_VAULT_PORT", "8200"))
 # databases and roles are named <prefix>_<service>; tests use a random prefix
 PREFIX = os.environ.get("CONFIDE_DATABASE_PREFIX", "confide")
+GATEWAY_ADDRESS = os.environ.get("CONFIDE_WEB_SERVER_ADDRESS", "127.0.0.1:8000")
 
 
 def step(message: str) -> None:
@@ -108,6 +109,7 @@ class Stack:
     def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str]) -> None:
         env = dict(os.environ)
         env.update(vault_env, AMQP_URI=AMQP_URI, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr)
+        env.update(manifest.local_environment(self.state))
         env.pop("VAULT_TOKEN", None)
         log = open(self.state / f"{manifest.name}.log", "ab")
         self.processes[manifest.name] = subprocess.Popen(
@@ -149,6 +151,8 @@ class Stack:
             f"  Vault (OpenBao dev): {self.vault_addr}  token in {self.state / 'vault-token'}\n"
             f"  RabbitMQ:            {AMQP_URI}  (management: http://127.0.0.1:15672)\n"
             f"  Services:            {', '.join(m.name for m in manifests) or 'none yet'}\n"
+            + (f"  Gateway:             http://{GATEWAY_ADDRESS}  (a token: uv run confide token --user dr-1 "
+               "--role clinician --site north)\n" if any(m.name == "gateway" for m in manifests) else "") +
             "Press Ctrl-C to stop everything.",
             flush=True,
         )

@@ -1,0 +1,153 @@
+"""The gateway end to end, as a client sees it: HTTP with bearer tokens against
+the running gateway, records and audit services (real broker, databases and
+Vault)."""
+
+import socket
+import time
+from pathlib import Path
+
+import confide_audit
+import confide_gateway
+import confide_records
+import jwt
+import pytest
+import requests
+from confide_audit.service import AuditService
+from confide_gateway.devtokens import AUDIENCE, ISSUER, ensure_issuer, mint
+from confide_gateway.service import GatewayService
+from confide_persistence import create_engine
+from confide_records.service import RecordsService
+from confide_testing import random_id, wait_until
+from confide_vault import Transit
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nameko import config
+
+
+def migrations(package) -> Path:
+    return Path(package.__file__).parent / "migrations"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gateway(rabbit_config, migrated_database, vault_client, vault_mount, container_factory, tmp_path):
+    transit = Transit(vault_client, vault_mount("transit"))
+    for key in ("record-notes", "psychotherapy-notes"):
+        transit.create_key(key)
+    transit.create_key("audit-checkpoints", key_type="ed25519")
+    engines = []
+
+    def start(service, package, name, **settings):
+        engine = create_engine(migrated_database(migrations(package), name))
+        engines.append(engine)
+        with config.patch({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "VAULT": vault_client,
+                           "TRANSIT_MOUNT": transit.mount, **settings}):
+            container_factory(service).start()
+
+    start(RecordsService, confide_records, "records")
+    start(AuditService, confide_audit, "audit", AUDIT_PARTITIONS=1, AUDIT_FLUSH_MS=20,
+          AUDIT_LOG_NAME="confide.test/audit")
+    _, _, jwks = ensure_issuer(tmp_path)
+    port = free_port()
+    start(GatewayService, confide_gateway, "gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+          GATEWAY_JWKS=str(jwks), GATEWAY_ISSUER=ISSUER, GATEWAY_AUDIENCE=AUDIENCE, GATEWAY_READY_TIMEOUT=0.5)
+    session = requests.Session()
+    session.base = f"http://127.0.0.1:{port}"
+    session.token = lambda user, role, sites=("north",), **kw: mint(tmp_path, user, role, list(sites), **kw)
+    yield session
+    for engine in engines:
+        engine.dispose()
+
+
+def call(gw, method, path, token=None, **kwargs):
+    headers = kwargs.pop("headers", {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return gw.request(method, gw.base + path, headers=headers, timeout=30, **kwargs)
+
+
+CLIENT = {"given_name": "Robin", "family_name": "Hale", "date_of_birth": "1988-04-02", "home_site_id": "north"}
+
+
+def test_health_and_readiness(gateway):
+    assert call(gateway, "GET", "/healthz").json() == {"status": "ok"}
+    ready = call(gateway, "GET", "/readyz")
+    assert ready.status_code == 503  # credentialing, scheduling and billing are not running here
+    checks = ready.json()["checks"]
+    assert checks["records"] == checks["audit"] == checks["database"] == checks["vault"] == "ok"
+    assert checks["scheduling"] != "ok"
+
+
+def test_tokens_that_are_not_accepted_say_nothing_more(gateway):
+    stranger = Ed25519PrivateKey.generate()
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "u", "role": "admin", "sites": ["north"], "iat": now,
+              "exp": now + 600}
+    bad = {
+        "none": None,
+        "garbage": "not.a.token",
+        "other key": jwt.encode(claims, stranger, algorithm="EdDSA"),
+        "expired": gateway.token("u", "admin", minutes=1, exp=now - 120),
+        "not yet valid": gateway.token("u", "admin", nbf=now + 600),
+        "wrong audience": gateway.token("u", "admin", aud="someone-else"),
+        "wrong issuer": gateway.token("u", "admin", iss="https://evil.example"),
+    }
+    for what, token in bad.items():
+        answer = call(gateway, "GET", f"/api/v1/clients/{random_id('c')}", token)
+        assert answer.status_code == 401, what
+        assert answer.headers["Content-Type"] == "application/problem+json"
+        assert answer.json() == {"type": "https://confide.local/problems/unauthenticated",
+                                 "title": "Not authenticated", "status": 401}, what
+
+
+def test_create_read_and_the_trail(gateway):
+    desk = gateway.token(random_id("fd"), "front_desk")
+    created = call(gateway, "POST", "/api/v1/clients", desk, json=CLIENT)
+    assert created.status_code == 201
+    client = created.json()["id"]
+    assert call(gateway, "GET", f"/api/v1/clients/{client}", desk).json()["family_name"] == "Hale"
+
+    nosy = random_id("dr")
+    refused = call(gateway, "GET", f"/api/v1/clients/{client}", gateway.token(nosy, "clinician"))
+    assert refused.status_code == 403 and refused.json()["title"] == "Not allowed"
+    missing = call(gateway, "GET", "/api/v1/clients/01a22222-0000-7000-8000-000000000000", desk)
+    assert missing.status_code == 404
+
+    officer = gateway.token(random_id("co"), "compliance_officer", sites=())
+    entries = wait_until(lambda: call(gateway, "GET", "/api/v1/audit/entries", officer,
+                                      params={"client_id": client, "producer": "records"}).json()["entries"],
+                         what="the trail", timeout=20)
+    denied = wait_until(lambda: [e for e in call(gateway, "GET", "/api/v1/audit/entries", officer, params={
+        "client_id": client, "outcome": "denied"}).json()["entries"]], what="the denial", timeout=20)
+    assert denied[0]["actor_id"] == nosy and denied[0]["source_address"] == "127.0.0.1"
+    assert entries[0]["user_agent"].startswith("python-requests")
+    first = call(gateway, "GET", "/api/v1/audit/entries", officer, params={"client_id": client, "limit": "1"})
+    assert 'rel="next"' in first.headers["Link"]
+
+
+def test_bad_input_is_a_problem_naming_the_field(gateway):
+    desk = gateway.token(random_id("fd"), "front_desk")
+    answer = call(gateway, "POST", "/api/v1/clients", desk, json={**CLIENT, "date_of_birth": "2999-01-01",
+                                                                   "email": "nope"})
+    assert answer.status_code == 400
+    problem = answer.json()
+    assert problem["type"].endswith("/invalid-request")
+    assert set(problem["errors"]) == {"date_of_birth", "email"}
+    not_json = call(gateway, "POST", "/api/v1/clients", desk, data=b"{oops", headers={
+        "Content-Type": "application/json"})
+    assert not_json.status_code == 400 and "body" in not_json.json()["errors"]
+
+
+def test_idempotency_key(gateway):
+    desk = gateway.token(random_id("fd"), "front_desk")
+    key = {"Idempotency-Key": random_id("k")}
+    first = call(gateway, "POST", "/api/v1/clients", desk, json=CLIENT, headers=dict(key))
+    again = call(gateway, "POST", "/api/v1/clients", desk, json=CLIENT, headers=dict(key))
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] and again.headers["Idempotent-Replayed"] == "true"
+    other = call(gateway, "POST", "/api/v1/clients", desk, json={**CLIENT, "given_name": "Sam"}, headers=dict(key))
+    assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
