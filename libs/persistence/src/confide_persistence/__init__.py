@@ -10,6 +10,7 @@ warnings.filterwarnings("ignore", message="Eventlet is deprecated")
 from confide_persistence.engine import CredentialSource, create_engine  # noqa: E402
 from confide_persistence.migrations import make_metadata, upgrade  # noqa: E402
 from confide_persistence.provider import Database, DatabaseAccess  # noqa: E402
+from confide_persistence.rows import plain  # noqa: E402
 
 __all__ = [
     "CredentialSource",
@@ -17,5 +18,6 @@ __all__ = [
     "DatabaseAccess",
     "create_engine",
     "make_metadata",
+    "plain",
     "upgrade",
 ]

@@ -188,11 +188,7 @@ def record_payment(uow: UnitOfWork, actor: Actor, client_id: str, amount_minor: 
     """A payment, split over the client's open invoices oldest first; what is
     left is a credit on the account."""
     conn = uow.session.connection()
-    acct = conn.execute(select(m.accounts).where(m.accounts.c.client_id == client_id).with_for_update()).first()
-    if acct is None:
-        raise InvalidRequest({"client_id": [f"no billing account for {client_id}"]})
-    if currency != acct.currency:
-        raise InvalidRequest({"currency": [f"the account is in {acct.currency}, not {currency}"]})
+    _locked_account(conn, client_id, currency)
     pid = new_id()
     conn.execute(insert(m.payments).values(id=pid, client_id=client_id, kind="payment", amount_minor=amount_minor,
                                            currency=currency, method=method, reference=reference, received_at=now()))
@@ -210,11 +206,7 @@ def record_payment(uow: UnitOfWork, actor: Actor, client_id: str, amount_minor: 
 def refund(uow: UnitOfWork, actor: Actor, client_id: str, amount_minor: int, currency: str, method: str) -> dict:
     """Pay back a credit; never more than the account holds in credit."""
     conn = uow.session.connection()
-    acct = conn.execute(select(m.accounts).where(m.accounts.c.client_id == client_id).with_for_update()).first()
-    if acct is None:
-        raise InvalidRequest({"client_id": [f"no billing account for {client_id}"]})
-    if currency != acct.currency:
-        raise InvalidRequest({"currency": [f"the account is in {acct.currency}, not {currency}"]})
+    _locked_account(conn, client_id, currency)
     credit = -balance(conn, client_id)
     if amount_minor > credit:
         raise InvalidRequest({"amount_minor": [f"exceeds the credit of {max(credit, 0)} {currency}"]})
@@ -224,6 +216,16 @@ def refund(uow: UnitOfWork, actor: Actor, client_id: str, amount_minor: int, cur
     uow.emit(events.PAYMENT_RECORDED, {"payment_id": str(pid), "client_id": client_id, "kind": "refund",
                                        "amount_minor": amount_minor, "currency": currency}, actor=actor)
     return {"id": str(pid), "amount_minor": amount_minor}
+
+
+def _locked_account(conn, client_id: str, currency: str):
+    """The client's account, locked for a money movement in ``currency``."""
+    acct = conn.execute(select(m.accounts).where(m.accounts.c.client_id == client_id).with_for_update()).first()
+    if acct is None:
+        raise InvalidRequest({"client_id": [f"no billing account for {client_id}"]})
+    if currency != acct.currency:
+        raise InvalidRequest({"currency": [f"the account is in {acct.currency}, not {currency}"]})
+    return acct
 
 
 def balance(conn, client_id: str) -> int:

@@ -17,6 +17,7 @@ from confide_access import AccessDenied, Action, Caller, CallerSchema, InvalidRe
 from confide_contracts import credentialing as cred
 from confide_contracts import scheduling as sched
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
+from confide_persistence import plain
 from nameko import config
 from nameko.rpc import ServiceRpc, rpc
 from sqlalchemy import delete, insert, or_, select, update
@@ -40,17 +41,6 @@ from confide_billing.schemas import InvoiceRequestSchema as PeriodSchema
 EXPECTED = (AccessDenied, InvalidRequest, LookupError)
 BILLING_STAFF = ("biller", "front_desk", "admin")
 SYSTEM = CallerSchema().load({"user_id": "billing.charges", "role": "system", "purpose": "payment"})
-
-
-def plain(row) -> dict[str, Any]:
-    out = {}
-    for key, value in row._mapping.items():
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif hasattr(value, "hex") and not isinstance(value, bytes | str):
-            value = str(value)
-        out[key] = value
-    return out
 
 
 class BillingService:

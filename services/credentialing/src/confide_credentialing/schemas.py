@@ -4,40 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from confide_licensure import InvalidJurisdiction, UnknownCode, catalogue, check_jurisdiction
 from confide_licensure.catalogue import MODALITIES
+from confide_licensure.fields import CredentialType as CredentialTypeField
+from confide_licensure.fields import Jurisdiction
+from confide_licensure.fields import ServiceKind as ServiceKindField
 from confide_licensure.identifiers import npi_is_valid
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 NAME = validate.Length(min=1, max=200)
 ID = validate.Length(min=1, max=200)
-
-
-class Jurisdiction(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return check_jurisdiction(code)
-        except InvalidJurisdiction as exc:
-            raise ValidationError(str(exc)) from None
-
-
-class CredentialTypeField(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return catalogue().credential_type(code).code
-        except UnknownCode as exc:
-            raise ValidationError(str(exc)) from None
-
-
-class ServiceKindField(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return catalogue().service_kind(code)
-        except UnknownCode as exc:
-            raise ValidationError(str(exc)) from None
 
 
 class ClinicianSchema(Schema):

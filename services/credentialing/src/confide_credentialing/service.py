@@ -18,6 +18,7 @@ from confide_contracts import credentialing as events
 from confide_licensure import catalogue, may_practice
 from confide_licensure.answer import independent_licence_in
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
+from confide_persistence import plain
 from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import insert, select, update
@@ -99,12 +100,12 @@ class CredentialingService:
             row = conn.execute(select(m.clinicians).where(m.clinicians.c.id == clinician_id)).first()
             if row is None:
                 raise LookupError(f"no clinician {clinician_id}")
-            result = store.plain(row)
+            result = plain(row)
             lic = m.licenses
-            result["licenses"] = [store.plain(r) for r in conn.execute(
+            result["licenses"] = [plain(r) for r in conn.execute(
                 select(lic).where(lic.c.clinician_id == clinician_id).order_by(lic.c.jurisdiction, lic.c.type))]
             s = m.supervisions
-            result["supervisions"] = [store.plain(r) for r in conn.execute(
+            result["supervisions"] = [plain(r) for r in conn.execute(
                 select(s).where((s.c.supervisor_id == clinician_id) | (s.c.supervisee_id == clinician_id))
                 .order_by(s.c.starts_on))]
         return result
@@ -129,7 +130,7 @@ class CredentialingService:
                                         "is already recorded") from None
             row = store.license_row(conn, license_id)
             self._changed(uow, who, row, events.LICENSE_RECORDED, Action.CREATE)
-        return store.plain(row)
+        return plain(row)
 
     def _changed(self, uow, who: Caller, row, event_type: str, action: Action = Action.UPDATE, **extra) -> None:
         record_access(uow, who, action=action, resource_type="License", resource_id=str(row.id))
@@ -146,7 +147,7 @@ class CredentialingService:
             conn.execute(update(m.licenses).where(m.licenses.c.id == row.id).values(updated_at=store.now(), **values))
             row = store.license_row(conn, row.id)
             self._changed(uow, who, row, event_type, **extra)
-        return store.plain(row)
+        return plain(row)
 
     @rpc(expected_exceptions=EXPECTED)
     def verify_license(self, caller: dict, license_id: str, verification: dict) -> dict[str, Any]:
@@ -328,7 +329,7 @@ class CredentialingService:
                 select(lic).where(lic.c.status.in_(("active", "pending", "suspended")),
                                   lic.c.expires_on > today, lic.c.expires_on <= today + timedelta(days=within_days))
                 .order_by(lic.c.expires_on)).all()
-        return [{**store.plain(r), "days_left": (r.expires_on - today).days} for r in rows]
+        return [{**plain(r), "days_left": (r.expires_on - today).days} for r in rows]
 
     # --- expiry ----------------------------------------------------------------------
     @timer(interval=EXPIRY_CHECK_SECONDS, eager=True)

@@ -21,17 +21,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def plain(row) -> dict[str, Any]:
-    out = {}
-    for key, value in row._mapping.items():
-        if isinstance(value, datetime | date):
-            value = value.isoformat()
-        elif hasattr(value, "hex") and not isinstance(value, bytes | str):
-            value = str(value)
-        out[key] = value
-    return out
-
-
 def as_license(row) -> License:
     return License(id=str(row.id), type=row.type, jurisdiction=row.jurisdiction, number=row.number,
                    status=row.status, issued_on=row.issued_on, expires_on=row.expires_on)

@@ -33,6 +33,7 @@ from confide_access import (
 from confide_contracts import credentialing as cred
 from confide_contracts import records as events
 from confide_messaging import OutboxRelayRunner, UnitOfWork, UnitOfWorkProvider, handles
+from confide_persistence import plain
 from marshmallow import ValidationError
 from nameko.rpc import rpc
 from sqlalchemy import delete, insert, select, update
@@ -301,7 +302,7 @@ class RecordsService:
                                                      **data))
             a.resource_id = str(consent_id)
             row = a.conn.execute(select(m.consents).where(m.consents.c.id == consent_id)).first()
-            return store.consent_view(store.plain(row))
+            return store.consent_view(plain(row))
 
         return self._access(caller, [cid], kind=Kind.CONSENTS, write=True, action=Action.CREATE,
                             resource_type="Consent", work=work)
@@ -324,7 +325,7 @@ class RecordsService:
                 raise invalid("consent_id", "is already revoked")
             a.uow.emit(events.CONSENT_REVOKED, {"consent_id": str(kid), "client_id": str(row.client_id),
                                                 "kind": row.kind}, actor=a.caller.actor)
-            return store.consent_view(store.plain(
+            return store.consent_view(plain(
                 a.conn.execute(select(m.consents).where(m.consents.c.id == kid)).first()))
 
         return self._access(caller, [row.client_id], kind=Kind.CONSENTS, write=True, action=Action.UPDATE,
@@ -393,7 +394,7 @@ class RecordsService:
         goals = self.sealing.notes.open_many([r.goals_ciphertext for r in rows])
         plans = []
         for row, text in zip(rows, goals, strict=True):
-            plan = store.plain(row)
+            plan = plain(row)
             del plan["goals_ciphertext"]
             plan["goals"] = orjson.loads(text)
             plans.append(plan)
@@ -571,7 +572,7 @@ class RecordsService:
                                              + [x.body_ciphertext for x in addenda])
         if header.status == "signed":
             self._check_integrity(conn, header, participants, sections, addenda, texts)
-        view = store.plain(header)
+        view = plain(header)
         view["client_ids"] = participants
         view["sections"] = [{"concerns": "session" if s.client_id is None else "client", "body": t}
                             for s, t in zip(sections, texts, strict=False)]
@@ -645,7 +646,7 @@ class RecordsService:
             if row.status == "signed" and notes.psychotherapy_hash(str(row.id), str(cid), row.author_id,
                                                                    text) != row.content_sha256:
                 raise RecordIntegrityError(f"psychotherapy note {row.id} does not match what was signed")
-            view = store.plain(row)
+            view = plain(row)
             del view["body_ciphertext"]
             view["body"] = text
             out.append(view)
@@ -729,7 +730,7 @@ class RecordsService:
                 select(bg).where(bg.c.review_status == status).order_by(bg.c.opened_at)).all()
             record_access(uow, who, action=Action.READ, resource_type="BreakGlassGrant", resource_id="review-queue",
                           reason=None)
-        return [store.plain(r) for r in rows]
+        return [plain(r) for r in rows]
 
     @rpc(expected_exceptions=EXPECTED)
     def review_break_glass(self, caller: dict, grant_id: str, outcome: str, comment: str) -> dict[str, Any]:
@@ -752,7 +753,7 @@ class RecordsService:
                 reviewed_at=store.now()))
             record_access(uow, who, action=Action.UPDATE, resource_type="BreakGlassGrant", resource_id=str(gid),
                           client_id=str(row.client_id))
-            return store.plain(conn.execute(select(bg).where(bg.c.id == gid)).first())
+            return plain(conn.execute(select(bg).where(bg.c.id == gid)).first())
 
     @rpc(expected_exceptions=EXPECTED)
     def my_notifications(self, caller: dict) -> list[dict[str, Any]]:
@@ -762,7 +763,7 @@ class RecordsService:
         with self.uow() as uow:
             rows = uow.session.connection().execute(
                 select(n).where(n.c.recipient_id == who.user_id).order_by(n.c.created_at.desc()).limit(200)).all()
-        return [store.plain(r) for r in rows]
+        return [plain(r) for r in rows]
 
     # --- exports and disclosures ----------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -803,7 +804,7 @@ class RecordsService:
                                  ).first()
             if row is None:
                 raise invalid("consent_id", "is not a consent of this client")
-            consent = store.consent_view(store.plain(row))
+            consent = store.consent_view(plain(row))
             if consent["kind"] not in ("release_of_information", "psychotherapy_notes_authorization"):
                 raise invalid("consent_id", f"a {consent['kind']} consent releases nothing")
             if consent["state"] != "active":

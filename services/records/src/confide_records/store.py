@@ -8,6 +8,7 @@ from typing import Any
 
 import uuid_utils.compat as uuid_compat
 from confide_access import Caller
+from confide_persistence import plain
 from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
@@ -67,18 +68,6 @@ def relation(conn: Connection, caller: Caller, client_id) -> Relation | None:
         guardian_may_see=frozenset(row.guardian) if row.guardian is not None else None,
         break_glass_reason=row.grant,
     )
-
-
-def plain(row) -> dict[str, Any]:
-    """A row as JSON-ready values for an RPC reply."""
-    out = {}
-    for key, value in row._mapping.items():
-        if isinstance(value, datetime | date):
-            value = value.isoformat()
-        elif hasattr(value, "hex") and not isinstance(value, bytes | str):
-            value = str(value)
-        out[key] = value
-    return out
 
 
 def client(conn: Connection, client_id) -> dict[str, Any]:

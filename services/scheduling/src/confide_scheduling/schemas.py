@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from confide_licensure import InvalidJurisdiction, UnknownCode, catalogue, check_jurisdiction
+from confide_licensure.fields import Jurisdiction, ServiceKind
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from confide_scheduling.domain.localtime import UnknownTimeZone, zone
@@ -12,24 +12,6 @@ KINDS = ("intake", "individual", "couple", "family", "group", "child")
 # clients per appointment kind
 KIND_SIZES = {"intake": (1, 1), "individual": (1, 1), "child": (1, 1), "couple": (2, 2), "family": (1, 12),
               "group": (2, 40)}
-
-
-class Jurisdiction(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return check_jurisdiction(code)
-        except InvalidJurisdiction as exc:
-            raise ValidationError(str(exc)) from None
-
-
-class ServiceKind(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return catalogue().service_kind(code)
-        except UnknownCode as exc:
-            raise ValidationError(str(exc)) from None
 
 
 class SiteSchema(Schema):

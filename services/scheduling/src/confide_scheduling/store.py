@@ -8,6 +8,7 @@ from typing import Any
 
 import uuid_utils.compat as uuid_compat
 from confide_access import InvalidRequest
+from confide_persistence import plain
 from psycopg.types.range import Range
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
@@ -38,17 +39,9 @@ def site(conn: Connection, site_id: str):
     return row
 
 
-def _plain(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
 def appointment(conn: Connection, aid) -> dict[str, Any]:
     row = conn.execute(select(m.appointments).where(m.appointments.c.id == aid)).first()
-    out = {k: _plain(v) for k, v in row._mapping.items()}
+    out = plain(row)
     parties = m.appointment_parties
     out["client_ids"] = sorted(conn.execute(select(parties.c.party_id).where(
         parties.c.appointment_id == aid, parties.c.party_kind == "client")).scalars())
