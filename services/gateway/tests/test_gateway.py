@@ -151,3 +151,29 @@ def test_idempotency_key(gateway):
     assert first.json()["id"] == again.json()["id"] and again.headers["Idempotent-Replayed"] == "true"
     other = call(gateway, "POST", "/api/v1/clients", desk, json={**CLIENT, "given_name": "Sam"}, headers=dict(key))
     assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
+
+
+def test_the_confide_command(gateway, monkeypatch, capsys):
+    from confide_gateway.cli import main
+
+    desk = gateway.token(random_id("fd"), "front_desk")
+    client = call(gateway, "POST", "/api/v1/clients", desk, json=CLIENT).json()["id"]
+    monkeypatch.setenv("CONFIDE_URL", gateway.base)
+    monkeypatch.delenv("CONFIDE_TOKEN", raising=False)
+    with pytest.raises(SystemExit, match="set CONFIDE_TOKEN"):
+        main(["audit", "query", "--client", client])
+    monkeypatch.setenv("CONFIDE_TOKEN", gateway.token(random_id("co"), "compliance_officer", sites=()))
+
+    def printed():
+        main(["audit", "query", "--client", client])
+        out = capsys.readouterr().out
+        return out if client in out else None
+
+    out = wait_until(printed, timeout=20, what="the client's entries")
+    header = out.splitlines()[0].split()
+    assert header[:4] == ["OCCURRED_AT", "ACTOR_ID", "ACTOR_ROLE", "ACTION"]
+    assert "front_desk" in out and "create" in out
+    with pytest.raises(SystemExit, match="400 The request is not valid: outcome"):
+        main(["audit", "query", "--outcome", "maybe"])
+    monkeypatch.setenv("CONFIDE_URL", "http://127.0.0.1:9")
+    assert main(["audit", "query"]) == 2
