@@ -177,3 +177,44 @@ def test_the_confide_command(gateway, monkeypatch, capsys):
         main(["audit", "query", "--outcome", "maybe"])
     monkeypatch.setenv("CONFIDE_URL", "http://127.0.0.1:9")
     assert main(["audit", "query"]) == 2
+
+
+def test_a_clinical_session_through_the_api(gateway):
+    desk = gateway.token(random_id("fd"), "front_desk")
+    dr_id = random_id("dr")
+    dr = gateway.token(dr_id, "clinician")
+    client = call(gateway, "POST", "/api/v1/clients", desk, json=CLIENT).json()["id"]
+    assert call(gateway, "POST", f"/api/v1/clients/{client}/care-team", desk,
+                json={"clinician_id": dr_id, "role": "primary"}).status_code == 201
+    assert call(gateway, "POST", f"/api/v1/clients/{client}/diagnoses", dr, json={"code": "F43.10"}).status_code == 201
+    unknown = call(gateway, "POST", f"/api/v1/clients/{client}/diagnoses", dr, json={"code": "F99.9"})
+    assert unknown.status_code == 400 and "code" in unknown.json()["errors"]
+    consent = call(gateway, "POST", f"/api/v1/clients/{client}/consents", dr, json={
+        "kind": "release_of_information", "recipient": "Dr. Lee", "purpose": "coordination", "scope": ["diagnoses"],
+        "expires_on": "2027-12-31", "signed_by": "Robin Hale"})
+    assert consent.status_code == 201
+    note = call(gateway, "POST", "/api/v1/notes", dr, json={
+        "kind": "progress", "session_kind": "individual", "appointment_id": "appt-1", "service_date": "2026-11-20",
+        "site_id": "north", "client_ids": [client], "sections": [{"body": "Practised grounding."}]}).json()
+    assert call(gateway, "POST", f"/api/v1/notes/{note['id']}/signature", dr).json()["status"] == "signed"
+    read = call(gateway, "GET", f"/api/v1/clients/{client}/notes/{note['id']}", dr).json()
+    assert read["sections"][0]["body"] == "Practised grounding."
+    assert [n["id"] for n in call(gateway, "GET", f"/api/v1/clients/{client}/notes", dr).json()] == [note["id"]]
+    assert call(gateway, "GET", f"/api/v1/clients/{client}/notes", desk).status_code == 403  # minimum necessary
+
+    on_call = gateway.token(random_id("dr"), "clinician", sites=("south",))
+    no_reason = call(gateway, "POST", f"/api/v1/clients/{client}/break-glass", on_call, json={"minutes": 30})
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["errors"]
+    opened = call(gateway, "POST", f"/api/v1/clients/{client}/break-glass", on_call,
+                  json={"reason": "Client in crisis at the south site", "minutes": 30})
+    assert opened.status_code == 201
+    assert call(gateway, "GET", f"/api/v1/clients/{client}/diagnoses", on_call).json()[0]["code"] == "F43.10"
+    assert "notes" in call(gateway, "GET", f"/api/v1/clients/{client}/export", dr).json()
+
+    officer = gateway.token(random_id("co"), "compliance_officer", sites=())
+    flagged = wait_until(lambda: call(gateway, "GET", "/api/v1/audit/entries", officer, params={
+        "client_id": client, "break_glass": "true"}).json()["entries"], what="break-the-glass entries", timeout=20)
+    assert {e["break_glass_reason"] for e in flagged} == {"Client in crisis at the south site"}
+    assert call(gateway, "GET", f"/api/v1/audit/disclosures/{client}", officer).status_code == 200
+    assert call(gateway, "GET", "/api/v1/audit/verification", officer).json()["ok"] is True
+    assert call(gateway, "GET", "/api/v1/audit/verification", dr).status_code == 403

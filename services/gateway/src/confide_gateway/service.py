@@ -193,6 +193,62 @@ class GatewayService:
     def get_client(self, request: Request, client_id: str) -> Response:
         return self._call(request, lambda who: self.rpc.records.get_client(who, client_id))
 
+    @http("GET", f"{API}/clients/<client_id>/care-team")
+    def care_team(self, request: Request, client_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.get_care_team(who, client_id))
+
+    @http("POST", f"{API}/clients/<client_id>/care-team")
+    def assign_care_team(self, request: Request, client_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.assign_care_team(who, client_id, self._body(request)),
+                          status=201, creates=True)
+
+    @http("GET", f"{API}/clients/<client_id>/consents")
+    def consents(self, request: Request, client_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.list_consents(who, client_id))
+
+    @http("POST", f"{API}/clients/<client_id>/consents")
+    def record_consent(self, request: Request, client_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.record_consent(who, client_id, self._body(request)),
+                          status=201, creates=True)
+
+    @http("GET", f"{API}/clients/<client_id>/diagnoses")
+    def diagnoses(self, request: Request, client_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.list_diagnoses(who, client_id))
+
+    @http("POST", f"{API}/clients/<client_id>/diagnoses")
+    def add_diagnosis(self, request: Request, client_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.add_diagnosis(who, client_id, self._body(request)),
+                          status=201, creates=True)
+
+    @http("GET", f"{API}/clients/<client_id>/notes")
+    def notes(self, request: Request, client_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.list_notes(who, client_id))
+
+    @http("POST", f"{API}/notes")
+    def create_note(self, request: Request) -> Response:
+        return self._call(request, lambda who: self.rpc.records.create_note(who, self._body(request)), status=201,
+                          creates=True)
+
+    @http("POST", f"{API}/notes/<note_id>/signature")
+    def sign_note(self, request: Request, note_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.sign_note(who, note_id))
+
+    @http("GET", f"{API}/clients/<client_id>/notes/<note_id>")
+    def get_note(self, request: Request, client_id: str, note_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.get_note(who, note_id, client_id))
+
+    @http("POST", f"{API}/clients/<client_id>/break-glass")
+    def break_glass(self, request: Request, client_id: str) -> Response:
+        def work(who):
+            body = self._body(request)
+            return self.rpc.records.break_glass(who, client_id, body.get("reason"), body.get("minutes", 60))
+
+        return self._call(request, work, status=201, creates=True)
+
+    @http("GET", f"{API}/clients/<client_id>/export")
+    def export_record(self, request: Request, client_id: str) -> Response:
+        return self._call(request, lambda who: self.rpc.records.export_record(who, client_id))
+
     # --- credentialing ------------------------------------------------------------------
     @http("GET", f"{API}/clinicians/<clinician_id>/licensure")
     def licensure(self, request: Request, clinician_id: str) -> Response:
@@ -221,11 +277,28 @@ class GatewayService:
             return result
 
         response = self._call(request, page)
+        return self._linked(request, response)
+
+    def _linked(self, request: Request, response: Response) -> Response:
         if response.status_code == 200:
             cursor = orjson.loads(response.get_data()).get("next_cursor")
             if cursor:
                 response.headers["Link"] = f'<{request.base_url}?{_with(request.args, cursor=cursor)}>; rel="next"'
         return response
+
+    @http("GET", f"{API}/audit/disclosures/<client_id>")
+    def disclosures(self, request: Request, client_id: str) -> Response:
+        """Accounting of disclosures for one client over six years."""
+        return self._call(request, lambda who: self.rpc.audit.disclosures(who, client_id))
+
+    @http("GET", f"{API}/audit/verification")
+    def verification(self, request: Request) -> Response:
+        """Recompute every chain and tree and check every checkpoint signature."""
+        return self._call(request, lambda who: self.rpc.audit.verify(who))
+
+    @http("GET", f"{API}/audit/checkpoints")
+    def checkpoints(self, request: Request) -> Response:
+        return self._call(request, lambda who: self.rpc.audit.checkpoints(who))
 
 
 def _within(reply, seconds: float) -> bool:
