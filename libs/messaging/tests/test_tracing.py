@@ -34,14 +34,16 @@ def test_one_trace_across_two_services(exporter, service_config, container_facto
         rpc.ledger.open_and_count(account)
         trace_id = root.get_span_context().trace_id
 
-    def handled():
-        return [s for s in exporter.get_finished_spans() if s.name == "statements.on_opened"]
+    expected = {"gateway request", "ledger.open_and_count", "statements.count_lines",
+                "publish ledger.account.opened", "statements.on_opened"}
 
-    wait_until(handled, what="handler span")
-    spans = [s for s in exporter.get_finished_spans() if s.context.trace_id == trace_id]
+    def finished():  # a server span ends after its reply is sent: wait for all of them
+        return [s for s in exporter.get_finished_spans() if s.context.trace_id == trace_id]
+
+    spans = wait_until(lambda: (found := finished()) and expected <= {s.name for s in found} and found,
+                       what="every span of the trace")
     names = {s.name for s in spans}
-    assert {"gateway request", "ledger.open_and_count", "statements.count_lines",
-            "publish ledger.account.opened", "statements.on_opened"} <= names, names
+    assert expected <= names, names
     # SQL spans too, in the same trace
     assert any(s.attributes.get("db.system") == "postgresql" for s in spans)
     # the handler hangs under the publish span, which hangs under the RPC that emitted it
