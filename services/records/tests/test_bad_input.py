@@ -108,3 +108,15 @@ def test_a_bad_caller_identity_is_refused(clinic, unchanged):
     assert error.exc_type == "InvalidRequest" and "role:" in str(error)
     error = refused(clinic.rpc.get_client, clinic.clinician, "not-a-uuid")
     assert error.exc_type == "InvalidRequest" and "client_id:" in str(error)
+
+
+def test_changing_demographics(clinic):
+    rpc, cid = clinic.rpc, clinic.client_id
+    changed = rpc.update_client(clinic.front_desk, cid, {"phone": "+1 555 0199", "pronouns": "they/them"})
+    assert (changed["phone"], changed["pronouns"], changed["given_name"]) == ("+1 555 0199", "they/them", "Robin")
+    for changes, field in (({"email": "nope"}, "email"), ({"home_site_id": "elsewhere"}, "home_site_id"),
+                           ({}, "changes")):
+        error = refused(rpc.update_client, clinic.front_desk, cid, changes)
+        assert error.exc_type == "InvalidRequest" and f"{field}:" in str(error)
+    assert rpc.get_client(clinic.front_desk, cid)["phone"] == "+1 555 0199"
+    assert refused(rpc.update_client, caller("biller", (SITE,)), cid, {"phone": "+1 555 0100"}).exc_type == "AccessDenied"

@@ -159,3 +159,18 @@ def test_signed_psychotherapy_notes_are_locked_too(clinic):
         with clinic.engine.connect() as conn, pytest.raises(sqlalchemy.exc.DBAPIError):
             conn.execute(text(statement), {"id": draft["id"]})
     assert rpc.get_psychotherapy_notes(me, cid)[0]["body"] == "draft"
+
+
+def test_a_draft_is_its_authors_alone_until_signed(clinic):
+    rpc, me, cid = clinic.rpc, clinic.clinician, clinic.client_id
+    colleague = caller("clinician", (SITE,))
+    clinic.join(cid, colleague)
+    draft = clinic.note(me, [cid], [{"body": "half a thought"}], sign=False)
+    assert rpc.get_note(me, draft, cid)["sections"][0]["body"] == "half a thought"
+    assert [n["id"] for n in rpc.list_notes(me, cid)] == [draft]
+    for other in (colleague, clinic.as_client()):
+        error = remote(rpc.get_note, other, draft, cid)
+        assert error.exc_type == "AccessDenied" and "draft" in str(error)
+        assert rpc.list_notes(other, cid) == []
+    rpc.sign_note(me, draft)
+    assert rpc.get_note(colleague, draft, cid)["status"] == "signed"

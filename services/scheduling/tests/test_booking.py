@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy.exc
 from confide_events import registry
 from confide_messaging import UnitOfWork
-from confide_testing import random_id, wait_for_handled
+from confide_testing import caller, random_id, wait_for_handled
 from nameko.exceptions import RemoteError
 from psycopg.types.range import Range
 from sched_support import CRED, next_weekday_at
@@ -136,3 +136,37 @@ def test_room_capacity_and_availability(network, rpc):
                                                           room_id=network.group_room))
     error = refused(rpc.scheduling.book, network.desk, network.appointment(dr, next_weekday_at(16)))
     assert "starts_at:" in str(error) and "outside" in str(error) and "availability" in str(error)
+
+
+def test_moving_into_a_room_takes_the_room(network, rpc):
+    dr, other = network.clinician(), network.clinician()
+    at, later = next_weekday_at(10), next_weekday_at(13)
+    mine = rpc.scheduling.book(network.desk, network.appointment(dr, at))
+    rpc.scheduling.book(network.desk, network.appointment(other, later, room_id=network.room2))
+    error = refused(rpc.scheduling.reschedule, network.desk, mine["id"],
+                    {"starts_at": later.isoformat(), "room_id": network.room2})
+    assert error.exc_type == "BookingConflict" and "room_id:" in str(error)
+    moved = rpc.scheduling.reschedule(network.desk, mine["id"], {"starts_at": later.isoformat(),
+                                                                 "room_id": network.group_room})["moved"][0]
+    assert moved["room_id"] == network.group_room
+    # the old room is free again at the old time, the new one is taken at the new time
+    rpc.scheduling.book(network.desk, network.appointment(network.clinician(), at))
+    error = refused(rpc.scheduling.book, network.desk, network.appointment(network.clinician(), later,
+                                                                           room_id=network.group_room))
+    assert "room_id:" in str(error)
+    telehealth = rpc.scheduling.book(network.desk, network.appointment(
+        dr, next_weekday_at(16), modality="telehealth", room_id=None, client_jurisdiction="US-NY"))
+    error = refused(rpc.scheduling.reschedule, network.desk, telehealth["id"],
+                    {"starts_at": next_weekday_at(17).isoformat(), "room_id": network.room})
+    assert "room_id:" in str(error) and "telehealth" in str(error)
+
+
+def test_leave_and_ids_are_checked(network, rpc):
+    dr = network.clinician()
+    elsewhere = caller("front_desk", ("elsewhere",))
+    error = refused(rpc.scheduling.add_exception, elsewhere, {
+        "clinician_id": dr, "site_id": network.ny, "reason": "leave",
+        "starts_at": next_weekday_at(9).isoformat(), "ends_at": next_weekday_at(12).isoformat()})
+    assert error.exc_type == "AccessDenied"
+    error = refused(rpc.scheduling.cancel, network.desk, "not-an-id", {"by": "client", "reason": "x y"})
+    assert error.exc_type == "InvalidRequest" and "appointment_id:" in str(error)

@@ -101,7 +101,7 @@ def test_slots_honour_bookings_rooms_leave_and_licensure(network, rpc):
     rpc.scheduling.book(network.desk, network.appointment(network.clinician(), next_weekday_at(11),
                                                           room_id=network.group_room))
     assert starts() == ["09:00"]
-    rpc.scheduling.add_exception(network.desk, {"clinician_id": dr, "reason": "dentist",
+    rpc.scheduling.add_exception(network.desk, {"clinician_id": dr, "site_id": network.ny, "reason": "dentist",
                                                 "starts_at": next_weekday_at(9).isoformat(),
                                                 "ends_at": next_weekday_at(10).isoformat()})
     assert starts() == []

@@ -562,7 +562,13 @@ class RecordsService:
         header, participants = self._open_note(nid)
         if str(cid) not in participants:
             raise LookupError(f"note {note_id} is not in client {client_id}'s record")
-        return self._access(caller, [cid], kind=Kind.NOTES, action=Action.READ, resource_type="Note",
+
+        def decide(who: Caller, relation: p.Relation) -> p.Decision:
+            if header.status == "draft" and who.user_id != header.author_id:
+                return p.refuse("a draft is for its author until it is signed")
+            return p.may_read(who, Kind.NOTES, relation)
+
+        return self._access(caller, [cid], decide=decide, action=Action.READ, resource_type="Note",
                             resource_id=str(nid), work=lambda a: self._note_view(a.conn, header, participants, cid))
 
     def _note_view(self, conn, header, participants, cid) -> dict[str, Any]:
@@ -597,7 +603,7 @@ class RecordsService:
         """The client's notes (headers, no text), newest first."""
         cid = load(ClientIdSchema(), {"client_id": client_id})["client_id"]
         return self._access(caller, [cid], kind=Kind.NOTES, action=Action.READ, resource_type="NoteIndex",
-                            work=lambda a: store.note_index(a.conn, cid))
+                            work=lambda a: store.note_index(a.conn, cid, drafts_of=a.caller.user_id))
 
     # --- psychotherapy notes ------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -840,9 +846,7 @@ class RecordsService:
             bundle["treatment_plans"] = self._plans(conn, cid)
         if Kind.NOTES in kinds:
             views = []
-            for entry in store.note_index(conn, cid):
-                if entry["status"] != "signed":
-                    continue  # drafts are not part of the record yet
+            for entry in store.note_index(conn, cid):  # signed only: drafts are not part of the record yet
                 header, participants = store.note_header(conn, entry["id"])
                 views.append(self._note_view(conn, header, participants, cid))
             bundle["notes"] = views

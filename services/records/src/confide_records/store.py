@@ -131,12 +131,15 @@ def note_header(conn: Connection, note_id):
     return row, participants
 
 
-def note_index(conn: Connection, client_id) -> list[dict[str, Any]]:
+def note_index(conn: Connection, client_id, drafts_of: str | None = None) -> list[dict[str, Any]]:
+    """The client's notes, newest first: signed ones, and the drafts of
+    ``drafts_of`` (a draft is its author's alone until it is signed)."""
     n, p = m.notes, m.note_participants
     rows = conn.execute(
         select(n.c.id, n.c.kind, n.c.session_kind, n.c.appointment_id, n.c.service_date, n.c.author_id, n.c.status,
                n.c.signed_at, n.c.cosign_required, n.c.cosigned_by, n.c.cosigned_at)
         .join(p, and_(p.c.note_id == n.c.id, p.c.client_id == client_id))
+        .where(or_(n.c.status == "signed", n.c.author_id == drafts_of))
         .order_by(n.c.service_date.desc(), n.c.created_at.desc())
     )
     return [plain(r) for r in rows]

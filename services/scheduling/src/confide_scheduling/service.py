@@ -22,7 +22,7 @@ from confide_licensure import License, Supervision, may_practice
 from confide_messaging import OutboxRelayRunner, UnitOfWork, UnitOfWorkProvider, handles
 from nameko.rpc import rpc
 from psycopg.types.range import Range
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -144,11 +144,13 @@ class SchedulingService:
         """Leave (a clinician), a holiday (a site), or both."""
         data = load(ExceptionSchema(), exception)
         who = load(CallerSchema(), caller)
-        if data["site_id"] and data["clinician_id"] is None:
+        if data["clinician_id"] is None:
             self._admin(caller, data["site_id"], "close a site")
-        elif who.role not in ("admin", "front_desk") and who.user_id != data["clinician_id"]:
+        elif who.role in ("admin", "front_desk") and data["site_id"] is not None:
+            self._may_book(who, data["site_id"], data["clinician_id"], "record leave")
+        elif who.user_id != data["clinician_id"]:  # leave at every site: the clinician's own word
             deny(self.uow, who, action=Action.UPDATE, resource_type="Schedule", resource_id=data["clinician_id"],
-                 reason="clinicians record their own leave")
+                 reason="clinicians record their own leave; staff name the site")
         eid = store.new_id()
         with self.uow() as uow:
             uow.session.execute(insert(m.availability_exceptions).values(
@@ -327,7 +329,7 @@ class SchedulingService:
         """Move one appointment, or (``scope: following``) it and every later
         occurrence of its series by the same wall-clock shift."""
         data = load(RescheduleSchema(), change)
-        aid = store.parse_id(appointment_id)
+        aid = store.parse_id(appointment_id, "appointment_id")
         with self.uow() as uow:
             conn = uow.session.connection()
             row = self._load(conn, aid)
@@ -353,8 +355,8 @@ class SchedulingService:
                 ends = starts + timedelta(minutes=target.planned_minutes)
                 details = store.appointment(conn, target.id)
                 details["room_id"] = data["room_id"] or target.room_id
-                details["client_jurisdiction"] = target.client_jurisdiction
                 try:
+                    self._prepare(conn, details)  # the room: of this site, big enough, equipped
                     self._check_bookable(conn, site, details, starts, ends)
                     self._move(conn, target, starts, ends, details["room_id"], detached=data["scope"] == "this")
                 except InvalidRequest as exc:
@@ -376,10 +378,11 @@ class SchedulingService:
                     starts_at=starts, ends_at=ends, room_id=room_id, updated_at=store.now(),
                     detached=row.detached or detached))
                 parties = m.appointment_parties
-                conn.execute(update(parties).where(parties.c.appointment_id == row.id, parties.c.party_kind == "room")
-                             .values(party_id=str(room_id)) if room_id else
-                             update(parties).where(parties.c.appointment_id == row.id, parties.c.party_kind == "room")
-                             .values(active=False))
+                # the room may change (or be added to a telehealth session): its row goes with it
+                conn.execute(delete(parties).where(parties.c.appointment_id == row.id, parties.c.party_kind == "room"))
+                if room_id:
+                    conn.execute(insert(parties).values(appointment_id=row.id, party_kind="room",
+                                                        party_id=str(room_id), during=Range(starts, ends)))
                 conn.execute(update(parties).where(parties.c.appointment_id == row.id).values(
                     during=Range(starts, ends), active=True))
         except IntegrityError as exc:
@@ -390,7 +393,7 @@ class SchedulingService:
         """Cancel by the client or the clinic; late when inside the site's notice
         period. The freed slot is offered to the waitlist, in order."""
         data = load(CancelSchema(), cancellation)
-        aid = store.parse_id(appointment_id)
+        aid = store.parse_id(appointment_id, "appointment_id")
         with self.uow() as uow:
             conn = uow.session.connection()
             row = self._load(conn, aid)
@@ -419,7 +422,7 @@ class SchedulingService:
 
     def _transition(self, caller: dict, appointment_id: str, allowed_from: tuple[str, ...], status: str,
                     event_type: str, **values) -> dict[str, Any]:
-        aid = store.parse_id(appointment_id)
+        aid = store.parse_id(appointment_id, "appointment_id")
         with self.uow() as uow:
             conn = uow.session.connection()
             row = self._load(conn, aid)
@@ -443,7 +446,7 @@ class SchedulingService:
         minutes = data["minutes"]
         if minutes is None:
             with self.uow() as uow:
-                row = self._load(uow.session.connection(), store.parse_id(appointment_id))
+                row = self._load(uow.session.connection(), store.parse_id(appointment_id, "appointment_id"))
                 minutes = row.planned_minutes
         return self._transition(caller, appointment_id, ("booked", "checked_in"), "completed",
                                 events.APPOINTMENT_COMPLETED, minutes=minutes,
@@ -457,7 +460,7 @@ class SchedulingService:
     # --- reads (they name clients: access-recorded) -------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def get_appointment(self, caller: dict, appointment_id: str) -> dict[str, Any]:
-        aid = store.parse_id(appointment_id)
+        aid = store.parse_id(appointment_id, "appointment_id")
         who = load(CallerSchema(), caller)
         with self.uow() as uow:
             conn = uow.session.connection()
@@ -598,7 +601,7 @@ class SchedulingService:
     def answer_offer(self, caller: dict, entry_id: str, accept: bool) -> dict[str, Any]:
         """The client takes the offered slot (booked for them), or declines it
         (back to waiting; the slot goes to the next in line)."""
-        wid = store.parse_id(entry_id)
+        wid = store.parse_id(entry_id, "entry_id")
         with self.uow() as uow:
             conn = uow.session.connection()
             entry = conn.execute(select(m.waitlist).where(m.waitlist.c.id == wid).with_for_update()).first()
@@ -611,10 +614,11 @@ class SchedulingService:
             if not accept:
                 conn.execute(update(m.waitlist).where(m.waitlist.c.id == wid).values(status="waiting", offer=None))
                 freed = conn.execute(select(m.appointments).where(
-                    m.appointments.c.id == store.parse_id(offer["appointment_id"]))).first()
+                    m.appointments.c.id == store.parse_id(offer["appointment_id"], "appointment_id"))).first()
                 self._offer_freed(uow, who, freed, skip=(wid,))
                 return {"id": str(wid), "status": "waiting"}
-            data = {"site_id": entry.site_id, "room_id": store.parse_id(offer["room_id"]) if offer["room_id"] else None,
+            room = store.parse_id(offer["room_id"], "room_id") if offer["room_id"] else None
+            data = {"site_id": entry.site_id, "room_id": room,
                     "clinician_id": offer["clinician_id"], "co_therapist_id": None, "client_ids": [entry.client_id],
                     "kind": offer["kind"] if offer["kind"] in ("intake", "individual", "child") else "individual",
                     "service_kind": entry.service_kind, "modality": offer["modality"],

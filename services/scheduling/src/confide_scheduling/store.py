@@ -25,11 +25,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_id(value) -> uuid.UUID:
+def parse_id(value, field: str) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
-        raise InvalidRequest({"id": [f"{value!r} is not a valid id"]}) from None
+        raise InvalidRequest({field: [f"{value!r} is not a valid id"]}) from None
 
 
 def site(conn: Connection, site_id: str):
