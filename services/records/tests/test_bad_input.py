@@ -119,4 +119,5 @@ def test_changing_demographics(clinic):
         error = refused(rpc.update_client, clinic.front_desk, cid, changes)
         assert error.exc_type == "InvalidRequest" and f"{field}:" in str(error)
     assert rpc.get_client(clinic.front_desk, cid)["phone"] == "+1 555 0199"
-    assert refused(rpc.update_client, caller("biller", (SITE,)), cid, {"phone": "+1 555 0100"}).exc_type == "AccessDenied"
+    biller = caller("biller", (SITE,))
+    assert refused(rpc.update_client, biller, cid, {"phone": "+1 555 0100"}).exc_type == "AccessDenied"
