@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import eventlet
 from confide_persistence.provider import engine_from_config
 from nameko import config
 from nameko.extensions import DependencyProvider
 
 from confide_messaging.relay import OutboxRelay
+
+
+def finish(thread, seconds: float) -> None:
+    """Wait up to ``seconds`` for a managed thread to return; the container kills
+    it after that."""
+    if thread is None or thread.dead:
+        return
+    with eventlet.Timeout(seconds, False):
+        thread.wait()
 
 
 class OutboxRelayRunner(DependencyProvider):
@@ -33,14 +43,21 @@ class OutboxRelayRunner(DependencyProvider):
         )
 
     def start(self) -> None:
-        self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+        self.thread = self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
 
     def stop(self) -> None:
-        if self.relay is not None:
-            self.relay.stop()
+        """Let the relay finish its batch, then close its connections (a stopped
+        service must not keep database connections open)."""
+        if self.relay is None:
+            return
+        self.relay.stop()
+        finish(getattr(self, "thread", None), seconds=10)
+        self.engine.dispose()
 
     def kill(self) -> None:
-        self.stop()
+        if self.relay is not None:
+            self.relay.stop()
+            self.engine.dispose()
 
     def get_dependency(self, worker_ctx) -> OutboxRelay | None:
         return self.relay

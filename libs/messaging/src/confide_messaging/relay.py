@@ -176,7 +176,7 @@ class OutboxRelay:
                 return
             # short slices so stop() is honoured promptly
             woken = False
-            for _ in driver.notifies(timeout=min(remaining, 0.5), stop_after=1):
+            for _ in driver.notifies(timeout=min(remaining, 0.1), stop_after=1):
                 woken = True
             if woken:
                 # swallow the rest of a burst of commits: one drain covers them all

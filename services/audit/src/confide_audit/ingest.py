@@ -22,6 +22,7 @@ from amqp.exceptions import AMQPError
 from confide_access import ACCESS_EVENT_TYPE
 from confide_events import Actor, EventError, registry
 from confide_messaging import topology
+from confide_messaging.extension import finish
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
 from confide_messaging.uow import write_to_outbox
 from confide_persistence.green import killed
@@ -292,15 +293,21 @@ class AuditIngestor(DependencyProvider):
         ]
 
     def start(self) -> None:
-        for consumer in self.consumers:
-            self.container.spawn_managed_thread(consumer.run, identifier=f"audit-ingest-{consumer.index}")
+        self.threads = [self.container.spawn_managed_thread(consumer.run, identifier=f"audit-ingest-{consumer.index}")
+                        for consumer in self.consumers]
 
     def stop(self) -> None:
+        """Let each partition finish its batch, then close the connections."""
         for consumer in self.consumers:
             consumer.stop()
+        for thread in getattr(self, "threads", []):
+            finish(thread, seconds=10)
+        self.engine.dispose()
 
     def kill(self) -> None:
-        self.stop()
+        for consumer in self.consumers:
+            consumer.stop()
+        self.engine.dispose()
 
     def get_dependency(self, worker_ctx) -> AuditIngestor:
         return self
