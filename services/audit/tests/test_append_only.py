@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 
 def test_one_head_and_models_match_migrations(audit_db):
-    assert heads(MIGRATIONS) == ["0001"]
+    assert heads(MIGRATIONS) == ["0002"]
     diff = differences(audit_db.url.render_as_string(hide_password=False), metadata, VERSION_TABLE)
     assert [d for d in diff if not (d[0] == "add_table" and d[1].name.startswith("audit_entries_y"))] == []
 
@@ -50,7 +50,7 @@ def test_every_table_is_guarded(audit_db):
     with audit_db.connect() as conn:
         guarded = set(conn.execute(text(
             "SELECT DISTINCT event_object_table FROM information_schema.triggers "
-            "WHERE action_statement LIKE '%audit_refuse_change%'"
+            "WHERE action_statement ~ 'audit_(refuse_change|entries_guard|entries_statement_guard)'"
         )).scalars())
     assert set(APPEND_ONLY_TABLES) <= guarded
 

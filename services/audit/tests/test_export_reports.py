@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from audit_support import officer
 from confide_audit.export import export, pages
-from confide_testing import random_id, wait_until
+from confide_testing import caller, random_id, wait_until
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcClient
 
@@ -114,3 +114,27 @@ def test_after_hours_refuses_bad_input_by_name(rpc):
     with pytest.raises(RemoteError) as caught:
         rpc.audit.after_hours(officer(), "Mars/Olympus", 18, 8)
     assert "time_zone" in str(caught.value) and "closes" in str(caught.value)
+
+
+def test_break_the_glass_without_review(rpc, producer, audit_db):
+    """Read from the trail alone: a grant opened (records' break-the-glass access
+    to a BreakGlassGrant) and no officer's update of it since."""
+    client, doctor = random_id("client"), random_id("dr-er")
+    glass = {"break_glass_reason": "client in crisis, primary unreachable", "client_id": client, "actor_id": doctor}
+    producer.access(2, resource_type="BreakGlassGrant", **glass)  # grants note-0 and note-1
+    producer.access(3, resource_type="Note", **glass)  # reads under them
+    producer.access(1, resource_type="Note", client_id=client, actor_id=doctor)  # an ordinary read
+    reviewer = random_id("co")
+    producer.access(1, resource_type="BreakGlassGrant", action="update", role="compliance_officer",
+                    actor_id=reviewer, client_id=client)  # reviews note-0
+    wait_until(lambda: len(rpc.audit.query(officer(), {"client_id": client})["entries"]) == 7)
+    report = [r for r in rpc.audit.break_glass_unreviewed(officer()) if r["client_id"] == client]
+    assert [r["grant_id"] for r in report] == ["note-1"]
+    assert report[0]["actor_id"] == doctor
+    assert report[0]["reads_under_grant"] == 3
+    assert report[0]["reason"] == "client in crisis, primary unreachable"
+    # a grant only counts once it is older than asked for
+    assert not [r for r in rpc.audit.break_glass_unreviewed(officer(), older_than_hours=2) if r["client_id"] == client]
+    with pytest.raises(RemoteError) as caught:
+        rpc.audit.break_glass_unreviewed(caller(), 0)
+    assert caught.value.exc_type == "AccessDenied"

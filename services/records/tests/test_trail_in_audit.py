@@ -79,3 +79,21 @@ def test_access_outside_the_care_team_is_reported_with_its_basis(both, records_d
     assert {(r["actor_id"], r["basis"]) for r in rows} == {(on_call["user_id"], "break_glass")}
     with pytest.raises(RemoteError):
         both.audit.outside_care_team(clinic.clinician)
+
+
+def test_break_the_glass_is_unreviewed_in_the_trail_until_an_officer_reviews_it(both, records_db):
+    clinic = Clinic(both.records, records_db)
+    cid = clinic.client_id
+    on_call = caller("clinician", (OTHER_SITE,))
+    grant = both.records.break_glass(on_call, cid, "Client in crisis, primary clinician on leave", 30)
+    both.records.list_diagnoses(on_call, cid)
+    officer = caller("compliance_officer", (), purpose="operations")
+
+    def unreviewed():
+        return [r for r in both.audit.break_glass_unreviewed(officer) if r["client_id"] == cid] or None
+
+    [row] = wait_until(unreviewed, timeout=20, what="the grant in the unreviewed report")
+    assert (row["grant_id"], row["actor_id"]) == (grant["id"], on_call["user_id"])
+    both.records.review_break_glass(officer, grant["id"], "justified", "Crisis documented in the note")
+    wait_until(lambda: not [r for r in both.audit.break_glass_unreviewed(officer) if r["client_id"] == cid],
+               timeout=20, what="the reviewed grant to leave the report")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     LargeBinary,
     SmallInteger,
@@ -111,8 +112,34 @@ legal_holds = Table(
     Column("placed_by", String(200), nullable=False),
     Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+Index("ix_audit_legal_holds_client", legal_holds.c.client_id)
+
+# a hold is released by a row here (the holds themselves never change)
+legal_hold_releases = Table(
+    "audit_legal_hold_releases",
+    metadata,
+    Column("hold_id", UUID(as_uuid=True), ForeignKey("audit_legal_holds.id"), primary_key=True),
+    Column("reason", String(500), nullable=False),
+    Column("released_by", String(200), nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# one row per purge of a chain's oldest entries: where the chain now starts,
+# and the link and Merkle frontier that verification resumes from
+purges = Table(
+    "audit_purges",
+    metadata,
+    Column("chain", SmallInteger, primary_key=True),
+    Column("first_seq", BigInteger, primary_key=True),
+    Column("chain_hash", LargeBinary, nullable=False),
+    Column("frontier", ARRAY(LargeBinary), nullable=False),
+    Column("cutoff", DateTime(timezone=True), nullable=False),
+    Column("purged", BigInteger, nullable=False),
+    Column("purged_by", String(200), nullable=False),
+    Column("purged_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
 
 add_messaging_tables(metadata)
 
 APPEND_ONLY_TABLES = ("audit_entries", "audit_ingested", "audit_batches", "audit_tiles",
-                      "audit_checkpoints", "audit_legal_holds")
+                      "audit_checkpoints", "audit_legal_holds", "audit_legal_hold_releases", "audit_purges")

@@ -13,8 +13,7 @@ from sqlalchemy.engine import Connection
 
 from confide_audit.domain.entry import FACT_FIELDS
 from confide_audit.models import entries
-
-RETENTION = timedelta(days=6 * 366)
+from confide_audit.retention import RETENTION
 
 
 def encode_cursor(row) -> str:
@@ -150,3 +149,29 @@ def after_hours(conn: Connection, time_zone: str, opens: int, closes: int, site_
         select(entries).where(*conditions).order_by(entries.c.occurred_at.desc()).limit(limit)
     ).all()
     return [entry_view(r) for r in rows]
+
+
+def break_glass_unreviewed(conn: Connection, older_than_hours: int, limit: int) -> list[dict[str, Any]]:
+    """Grants opened (records' allowed, break-the-glass access to a
+    ``BreakGlassGrant``) with no allowed update of that grant since: the review."""
+    opened = entries.alias("opened")
+    review = entries.alias("review")
+    used = entries.alias("used")
+    reviewed = (select(review.c.seq).where(
+        review.c.resource_type == "BreakGlassGrant", review.c.resource_id == opened.c.resource_id,
+        review.c.action == "update", review.c.outcome == "allowed").exists())
+    uses = (select(func.count()).where(
+        used.c.break_glass.is_(True), used.c.actor_id == opened.c.actor_id, used.c.client_id == opened.c.client_id,
+        used.c.occurred_at >= opened.c.occurred_at, used.c.resource_type != "BreakGlassGrant")
+        .scalar_subquery())
+    before = datetime.now(UTC) - timedelta(hours=older_than_hours)
+    rows = conn.execute(
+        select(opened, uses.label("reads"))
+        .where(opened.c.resource_type == "BreakGlassGrant", opened.c.action == "read",
+               opened.c.outcome == "allowed", opened.c.break_glass.is_(True), opened.c.producer == "records",
+               opened.c.occurred_at <= before, ~reviewed)
+        .order_by(opened.c.occurred_at).limit(limit)
+    ).all()
+    return [{"grant_id": r.resource_id, "client_id": r.client_id, "actor_id": r.actor_id, "actor_role": r.actor_role,
+             "opened_at": r.occurred_at.astimezone(UTC).isoformat(), "reason": r.break_glass_reason,
+             "site_id": r.site_id, "reads_under_grant": r.reads} for r in rows]

@@ -72,3 +72,20 @@ class QuerySchema(Schema):
     def range_is_forward(self, data, **kwargs):
         if data.get("since") and data.get("until") and data["since"] >= data["until"]:
             raise ValidationError("must be after since", "until")
+
+
+class LegalHoldSchema(Schema):
+    """A legal hold: on one client's entries, or (no client) on the whole log."""
+
+    client_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class ReleaseSchema(Schema):
+    hold_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class UnreviewedSchema(Schema):
+    older_than_hours = fields.Integer(load_default=0, validate=validate.Range(min=0, max=24 * 365))
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))

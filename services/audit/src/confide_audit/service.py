@@ -13,12 +13,19 @@ from confide_access.events import Caller, Purpose
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
 from nameko.rpc import rpc
 
-from confide_audit import queries, store
+from confide_audit import queries, retention, store
 from confide_audit.domain.entry import canonical, facts_from_row
 from confide_audit.domain.merkle import consistency_proof, inclusion_proof
 from confide_audit.domain.verify import verify_chain
 from confide_audit.ingest import AuditIngestor
-from confide_audit.schemas import AfterHoursSchema, ProofSchema, QuerySchema
+from confide_audit.schemas import (
+    AfterHoursSchema,
+    LegalHoldSchema,
+    ProofSchema,
+    QuerySchema,
+    ReleaseSchema,
+    UnreviewedSchema,
+)
 
 OFFICERS = ("compliance_officer", "admin")
 EXPECTED = (AccessDenied, InvalidRequest, LookupError)
@@ -101,6 +108,61 @@ class AuditService:
                                        spec["closes"], spec["site_id"], spec["limit"])
             record_access(uow, who, action=Action.READ, resource_type="AuditTrail", resource_id="after-hours")
         return rows
+
+    @rpc(expected_exceptions=EXPECTED)
+    def break_glass_unreviewed(self, caller: dict, older_than_hours: int = 0, limit: int = 1000) -> list[dict]:
+        """Report: break-the-glass grants no compliance officer has reviewed yet,
+        oldest first, with how often the grantee read the record under each.
+        Read from the trail itself: opening a grant and reviewing it are both
+        access events (records writes them), so nothing outside the log is trusted."""
+        spec = load(UnreviewedSchema(), {"older_than_hours": older_than_hours, "limit": limit})
+        who = self._officer(caller, "report")
+        with self.uow() as uow:
+            rows = queries.break_glass_unreviewed(uow.session.connection(), spec["older_than_hours"], spec["limit"])
+            record_access(uow, who, action=Action.READ, resource_type="AuditTrail",
+                          resource_id="break-glass-unreviewed")
+        return rows
+
+    # --- retention -------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def place_legal_hold(self, caller: dict, hold: dict) -> dict[str, Any]:
+        """Hold one client's entries (``client_id``) or, without one, the whole
+        log: no purge removes them until the hold is released."""
+        data = load(LegalHoldSchema(), hold)
+        who = self._officer(caller, "hold", data["client_id"])
+        with self.uow() as uow:
+            hold_id = retention.place_hold(uow.session.connection(), data["client_id"], data["reason"], who.user_id)
+            record_access(uow, who, action=Action.CREATE, resource_type="LegalHold", resource_id=str(hold_id),
+                          client_id=data["client_id"], reason=data["reason"])
+        return {"id": str(hold_id), "client_id": data["client_id"], "reason": data["reason"], "active": True}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def release_legal_hold(self, caller: dict, hold_id: str, reason: str) -> dict[str, Any]:
+        data = load(ReleaseSchema(), {"hold_id": hold_id, "reason": reason})
+        who = self._officer(caller, "hold")
+        with self.uow() as uow:
+            try:
+                released = retention.release_hold(uow.session.connection(), data["hold_id"], data["reason"],
+                                                  who.user_id)
+            except ValueError as exc:
+                raise InvalidRequest({"hold_id": [str(exc)]}) from None
+            record_access(uow, who, action=Action.UPDATE, resource_type="LegalHold", resource_id=str(hold_id),
+                          client_id=released["client_id"], reason=data["reason"])
+        return released
+
+    @rpc(expected_exceptions=EXPECTED)
+    def legal_holds(self, caller: dict) -> dict[str, Any]:
+        """Every hold, active and released, and where each chain now starts."""
+        who = self._officer(caller, "holds")
+        with self.uow() as uow:
+            conn = uow.session.connection()
+            holds = retention.list_holds(conn)
+            starts = {}
+            for chain in store.chains(conn):
+                start = retention.horizon(conn, chain)
+                starts[str(chain)] = start.first_seq if start else 0
+            record_access(uow, who, action=Action.READ, resource_type="LegalHold", resource_id="list")
+        return {"holds": holds, "retention_days": retention.RETENTION_DAYS, "chains_start_at": starts}
 
     @rpc(expected_exceptions=EXPECTED)
     def disclosures(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
@@ -191,9 +253,11 @@ class AuditService:
         with self.uow() as uow:
             conn = uow.session.connection()
             for chain in store.chains(conn):
+                start = retention.horizon(conn, chain)
                 report = verify_chain(chain, store.stream_entries(conn, chain), store.stored_checkpoints(conn, chain),
-                                      signer.key_name, keys, signer.origin(chain))
+                                      signer.key_name, keys, signer.origin(chain), start)
                 reports.append({"chain": chain, "entries": report.entries, "checkpoints": report.checkpoints,
+                                "first_seq": start.first_seq if start else 0,
                                 "ok": report.ok, "faults": [f.__dict__ for f in report.faults]})
         return {"ok": all(r["ok"] for r in reports), "chains": reports}
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from confide_audit.domain.checkpoint import BadCheckpoint, verify_note
 from confide_audit.domain.entry import GENESIS, AccessFacts, canonical, chain_link
 from confide_audit.domain.merkle import CompactRange, leaf_hash
+
+if TYPE_CHECKING:
+    from confide_audit.retention import Horizon
 
 
 @dataclass(frozen=True)
@@ -63,27 +67,36 @@ def verify_chain(
     key_name: str,
     public_keys: list[bytes],
     origin: str,
+    start: Horizon | None = None,
 ) -> Report:
     """Check ``entries`` (in seq order) and ``checkpoints`` (in size order).
 
-    Stops at the first fault in the entries (everything after it is suspect)
+    ``start`` is where a purged chain begins (its first seq, the link before it
+    and the Merkle frontier there); checkpoints older than that keep only their
+    signatures to check. Stops at the first fault in the entries (everything after it is suspect)
     and names its sequence number and kind; checkpoint signatures are all
     checked.
     """
     report = Report(chain)
+    first = start.first_seq if start else 0
+    tree = CompactRange(first, start.frontier) if start else CompactRange()
     pending = []
     for cp in sorted(checkpoints, key=lambda c: c.size):
         report.checkpoints += 1
         if _signature_ok(cp, key_name, public_keys, origin):
-            pending.append(cp)
+            if cp.size > first or (cp.size == first and cp.root_hash != tree.root()):
+                pending.append(cp)  # one exactly at the horizon is checked against it below
         else:
             # a forged checkpoint proves nothing: reported, and not used below
             report.faults.append(Fault(chain, None, "bad_signature",
                                        f"checkpoint of size {cp.size} is not signed by {key_name}"))
-    tree = CompactRange()
-    previous_chain = GENESIS
-    expected = 0
-    last_good_checkpoint = 0
+    previous_chain = start.chain_hash if start else GENESIS
+    expected = first
+    last_good_checkpoint = first
+    if pending and pending[0].size == first:
+        report.faults.insert(0, Fault(chain, first, "root_mismatch",
+                                      f"the purge horizon at {first} does not match the checkpoint there"))
+        return report
     stream: Iterator[StoredEntry] = iter(entries)
     lookahead: StoredEntry | None = None
 
