@@ -190,4 +190,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["RETENTION", "Horizon", "Purged", "purge", "purge_chain", "horizon"]
+__all__ = ["RETENTION", "Horizon", "Purged", "horizon", "purge", "purge_chain"]
