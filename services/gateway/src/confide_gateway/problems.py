@@ -22,6 +22,7 @@ KNOWN = {
     "BookingConflict": (409, "conflict", "The time is taken"),
     "NotLicensed": (422, "not-licensed", "The clinician may not practise this session"),
     "RecordIntegrityError": (500, "record-integrity", "The record does not match its signature"),
+    "IncorrectSignature": (400, "invalid-request", "The request is not valid"),
 }
 
 
@@ -48,7 +49,17 @@ def problem(status: int, slug: str, title: str, detail: str | None = None, **ext
     return Response(orjson.dumps(body), status=status, content_type="application/problem+json")
 
 
+MISSING = re.compile(r"argument: '(?P<name>\w+)'")
+
+
 def from_remote(exc: RemoteError, trace_id: str | None = None) -> Response:
+    if exc.exc_type == "RemoteError":  # raised by an RPC the service itself made: the original error
+        inner, _, rest = (exc.value or "").partition(" ")
+        exc = RemoteError(inner, rest)
+    if exc.exc_type == "IncorrectSignature":  # an argument the operation needs was not given
+        names = MISSING.findall(exc.value or "") or ["_request"]
+        return problem(400, "invalid-request", "The request is not valid", exc.value,
+                       errors={n: ["required"] for n in names})
     known = KNOWN.get(exc.exc_type)
     if known is None:
         return problem(500, "internal", "Something went wrong on our side", trace_id=trace_id)

@@ -12,23 +12,32 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
+from confide_audit.export import export
 from confide_persistence import Database
+from confide_telemetry import current_trace_id
+from marshmallow import Schema, fields
 from nameko import config
-from nameko.exceptions import RemoteError
+from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ClusterRpc
 from nameko.web.handlers import http
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from confide_gateway import problems
+from confide_gateway.api_schemas import ExportSchema
 from confide_gateway.auth import Authenticator, NotAuthenticated
 from confide_gateway.models import idempotency_keys
+from confide_gateway.openapi import document
+from confide_gateway.routes import OPERATIONS, Operation
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +109,12 @@ class GatewayService:
         def run() -> Response:
             try:
                 return json_response(work(caller), status)
+            except IncorrectSignature as exc:  # nameko raises this one as itself
+                return problems.from_remote(RemoteError("IncorrectSignature", str(exc)))
             except RemoteError as exc:
                 if exc.exc_type not in problems.KNOWN:
                     log.error("%s %s failed: %s", request.method, request.path, exc)
-                return problems.from_remote(exc)
+                return problems.from_remote(exc, current_trace_id())
 
         key = request.headers.get("Idempotency-Key")
         if creates and key:
@@ -145,13 +156,6 @@ class GatewayService:
                     status=response.status_code, body=response.get_data(as_text=True)))
         return response
 
-    @staticmethod
-    def _body(request: Request) -> Any:
-        try:
-            return orjson.loads(request.get_data() or b"{}")
-        except orjson.JSONDecodeError as exc:
-            raise RemoteError("InvalidRequest", f"body: not JSON ({exc})") from None
-
     # --- health ---------------------------------------------------------------------
     @http("GET", "/healthz")
     def healthz(self, request: Request) -> Response:
@@ -183,101 +187,32 @@ class GatewayService:
         ready = all(v == "ok" for v in checks.values())
         return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
 
-    # --- records ----------------------------------------------------------------------
-    @http("POST", f"{API}/clients")
-    def register_client(self, request: Request) -> Response:
-        return self._call(request, lambda who: self.rpc.records.register_client(who, self._body(request)),
-                          status=201, creates=True)
+    # --- the API: one entrypoint, dispatched by the table in routes.py ------------------
+    @http("GET,POST,PUT,PATCH,DELETE", f"{API}/<path:rest>")
+    def api(self, request: Request, rest: str) -> Response:
+        adapter = URL_MAP.bind("", path_info=f"/{rest}", url_scheme="http")
+        try:
+            operation, variables = adapter.match(method=request.method)
+        except MethodNotAllowed as exc:
+            answer = problems.problem(405, "method-not-allowed", "Method not allowed",
+                                      f"{request.method} is not offered here")
+            answer.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
+            return answer
+        except HTTPException:
+            return problems.problem(404, "not-found", "Not found", f"no operation at {request.path}")
+        if operation == "export":
+            return self._export(request)
+        response = self._call(request, lambda who: self._invoke(operation, who, request, variables),
+                              status=operation.status, creates=operation.creates)
+        return self._linked(request, response) if operation.paged else response
 
-    @http("GET", f"{API}/clients/<client_id>")
-    def get_client(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.get_client(who, client_id))
+    def _invoke(self, operation: Operation, who: dict, request: Request, variables: dict) -> Any:
+        args, kwargs = arguments(operation, request, variables)
+        return getattr(getattr(self.rpc, operation.service), operation.rpc)(who, *args, **kwargs)
 
-    @http("GET", f"{API}/clients/<client_id>/care-team")
-    def care_team(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.get_care_team(who, client_id))
-
-    @http("POST", f"{API}/clients/<client_id>/care-team")
-    def assign_care_team(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.assign_care_team(who, client_id, self._body(request)),
-                          status=201, creates=True)
-
-    @http("GET", f"{API}/clients/<client_id>/consents")
-    def consents(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.list_consents(who, client_id))
-
-    @http("POST", f"{API}/clients/<client_id>/consents")
-    def record_consent(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.record_consent(who, client_id, self._body(request)),
-                          status=201, creates=True)
-
-    @http("GET", f"{API}/clients/<client_id>/diagnoses")
-    def diagnoses(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.list_diagnoses(who, client_id))
-
-    @http("POST", f"{API}/clients/<client_id>/diagnoses")
-    def add_diagnosis(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.add_diagnosis(who, client_id, self._body(request)),
-                          status=201, creates=True)
-
-    @http("GET", f"{API}/clients/<client_id>/notes")
-    def notes(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.list_notes(who, client_id))
-
-    @http("POST", f"{API}/notes")
-    def create_note(self, request: Request) -> Response:
-        return self._call(request, lambda who: self.rpc.records.create_note(who, self._body(request)), status=201,
-                          creates=True)
-
-    @http("POST", f"{API}/notes/<note_id>/signature")
-    def sign_note(self, request: Request, note_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.sign_note(who, note_id))
-
-    @http("GET", f"{API}/clients/<client_id>/notes/<note_id>")
-    def get_note(self, request: Request, client_id: str, note_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.get_note(who, note_id, client_id))
-
-    @http("POST", f"{API}/clients/<client_id>/break-glass")
-    def break_glass(self, request: Request, client_id: str) -> Response:
-        def work(who):
-            body = self._body(request)
-            return self.rpc.records.break_glass(who, client_id, body.get("reason"), body.get("minutes", 60))
-
-        return self._call(request, work, status=201, creates=True)
-
-    @http("GET", f"{API}/clients/<client_id>/export")
-    def export_record(self, request: Request, client_id: str) -> Response:
-        return self._call(request, lambda who: self.rpc.records.export_record(who, client_id))
-
-    # --- credentialing ------------------------------------------------------------------
-    @http("GET", f"{API}/clinicians/<clinician_id>/licensure")
-    def licensure(self, request: Request, clinician_id: str) -> Response:
-        question = {k: request.args[k] for k in ("service_kind", "client_jurisdiction", "modality", "on")
-                    if k in request.args}
-        return self._call(request, lambda who: self.rpc.credentialing.may_practice(who, clinician_id, question))
-
-    # --- scheduling ---------------------------------------------------------------------
-    @http("POST", f"{API}/appointments")
-    def book(self, request: Request) -> Response:
-        return self._call(request, lambda who: self.rpc.scheduling.book(who, self._body(request)), status=201,
-                          creates=True)
-
-    # --- audit --------------------------------------------------------------------------
-    @http("GET", f"{API}/audit/entries")
-    def audit_entries(self, request: Request) -> Response:
-        """Audit trail entries; filters as query parameters; ``cursor`` pages on."""
-        filters: dict[str, Any] = dict(request.args.items())
-        if "limit" in filters:
-            filters["limit"] = int(filters["limit"]) if filters["limit"].isdigit() else filters["limit"]
-        if "break_glass" in filters:
-            filters["break_glass"] = filters["break_glass"].lower() in ("1", "true", "yes")
-
-        def page(who):
-            result = self.rpc.audit.query(who, filters)
-            return result
-
-        response = self._call(request, page)
-        return self._linked(request, response)
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(document())
 
     def _linked(self, request: Request, response: Response) -> Response:
         if response.status_code == 200:
@@ -286,19 +221,95 @@ class GatewayService:
                 response.headers["Link"] = f'<{request.base_url}?{_with(request.args, cursor=cursor)}>; rel="next"'
         return response
 
-    @http("GET", f"{API}/audit/disclosures/<client_id>")
-    def disclosures(self, request: Request, client_id: str) -> Response:
-        """Accounting of disclosures for one client over six years."""
-        return self._call(request, lambda who: self.rpc.audit.disclosures(who, client_id))
+    def _export(self, request: Request) -> Response:
+        """The trail as CSV, JSON Lines or a FHIR R4 bundle, streamed page by page
+        (constant memory however long the range); one export access is recorded."""
+        try:
+            claims = self.auth.claims(request.headers.get("Authorization"))
+        except NotAuthenticated:
+            return problems.unauthenticated()
+        who = caller_from(claims, request)
+        filters = query_values(request, ExportSchema)
+        form = filters.pop("format", None)
+        if form not in EXPORT_TYPES:
+            return problems.problem(400, "invalid-request", "The request is not valid",
+                                    errors={"format": ["one of csv, jsonl, fhir"]})
+        filters["limit"] = 1000
+        query = self.rpc.audit.query
+        try:  # the first page is asked for here, so a refusal is a problem and not a broken stream
+            first = query(who, dict(filters), export=True)
+        except RemoteError as exc:
+            return problems.from_remote(exc, current_trace_id())
 
-    @http("GET", f"{API}/audit/verification")
-    def verification(self, request: Request) -> Response:
-        """Recompute every chain and tree and check every checkpoint signature."""
-        return self._call(request, lambda who: self.rpc.audit.verify(who))
+        def pages():
+            page = first
+            yield page["entries"]
+            while page.get("next_cursor"):
+                page = query(who, {**filters, "cursor": page["next_cursor"]}, export=True)
+                yield page["entries"]
 
-    @http("GET", f"{API}/audit/checkpoints")
-    def checkpoints(self, request: Request) -> Response:
-        return self._call(request, lambda who: self.rpc.audit.checkpoints(who))
+        body = (chunk.encode() for chunk in export(form, pages()))
+        return Response(body, content_type=EXPORT_TYPES[form], direct_passthrough=True,
+                        headers={"Content-Disposition": f'attachment; filename="audit.{form}"'})
+
+
+def arguments(operation: Operation, request: Request, variables: dict) -> tuple[list, dict]:
+    """The RPC's arguments, from where the table says each comes from."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    body: Any = None
+    if any(a.startswith("body") for a in operation.args):
+        body = _body(request)
+        if not isinstance(body, dict):
+            raise RemoteError("InvalidRequest", "body: must be a JSON object")
+    query = query_values(request, operation.query) if operation.query else {}
+    for source in operation.args:
+        where, _, name = source.partition(".")
+        if where == "path":
+            args.append(variables[name])
+        elif where == "body" and not name:
+            args.append(body)
+        elif where == "query" and not name:
+            args.append(query)
+        elif where == "body" and name in body:
+            kwargs[name] = body[name]
+        elif where == "query" and name in query:
+            kwargs[name] = query[name]
+    return args, kwargs
+
+
+def _body(request: Request) -> Any:
+    try:
+        return orjson.loads(request.get_data() or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise RemoteError("InvalidRequest", f"body: not JSON ({exc})") from None
+
+
+INTEGER = re.compile(r"^-?\d{1,18}$")
+
+
+def query_values(request: Request, schema: type[Schema]) -> dict[str, Any]:
+    """Query parameters typed as the operation's schema declares them (numbers,
+    booleans, lists); anything else is passed on as text for the service to judge."""
+    declared = schema().fields
+    values: dict[str, Any] = {}
+    for name in request.args:
+        field = declared.get(name)
+        raw = request.args.getlist(name)
+        if isinstance(field, fields.List):
+            values[name] = [part for item in raw for part in item.split(",") if part]
+        elif isinstance(field, fields.Integer) and INTEGER.match(raw[-1]):
+            values[name] = int(raw[-1])
+        elif isinstance(field, fields.Boolean) and raw[-1].lower() in ("true", "false", "1", "0", "yes", "no"):
+            values[name] = raw[-1].lower() in ("true", "1", "yes")
+        else:
+            values[name] = raw[-1]
+    return values
+
+
+EXPORT_TYPES = {"csv": "text/csv", "jsonl": "application/jsonl", "fhir": "application/fhir+json"}
+URL_MAP = Map([Rule(o.path, methods=[o.method], endpoint=o) for o in OPERATIONS]
+              + [Rule("/audit/exports", methods=["GET"], endpoint="export")])
 
 
 def _within(reply, seconds: float) -> bool:

@@ -1,0 +1,108 @@
+"""The OpenAPI 3.1 document, made with apispec from the operation table and
+the services' own marshmallow schemas (what is documented is what is validated)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema
+
+from confide_gateway import __version__
+from confide_gateway.api_schemas import ExportSchema, ProblemSchema
+from confide_gateway.routes import OPERATIONS
+
+PROBLEMS = {
+    "400": "Bad input; `errors` names each field",
+    "401": "No token, or one not accepted (nothing more is said)",
+    "403": "Not allowed for this caller (recorded in the audit trail)",
+    "404": "No such thing",
+    "409": "Conflicts with what exists (a booking, a key in use)",
+    "422": "Not possible as asked (e.g. the clinician may not practise this session)",
+}
+WRITE_PROBLEMS = ("400", "401", "403", "404", "409", "422")
+
+
+def schema_name(schema: type[Schema] | Schema) -> str:
+    """``records.Client`` for ``confide_records.schemas.ClientSchema``: names
+    stay unique across services."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    module = cls.__module__.split(".")[0].removeprefix("confide_")
+    if module == "gateway":
+        module = "api"
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    return f"{module}.{name}"
+
+
+def _problems(codes) -> dict[str, Any]:
+    return {code: {"description": PROBLEMS[code],
+                   "content": {"application/problem+json": {"schema": "Problem"}}} for code in codes}
+
+
+def _answer(kind: str) -> dict[str, Any]:
+    if kind == "array":
+        return {"type": "array", "items": {"type": "object"}}
+    return {"type": "object"}
+
+
+@cache
+def document() -> dict[str, Any]:
+    spec = APISpec(
+        title="Confide API",
+        version=__version__,
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
+        info={"description": "One authenticated HTTP API over Confide's services. Every call is decided by "
+                             "the owning service and every access to a client's record is in the audit trail. "
+                             "Errors are RFC 9457 problem details. POSTs that create honour Idempotency-Key."},
+        servers=[{"url": "/"}],
+        security=[{"bearer": []}],
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Problem", schema=ProblemSchema)
+    headers = [
+        {"in": "header", "name": "X-Purpose-Of-Use", "required": False, "schema": {
+            "type": "string", "enum": ["treatment", "payment", "operations", "emergency", "disclosure",
+                                       "client_request", "legal"]},
+         "description": "Why the caller is asking (defaults by role)"},
+        {"in": "header", "name": "X-On-Behalf-Of", "required": False, "schema": {"type": "string"}},
+    ]
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        path = "/api/v1" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", operation.path)
+        names = re.findall(r"{(\w+)}", path)
+        parameters: list[Any] = [{"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
+                                 for n in names] + list(headers)
+        if operation.query is not None:
+            parameters.append({"in": "query", "schema": operation.query})
+        if operation.creates:
+            parameters.append({"in": "header", "name": "Idempotency-Key", "required": False,
+                               "schema": {"type": "string", "maxLength": 200},
+                               "description": "The first answer is kept and replayed to any retry"})
+        ok = {"description": operation.summary,
+              "content": {"application/json": {"schema": _answer(operation.returns)}}}
+        if operation.paged:
+            ok["headers"] = {"Link": {"description": 'rel="next" when there is more', "schema": {"type": "string"}}}
+        entry: dict[str, Any] = {
+            "operationId": operation.operation_id,
+            "summary": operation.summary,
+            "tags": [operation.tag],
+            "parameters": parameters,
+            "responses": {str(operation.status): ok, **_problems(WRITE_PROBLEMS)},
+        }
+        if operation.body is not None:
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": operation.body}}}
+        paths.setdefault(path, {})[operation.method.lower()] = entry
+    paths["/api/v1/audit/exports"] = {"get": {
+        "operationId": "audit.export", "summary": "The trail as CSV, JSON Lines or a FHIR R4 bundle, streamed",
+        "tags": ["audit"], "parameters": [{"in": "query", "schema": ExportSchema}],
+        "responses": {"200": {"description": "The export", "content": {
+            "text/csv": {"schema": {"type": "string"}}, "application/jsonl": {"schema": {"type": "string"}},
+            "application/fhir+json": {"schema": {"type": "object"}}}}, **_problems(("400", "401", "403"))},
+    }}
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
