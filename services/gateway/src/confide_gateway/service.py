@@ -117,9 +117,11 @@ class GatewayService:
                 return problems.from_remote(exc, current_trace_id())
 
         key = request.headers.get("Idempotency-Key")
-        if creates and key:
-            return self._idempotent(request, caller["user_id"], key, run)
-        return run()
+        response = self._idempotent(request, caller["user_id"], key, run) if creates and key else run()
+        trace_id = current_trace_id()
+        if trace_id:  # to quote to an operator, and to find this request in the audit trail
+            response.headers["X-Trace-Id"] = trace_id
+        return response
 
     def _idempotent(self, request: Request, user_id: str, key: str, run: Callable[[], Response]) -> Response:
         """The first response to a POST with this key is kept and replayed to any
