@@ -7,8 +7,8 @@ spans one request across services."""
 
 from datetime import UTC, date, datetime, timedelta
 
-from confide_testing import random_id, wait_until
 from confide_telemetry import configure_tracing
+from confide_testing import random_id, wait_until
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 

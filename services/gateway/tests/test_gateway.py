@@ -218,3 +218,38 @@ def test_a_clinical_session_through_the_api(gateway):
     assert call(gateway, "GET", f"/api/v1/audit/disclosures/{client}", officer).status_code == 200
     assert call(gateway, "GET", "/api/v1/audit/verification", officer).json()["ok"] is True
     assert call(gateway, "GET", "/api/v1/audit/verification", dr).status_code == 403
+
+
+def test_exports_stream_and_every_miss_is_a_problem(gateway):
+    desk = gateway.token(random_id("fd"), "front_desk")
+    client = call(gateway, "POST", "/api/v1/clients", desk, json=CLIENT).json()["id"]
+    officer = gateway.token(random_id("co"), "compliance_officer", sites=())
+    wait_until(lambda: call(gateway, "GET", "/api/v1/audit/entries", officer,
+                            params={"client_id": client}).json()["entries"], timeout=20, what="the entry")
+    csv = call(gateway, "GET", "/api/v1/audit/exports", officer, params={"format": "csv", "client_id": client})
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("occurred_at") or "occurred_at" in lines[0]
+    assert any(client in line for line in lines[1:])
+    fhir = call(gateway, "GET", "/api/v1/audit/exports", officer, params={"format": "fhir", "client_id": client})
+    assert fhir.json()["resourceType"] == "Bundle"
+    assert call(gateway, "GET", "/api/v1/audit/exports", desk, params={"format": "csv"}).status_code == 403
+    assert call(gateway, "GET", "/api/v1/audit/exports", officer, params={"format": "xml"}).json()["errors"] == {
+        "format": ["one of csv, jsonl, fhir"]}
+    for method, path, status in (("GET", "/api/v1/nowhere", 404), ("DELETE", "/api/v1/clients", 405),
+                                 ("GET", "/nowhere/%0A", 404)):
+        answer = call(gateway, method, path, officer)
+        assert answer.status_code == status, path
+        assert answer.headers["Content-Type"] == "application/problem+json", path
+
+
+def test_the_openapi_document_covers_every_operation(gateway):
+    from confide_gateway.routes import OPERATIONS
+
+    document = call(gateway, "GET", "/openapi.json").json()
+    assert document["openapi"] == "3.1.0"
+    ids = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert {o.operation_id for o in OPERATIONS} | {"audit.export"} == ids
+    client = document["paths"]["/api/v1/clients"]["post"]
+    assert client["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/records.Client"}
+    assert "date_of_birth" in document["components"]["schemas"]["records.Client"]["required"]

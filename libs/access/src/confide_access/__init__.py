@@ -15,7 +15,7 @@ from confide_access.events import (
     Purpose,
     access_event_type,
 )
-from confide_access.recorder import AccessDenied, InvalidRequest, deny, load, record_access
+from confide_access.recorder import AccessDenied, InvalidRequest, deny, load, parse_id, record_access
 
 __all__ = [
     "ACCESS_EVENT_TYPE",
@@ -29,5 +29,6 @@ __all__ = [
     "access_event_type",
     "deny",
     "load",
+    "parse_id",
     "record_access",
 ]

@@ -113,5 +113,6 @@ class AccessRecordedV1(Schema):
             raise ValidationError("a denied access needs a reason", "reason")
         if data.get("break_glass") and not data.get("break_glass_reason"):
             raise ValidationError("break-the-glass needs a stated reason", "break_glass_reason")
-        if data.get("action") == Action.DISCLOSE and not data.get("recipient"):
+        if data.get("action") == Action.DISCLOSE and data.get("outcome") == Outcome.ALLOWED \
+                and not data.get("recipient"):
             raise ValidationError("a disclosure names its recipient", "recipient")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import NoReturn
@@ -84,11 +85,41 @@ class InvalidRequest(Exception):
 
 
 def load(schema, data, **kwargs):
-    """``schema.load(data)``, raising :class:`InvalidRequest` that names each bad field."""
+    """``schema.load(data)``, raising :class:`InvalidRequest` that names each bad
+    field -- also for text no database can keep (NUL, lone surrogates)."""
     from confide_events.errors import flatten_errors
     from marshmallow import ValidationError
 
+    unstorable = dict(_unstorable(data))
+    if unstorable:
+        raise InvalidRequest(unstorable)
     try:
         return schema.load(data if data is not None else {}, **kwargs)
     except ValidationError as exc:
         raise InvalidRequest(flatten_errors(exc.messages)) from None
+
+
+def _unstorable(value, path: str = ""):
+    """(field, [why]) for each string in ``value`` that is not storable text."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path or "_schema", ["must not contain NUL characters"]
+        else:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                yield path or "_schema", ["is not valid Unicode text"]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unstorable(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable(item, f"{path}.{index}" if path else str(index))
+
+
+def parse_id(value, field: str) -> uuid.UUID:
+    """``value`` as a UUID, or :class:`InvalidRequest` naming ``field``."""
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidRequest({field: [f"{value!r} is not a valid id"]}) from None

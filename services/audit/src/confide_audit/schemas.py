@@ -18,12 +18,16 @@ class CheckpointSignedV1(Schema):
     note = fields.String(required=True)
 
 
+CHAINS = validate.Range(min=0, max=32767)  # a smallint
+POSITION = 2**62
+
+
 class ProofSchema(Schema):
-    chain = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    seq = fields.Integer(strict=True, validate=validate.Range(min=0))
-    tree_size = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
-    old_size = fields.Integer(strict=True, validate=validate.Range(min=1))
-    new_size = fields.Integer(strict=True, validate=validate.Range(min=1))
+    chain = fields.Integer(required=True, strict=True, validate=CHAINS)
+    seq = fields.Integer(strict=True, validate=validate.Range(min=0, max=POSITION))
+    tree_size = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=POSITION))
+    old_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=POSITION))
+    new_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=POSITION))
 
 
 class AfterHoursSchema(Schema):

@@ -149,7 +149,7 @@ class BillingService:
             return plain(row)
 
     @rpc(expected_exceptions=EXPECTED)
-    def issue_invoice(self, caller: dict, request: dict) -> dict[str, Any] | None:
+    def issue_invoice(self, caller: dict, request: dict) -> dict[str, Any]:
         data = load(InvoiceRequestSchema(), request)
         who = self._staff(caller, ("biller", "admin"), "issue invoices", data["client_id"])
         with self.uow() as uow:
@@ -157,6 +157,8 @@ class BillingService:
                                            data["period_end"])
             record_access(uow, who, action=Action.CREATE, resource_type="Invoice",
                           resource_id=invoice["id"] if invoice else None, client_id=data["client_id"])
+        if invoice is None:  # (the look at the client's charges is recorded all the same)
+            raise InvalidRequest({"period_start": ["no open charges for this client in this period"]})
         return invoice
 
     @rpc(expected_exceptions=EXPECTED)

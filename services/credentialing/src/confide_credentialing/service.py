@@ -13,7 +13,17 @@ from datetime import date, timedelta
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
-from confide_access import AccessDenied, Action, Caller, CallerSchema, InvalidRequest, deny, load, record_access
+from confide_access import (
+    AccessDenied,
+    Action,
+    Caller,
+    CallerSchema,
+    InvalidRequest,
+    deny,
+    load,
+    parse_id,
+    record_access,
+)
 from confide_contracts import credentialing as events
 from confide_licensure import catalogue, may_practice
 from confide_licensure.answer import independent_licence_in
@@ -140,7 +150,7 @@ class CredentialingService:
         who = self._officer(caller, Action.UPDATE, "License", license_id)
         with self.uow() as uow:
             conn = uow.session.connection()
-            row = store.license_row(conn, license_id, lock=True)
+            row = store.license_row(conn, parse_id(license_id, "license_id"), lock=True)
             if row is None:
                 raise LookupError(f"no licence {license_id}")
             values, extra = change(conn, who, row)
@@ -266,7 +276,8 @@ class CredentialingService:
         with self.uow() as uow:
             conn = uow.session.connection()
             s = m.supervisions
-            row = conn.execute(select(s).where(s.c.id == supervision_id).with_for_update()).first()
+            row = conn.execute(select(s).where(s.c.id == parse_id(supervision_id, "supervision_id"))
+                               .with_for_update()).first()
             if row is None:
                 raise LookupError(f"no supervision {supervision_id}")
             if end < row.starts_on:

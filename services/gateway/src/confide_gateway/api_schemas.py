@@ -53,15 +53,15 @@ class RangeSchema(Schema):
 
 
 class InclusionSchema(Schema):
-    chain = fields.Integer(required=True, validate=validate.Range(min=0))
-    seq = fields.Integer(required=True, validate=validate.Range(min=0))
-    tree_size = fields.Integer(validate=validate.Range(min=1))
+    chain = fields.Integer(required=True, validate=validate.Range(min=0, max=32767))
+    seq = fields.Integer(required=True, validate=validate.Range(min=0, max=2**62))
+    tree_size = fields.Integer(validate=validate.Range(min=1, max=2**62))
 
 
 class ConsistencySchema(Schema):
-    chain = fields.Integer(required=True, validate=validate.Range(min=0))
-    old_size = fields.Integer(required=True, validate=validate.Range(min=1))
-    new_size = fields.Integer(required=True, validate=validate.Range(min=1))
+    chain = fields.Integer(required=True, validate=validate.Range(min=0, max=32767))
+    old_size = fields.Integer(required=True, validate=validate.Range(min=1, max=2**62))
+    new_size = fields.Integer(required=True, validate=validate.Range(min=1, max=2**62))
 
 
 class ExportSchema(Schema):

@@ -44,7 +44,7 @@ def _problems(codes) -> dict[str, Any]:
 
 def _answer(kind: str) -> dict[str, Any]:
     if kind == "array":
-        return {"type": "array", "items": {"type": "object"}}
+        return {"type": "array"}
     return {"type": "object"}
 
 
@@ -66,7 +66,7 @@ def document() -> dict[str, Any]:
     headers = [
         {"in": "header", "name": "X-Purpose-Of-Use", "required": False, "schema": {
             "type": "string", "enum": ["treatment", "payment", "operations", "emergency", "disclosure",
-                                       "client_request", "legal"]},
+                                       "client_request"]},
          "description": "Why the caller is asking (defaults by role)"},
         {"in": "header", "name": "X-On-Behalf-Of", "required": False, "schema": {"type": "string"}},
     ]

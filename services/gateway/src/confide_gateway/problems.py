@@ -28,12 +28,14 @@ KNOWN = {
 
 FIELD_ERRORS = ("InvalidRequest", "BookingConflict", "NotLicensed")
 # InvalidRequest's message is "field: what; other.field: what" (sorted by field)
-FIELD = re.compile(r"(?:^|; )(?P<field>[A-Za-z_][\w.]*): ")
+FIELD = re.compile(r"(?:^|; )(?P<field>[A-Za-z_][\w.\-]*): ")
 
 
 def parse_errors(message: str) -> dict[str, list[str]]:
     """The per-field errors of a service's InvalidRequest, from its message."""
     found = list(FIELD.finditer(message or ""))
+    if not found:
+        return {"_request": [message]}
     errors: dict[str, list[str]] = {}
     for here, after in zip(found, [*found[1:], None], strict=True):
         end = after.start() if after else len(message)

@@ -25,7 +25,6 @@ from nameko import config
 from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ClusterRpc
-from nameko.web.handlers import http
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -38,6 +37,7 @@ from confide_gateway.auth import Authenticator, NotAuthenticated
 from confide_gateway.models import idempotency_keys
 from confide_gateway.openapi import document
 from confide_gateway.routes import OPERATIONS, Operation
+from confide_gateway.web import endpoint
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +159,11 @@ class GatewayService:
         return response
 
     # --- health ---------------------------------------------------------------------
-    @http("GET", "/healthz")
+    @endpoint("GET", "/healthz")
     def healthz(self, request: Request) -> Response:
         return json_response({"status": "ok"})
 
-    @http("GET", "/readyz")
+    @endpoint("GET", "/readyz")
     def readyz(self, request: Request) -> Response:
         """200 only when the database, Vault and every service answer."""
         checks: dict[str, str] = {}
@@ -190,7 +190,7 @@ class GatewayService:
         return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
 
     # --- the API: one entrypoint, dispatched by the table in routes.py ------------------
-    @http("GET,POST,PUT,PATCH,DELETE", f"{API}/<path:rest>")
+    @endpoint("GET,POST,PUT,PATCH,DELETE", f"{API}/<path:rest>")
     def api(self, request: Request, rest: str) -> Response:
         adapter = URL_MAP.bind("", path_info=f"/{rest}", url_scheme="http")
         try:
@@ -212,7 +212,7 @@ class GatewayService:
         args, kwargs = arguments(operation, request, variables)
         return getattr(getattr(self.rpc, operation.service), operation.rpc)(who, *args, **kwargs)
 
-    @http("GET", "/openapi.json")
+    @endpoint("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:
         return json_response(document())
 
@@ -243,14 +243,14 @@ class GatewayService:
         except RemoteError as exc:
             return problems.from_remote(exc, current_trace_id())
 
-        def pages():
+        def entries():
             page = first
-            yield page["entries"]
+            yield from page["entries"]
             while page.get("next_cursor"):
                 page = query(who, {**filters, "cursor": page["next_cursor"]}, export=True)
-                yield page["entries"]
+                yield from page["entries"]
 
-        body = (chunk.encode() for chunk in export(form, pages()))
+        body = (chunk.encode() for chunk in export(form, entries()))
         return Response(body, content_type=EXPORT_TYPES[form], direct_passthrough=True,
                         headers={"Content-Disposition": f'attachment; filename="audit.{form}"'})
 

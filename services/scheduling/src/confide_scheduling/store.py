@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
 from confide_access import InvalidRequest
+from confide_access import parse_id as parse_id  # store.parse_id, for the service
 from confide_persistence import plain
 from psycopg.types.range import Range
 from sqlalchemy import func, or_, select
@@ -23,13 +23,6 @@ def new_id():
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def parse_id(value, field: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise InvalidRequest({field: [f"{value!r} is not a valid id"]}) from None
 
 
 def site(conn: Connection, site_id: str):
