@@ -153,7 +153,7 @@ def test_idempotency_key(gateway):
     assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
 
 
-def test_the_confide_command(gateway, monkeypatch, capsys):
+def test_the_confide_command(gateway, monkeypatch, capsys, tmp_path):
     from confide_gateway.cli import main
 
     desk = gateway.token(random_id("fd"), "front_desk")
@@ -175,6 +175,13 @@ def test_the_confide_command(gateway, monkeypatch, capsys):
     assert "front_desk" in out and "create" in out
     with pytest.raises(SystemExit, match="400 The request is not valid: outcome"):
         main(["audit", "query", "--outcome", "maybe"])
+    assert main(["audit", "disclosures", "--client", client]) == 0
+    assert "0 disclosure(s)" in capsys.readouterr().out
+    out_file = tmp_path / "trail.jsonl"
+    assert main(["audit", "export", "--format", "jsonl", "--client", client, "-o", str(out_file)]) == 0
+    assert client in out_file.read_text() and "wrote" in capsys.readouterr().out
+    assert main(["audit", "verify"]) == 0
+    assert "chain 0: ok" in capsys.readouterr().out
     monkeypatch.setenv("CONFIDE_URL", "http://127.0.0.1:9")
     assert main(["audit", "query"]) == 2
 
@@ -251,5 +258,6 @@ def test_the_openapi_document_covers_every_operation(gateway):
     ids = {op["operationId"] for path in document["paths"].values() for op in path.values()}
     assert {o.operation_id for o in OPERATIONS} | {"audit.export"} == ids
     client = document["paths"]["/api/v1/clients"]["post"]
-    assert client["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/records.Client"}
+    body = client["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/records.Client"}
     assert "date_of_birth" in document["components"]["schemas"]["records.Client"]["required"]

@@ -37,6 +37,19 @@ def main(argv: list[str] | None = None) -> int:
         query.add_argument(f"--{name}")
     query.add_argument("--limit", type=int, default=50)
     query.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    disclosures = audit.add_parser("disclosures", help="accounting of disclosures for one client (six years)")
+    disclosures.add_argument("--client", required=True)
+    disclosures.add_argument("--json", action="store_true")
+    exporting = audit.add_parser("export", help="stream the trail to a file (CSV, JSON Lines, FHIR R4 bundle)")
+    exporting.add_argument("--format", required=True, choices=("csv", "jsonl", "fhir"))
+    for name in ("client", "actor", "resource-type", "outcome", "site", "since", "until"):
+        exporting.add_argument(f"--{name}")
+    exporting.add_argument("--output", "-o", type=Path, required=True, help="the file to write")
+    verify = audit.add_parser("verify", help="recompute every chain and tree; exit 1 on any fault")
+    verify.add_argument("--json", action="store_true")
+    prove = audit.add_parser("prove", help="an RFC 6962 inclusion proof of one entry")
+    prove.add_argument("--entry", type=int, required=True, help="the entry's sequence number")
+    prove.add_argument("--chain", type=int, default=0)
     licensure = commands.add_parser("licensure", help="who may practise where").add_subparsers(
         dest="licensure", required=True)
     check = licensure.add_parser("check", help="may a clinician practise this session?")
@@ -46,16 +59,38 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--modality", default="telehealth", choices=("telehealth", "in_person"))
     check.add_argument("--on", help="the date (default today)")
     check.add_argument("--json", action="store_true")
+    matrix = licensure.add_parser("matrix", help="clinicians by jurisdictions")
+    matrix.add_argument("--clinician", action="append", required=True, help="repeatable")
+    matrix.add_argument("--jurisdiction", action="append", required=True, help="repeatable, e.g. US-NJ")
+    matrix.add_argument("--service-kind", default="individual_psychotherapy")
+    matrix.add_argument("--modality", default="telehealth", choices=("telehealth", "in_person"))
+    matrix.add_argument("--json", action="store_true")
+    expiring = licensure.add_parser("expiring", help="licences that lapse soon")
+    expiring.add_argument("--within-days", type=int, default=90)
+    expiring.add_argument("--json", action="store_true")
+    appointments = commands.add_parser("appointments", help="appointments of a site, clinician or client")
+    for name in ("site", "clinician", "client"):
+        appointments.add_argument(f"--{name}")
+    appointments.add_argument("--days", type=int, default=7, help="from today, this many days (default 7)")
+    appointments.add_argument("--json", action="store_true")
+    dlq = commands.add_parser("dlq", help="dead letters (runs confide-dlq against the broker)")
+    dlq.add_argument("rest", nargs=argparse.REMAINDER, help="list QUEUE | replay QUEUE ...")
     args = parser.parse_args(argv)
     if args.command == "token":
         if not 1 <= args.minutes <= 24 * 60:
             parser.error("--minutes must be between 1 and 1440")
         print(mint(args.state, args.user, args.role, args.site, args.minutes))
         return 0
+    if args.command == "dlq":
+        from confide_messaging.dlq import main as dlq_main
+
+        return dlq_main(args.rest)
+    handlers = {("audit", "query"): audit_query, ("audit", "disclosures"): audit_disclosures,
+                ("audit", "export"): audit_export, ("audit", "verify"): audit_verify, ("audit", "prove"): audit_prove,
+                ("licensure", "check"): licensure_check, ("licensure", "matrix"): licensure_matrix,
+                ("licensure", "expiring"): licensure_expiring, ("appointments", None): list_appointments}
     try:
-        if args.command == "audit":
-            return audit_query(args)
-        return licensure_check(args)
+        return handlers[(args.command, getattr(args, args.command, None))](args)
     except requests.ConnectionError:
         print(f"confide: cannot reach the gateway at {gateway_url()}; is `make run` going? (CONFIDE_URL)",
               file=sys.stderr)
@@ -66,19 +101,21 @@ def gateway_url() -> str:
     return os.environ.get("CONFIDE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
-def get(path: str, params: dict) -> dict:
+def get(path: str, params: dict | None = None, method: str = "GET", body: dict | None = None,
+        stream: bool = False):
     token = os.environ.get("CONFIDE_TOKEN")
     if not token:
         raise SystemExit("confide: set CONFIDE_TOKEN (e.g. export CONFIDE_TOKEN=$(uv run confide token "
                          "--user co-1 --role compliance_officer))")
-    answer = requests.get(gateway_url() + path, params={k: v for k, v in params.items() if v is not None},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    answer = requests.request(method, gateway_url() + path,
+                              params={k: v for k, v in (params or {}).items() if v is not None}, json=body,
+                              headers={"Authorization": f"Bearer {token}"}, timeout=600, stream=stream)
     if answer.status_code >= 400:
         problem = answer.json() if answer.headers.get("Content-Type", "").startswith("application/") else {}
         fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in (problem.get("errors") or {}).items())
         raise SystemExit(f"confide: {answer.status_code} {problem.get('title', answer.reason)}"
                          f"{': ' + (fields or problem.get('detail', '')) if fields or problem.get('detail') else ''}")
-    return answer.json()
+    return answer if stream else answer.json()
 
 
 def table(rows: list[dict], columns: list[str]) -> str:
@@ -119,6 +156,89 @@ def licensure_check(args) -> int:
         for line in answer["reasons"]:
             print(f"  - {line}")
     return 0 if answer["allowed"] else 1
+
+
+def audit_disclosures(args) -> int:
+    rows = get(f"/api/v1/audit/disclosures/{args.client}")
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print(table(rows, ["occurred_at", "recipient", "purpose", "resource_type", "disclosed_by", "site_id"]))
+        print(f"{len(rows)} disclosure(s) of {args.client} in the last six years")
+    return 0
+
+
+def audit_export(args) -> int:
+    """Streams to ``--output`` in chunks, with a running count on stderr."""
+    answer = get("/api/v1/audit/exports", {
+        "format": args.format, "client_id": args.client, "actor_id": args.actor, "resource_type": args.resource_type,
+        "outcome": args.outcome, "site_id": args.site, "since": args.since, "until": args.until}, stream=True)
+    written = lines = 0
+    with args.output.open("wb") as out:
+        for chunk in answer.iter_content(chunk_size=64 * 1024):
+            out.write(chunk)
+            written += len(chunk)
+            lines += chunk.count(b"\n")
+            if sys.stderr.isatty():
+                print(f"\r  {written / 1e6:8.2f} MB, {lines} lines", end="", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"wrote {args.output} ({written} bytes, {lines} lines, {args.format})")
+    return 0
+
+
+def audit_verify(args) -> int:
+    report = get("/api/v1/audit/verification")
+    if args.json:
+        print(json.dumps(report))
+    for chain in report["chains"]:
+        state = "ok" if chain["ok"] else "FAULT"
+        if not args.json:
+            print(f"chain {chain['chain']}: {state}: {chain['entries']} entries from seq {chain.get('first_seq', 0)}, "
+                  f"{chain['checkpoints']} checkpoints")
+            for fault in chain["faults"]:
+                print(f"  seq {fault['seq']}: {fault['kind']}: {fault['detail']}")
+    return 0 if report["ok"] else 1
+
+
+def audit_prove(args) -> int:
+    proof = get("/api/v1/audit/proofs/inclusion", {"chain": args.chain, "seq": args.entry})
+    print(json.dumps(proof, indent=2))
+    return 0
+
+
+def licensure_matrix(args) -> int:
+    answer = get("/api/v1/licensure/matrix", method="POST", body={
+        "clinician_ids": args.clinician, "jurisdictions": args.jurisdiction, "service_kind": args.service_kind,
+        "modality": args.modality})
+    if args.json:
+        print(json.dumps(answer))
+        return 0
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
+def licensure_expiring(args) -> int:
+    rows = get("/api/v1/licensure/expiring", {"within_days": args.within_days})
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print(table(rows, ["clinician_id", "type", "jurisdiction", "number", "expires_on"]))
+    return 0
+
+
+def list_appointments(args) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = get("/api/v1/appointments", {"site_id": args.site, "clinician_id": args.clinician,
+                                        "client_id": args.client, "starts_from": start.isoformat(),
+                                        "starts_before": (start + timedelta(days=args.days)).isoformat()})
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print(table(rows, ["starts_at", "clinician_id", "modality", "status", "site_id", "id"]))
+    return 0
 
 
 if __name__ == "__main__":
