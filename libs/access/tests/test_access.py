@@ -136,6 +136,10 @@ def test_access_event_rules_name_the_field():
         registry.build("records.access.recorded", {**base, "outcome": "allowed", "action": "disclose"},
                        producer="records", actor=actor)
     assert caught.value.fields == ["payload.recipient"]
+    # a refused disclosure released nothing, so it has no recipient to name
+    refused = registry.build("records.access.recorded", {**base, "action": "disclose", "reason": "no such client"},
+                             producer="records", actor=actor)
+    assert refused.payload["recipient"] is None
 
 
 def test_break_the_glass_is_flagged(engine):
@@ -153,3 +157,20 @@ def test_break_the_glass_is_flagged(engine):
 
 def test_access_denied_carries_its_reason():
     assert AccessDenied("not on care team").reason == "not on care team"
+
+
+def test_load_refuses_text_no_database_keeps_by_field():
+    from confide_access import InvalidRequest, load, parse_id
+    from marshmallow import Schema, fields
+
+    class Named(Schema):
+        name = fields.String()
+        tags = fields.List(fields.String())
+
+    with pytest.raises(InvalidRequest) as caught:
+        load(Named(), {"name": "a\x00b", "tags": ["ok", "\ud800"]})
+    assert caught.value.errors == {"name": ["must not contain NUL characters"],
+                                   "tags.1": ["is not valid Unicode text"]}
+    with pytest.raises(InvalidRequest) as bad_id:
+        parse_id("0", "license_id")
+    assert list(bad_id.value.errors) == ["license_id"]
