@@ -167,3 +167,11 @@ def test_holds_are_for_officers_and_name_bad_fields(rpc, audit_db):
     assert unknown.value.exc_type == "LookupError"
     with audit_db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(retention.legal_holds)).scalar() == 0
+
+
+def test_the_purge_command(rpc, audit_db, old_trail, capsys):
+    url = audit_db.url.render_as_string(hide_password=False)
+    assert retention.main(["--database-url", url, "--by", "ops-1"]) == 0
+    assert f"chain {CHAIN}: purged 512, now starts at seq 512" in capsys.readouterr().out
+    with audit_db.connect() as conn:
+        assert conn.execute(select(purges.c.purged_by).where(purges.c.chain == CHAIN)).scalar() == "ops-1"

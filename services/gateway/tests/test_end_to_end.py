@@ -5,6 +5,7 @@ the charge and the invoice -- and then a compliance officer finds each of
 those accesses in the audit trail, in order, and verifies the log. One trace id
 spans one request across services."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 from confide_telemetry import configure_tracing
@@ -20,7 +21,7 @@ def ok(answer, status=200):
     return answer.json()
 
 
-def test_a_session_from_booking_to_invoice_and_its_trail(stack):
+def test_a_session_from_booking_to_invoice_and_its_trail(stack, monkeypatch, capsys):
     spans = InMemorySpanExporter()
     configure_tracing("confide-tests", SimpleSpanProcessor(spans))
     site, dr = random_id("north"), random_id("dr")
@@ -114,3 +115,17 @@ def test_a_session_from_booking_to_invoice_and_its_trail(stack):
                                 if format(s.context.trace_id, "032x") == trace_id} or None, what="the spans")
     assert any(n.startswith("records.create_note") for n in names), names
     assert len(names) >= 3, names
+
+    # the confide command over the same stack
+    from confide_gateway.cli import main
+
+    monkeypatch.setenv("CONFIDE_URL", stack.base)
+    monkeypatch.setenv("CONFIDE_TOKEN", stack.token(random_id("sup"), "admin", sites=(site,)))
+    capsys.readouterr()
+    assert main(["licensure", "matrix", "--clinician", dr, "--jurisdiction", "US-NY", "--jurisdiction", "US-CA"]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split() == ["CLINICIAN_ID", "US-NY", "US-CA"] and row.split() == [dr, "yes", "no"]
+    assert main(["licensure", "expiring", "--within-days", "500"]) == 0
+    assert dr in capsys.readouterr().out
+    assert main(["appointments", "--clinician", dr, "--json"]) == 0
+    assert [a["id"] for a in json.loads(capsys.readouterr().out)] == [booked["id"]]

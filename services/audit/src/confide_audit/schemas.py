@@ -22,12 +22,21 @@ CHAINS = validate.Range(min=0, max=32767)  # a smallint
 POSITION = 2**62
 
 
-class ProofSchema(Schema):
+class InclusionSchema(Schema):
+    """An inclusion proof of entry ``seq`` of ``chain`` in the checkpoint of
+    ``tree_size`` (default: the latest)."""
+
     chain = fields.Integer(required=True, strict=True, validate=CHAINS)
-    seq = fields.Integer(strict=True, validate=validate.Range(min=0, max=POSITION))
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=POSITION))
     tree_size = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=POSITION))
-    old_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=POSITION))
-    new_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=POSITION))
+
+
+class ConsistencySchema(Schema):
+    """A consistency proof between the checkpoints of two sizes of ``chain``."""
+
+    chain = fields.Integer(required=True, strict=True, validate=CHAINS)
+    old_size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=POSITION))
+    new_size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=POSITION))
 
 
 class AfterHoursSchema(Schema):

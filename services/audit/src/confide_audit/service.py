@@ -20,8 +20,9 @@ from confide_audit.domain.verify import verify_chain
 from confide_audit.ingest import AuditIngestor
 from confide_audit.schemas import (
     AfterHoursSchema,
+    ConsistencySchema,
+    InclusionSchema,
     LegalHoldSchema,
-    ProofSchema,
     QuerySchema,
     ReleaseSchema,
     UnreviewedSchema,
@@ -212,7 +213,7 @@ class AuditService:
     def prove_inclusion(self, caller: dict, chain: int, seq: int, tree_size: int | None = None) -> dict[str, Any]:
         """An RFC 6962 inclusion proof of entry ``seq`` in the checkpoint of
         ``tree_size`` (default: the latest), with the entry's canonical bytes."""
-        args = load(ProofSchema(), {"chain": chain, "seq": seq, "tree_size": tree_size})
+        args = load(InclusionSchema(), {"chain": chain, "seq": seq, "tree_size": tree_size})
         chain, seq, tree_size = args["chain"], args["seq"], args["tree_size"]
         self._officer(caller, "prove")
         with self.uow() as uow:
@@ -232,7 +233,7 @@ class AuditService:
     @rpc(expected_exceptions=EXPECTED)
     def prove_consistency(self, caller: dict, chain: int, old_size: int, new_size: int) -> dict[str, Any]:
         """An RFC 6962 consistency proof that the checkpoint of ``new_size`` extends that of ``old_size``."""
-        load(ProofSchema(), {"chain": chain, "old_size": old_size, "new_size": new_size})
+        load(ConsistencySchema(), {"chain": chain, "old_size": old_size, "new_size": new_size})
         self._officer(caller, "prove")
         with self.uow() as uow:
             conn = uow.session.connection()

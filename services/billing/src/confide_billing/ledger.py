@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
-from confide_access import InvalidRequest, parse_id
+from confide_access import InvalidRequest
 from confide_contracts import billing as events
 from confide_events import Actor
 from confide_messaging import UnitOfWork
@@ -240,4 +240,3 @@ def balance(conn, client_id: str) -> int:
     return int(charged) - int(paid) + int(refunded)
 
 
-parse_uuid = parse_id

@@ -13,7 +13,17 @@ from datetime import date
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
-from confide_access import AccessDenied, Action, Caller, CallerSchema, InvalidRequest, deny, load, record_access
+from confide_access import (
+    AccessDenied,
+    Action,
+    Caller,
+    CallerSchema,
+    InvalidRequest,
+    deny,
+    load,
+    parse_id,
+    record_access,
+)
 from confide_contracts import credentialing as cred
 from confide_contracts import scheduling as sched
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
@@ -140,7 +150,7 @@ class BillingService:
         if not isinstance(reason, str) or len(reason.strip()) < 2:
             raise InvalidRequest({"reason": ["say why the charge is reversed"]})
         who = self._staff(caller, ("biller", "admin"), "reverse charges")
-        cid = ledger.parse_uuid(charge_id, "charge_id")
+        cid = parse_id(charge_id, "charge_id")
         with self.uow() as uow:
             rid = ledger.reverse(uow, who.actor, cid, reason)
             row = uow.session.execute(select(m.charges).where(m.charges.c.id == rid)).first()
@@ -294,7 +304,7 @@ class BillingService:
         the client's account) or ``denied`` with the payer's reason."""
         data = load(ClaimResultSchema(), result)
         who = self._staff(caller, ("biller", "admin"), "track claims")
-        kid = ledger.parse_uuid(claim_id, "claim_id")
+        kid = parse_id(claim_id, "claim_id")
         allowed = {"submitted": ("ready",), "paid": ("submitted",), "denied": ("submitted",)}
         with self.uow() as uow:
             conn = uow.session.connection()

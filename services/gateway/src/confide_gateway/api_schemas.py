@@ -4,16 +4,12 @@ document the shape; the owning service still validates every value."""
 
 from __future__ import annotations
 
+from confide_audit.schemas import QuerySchema
 from marshmallow import Schema, fields, validate
 
 
 class ReasonSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
-
-
-class BreakGlassSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=10, max=1000))
-    minutes = fields.Integer(load_default=60, validate=validate.Range(min=5, max=240))
 
 
 class EndSupervisionSchema(Schema):
@@ -52,27 +48,13 @@ class RangeSchema(Schema):
     limit = fields.Integer(validate=validate.Range(min=1, max=10000))
 
 
-class InclusionSchema(Schema):
-    chain = fields.Integer(required=True, validate=validate.Range(min=0, max=32767))
-    seq = fields.Integer(required=True, validate=validate.Range(min=0, max=2**62))
-    tree_size = fields.Integer(validate=validate.Range(min=1, max=2**62))
+class ExportSchema(QuerySchema):
+    """The audit query's filters, and the format; the gateway pages itself."""
 
+    class Meta:
+        exclude = ("cursor", "limit", "order")
 
-class ConsistencySchema(Schema):
-    chain = fields.Integer(required=True, validate=validate.Range(min=0, max=32767))
-    old_size = fields.Integer(required=True, validate=validate.Range(min=1, max=2**62))
-    new_size = fields.Integer(required=True, validate=validate.Range(min=1, max=2**62))
-
-
-class ExportSchema(Schema):
     format = fields.String(required=True, validate=validate.OneOf(("csv", "jsonl", "fhir")))
-    client_id = fields.String()
-    actor_id = fields.String()
-    resource_type = fields.String()
-    outcome = fields.String(validate=validate.OneOf(("allowed", "denied")))
-    site_id = fields.String()
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
 
 
 class ProblemSchema(Schema):

@@ -214,7 +214,11 @@ def licensure_matrix(args) -> int:
     if args.json:
         print(json.dumps(answer))
         return 0
-    print(json.dumps(answer, indent=2))
+    rows = [{"clinician_id": row["clinician_id"],
+             **{j: "yes" if cell["allowed"] else "no" for j, cell in row["jurisdictions"].items()}}
+            for row in answer["rows"]]
+    print(table(rows, ["clinician_id", *args.jurisdiction]))
+    print(f"({args.service_kind}, {args.modality}, on {answer['on']}; `licensure check` gives the reasons)")
     return 0
 
 

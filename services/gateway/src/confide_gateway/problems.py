@@ -22,7 +22,6 @@ KNOWN = {
     "BookingConflict": (409, "conflict", "The time is taken"),
     "NotLicensed": (422, "not-licensed", "The clinician may not practise this session"),
     "RecordIntegrityError": (500, "record-integrity", "The record does not match its signature"),
-    "IncorrectSignature": (400, "invalid-request", "The request is not valid"),
 }
 
 

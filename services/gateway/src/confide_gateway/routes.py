@@ -24,7 +24,7 @@ adds small schemas for RPCs that take loose arguments (``api_schemas``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from confide_audit import schemas as audit
 from confide_billing import schemas as billing
@@ -45,12 +45,11 @@ class Operation:
     args: tuple[str, ...]
     summary: str
     tag: str
-    body: type[Schema] | None = None
+    body: type[Schema] | Schema | None = None  # an instance where a service's schema is narrowed
     query: type[Schema] | None = None
     status: int = 200
     returns: str = "object"  # or "array"
     paged: bool = False  # answers {entries|items, next_cursor}
-    query_required: tuple[str, ...] = field(default=())
 
     @property
     def creates(self) -> bool:
@@ -183,7 +182,7 @@ OPERATIONS: tuple[Operation, ...] = (
     op("POST", "/psychotherapy-notes/<note_id>/signature", "records", "sign_psychotherapy_note", "path.note_id",
        summary="Sign a psychotherapy note", tag="notes"),
     op("POST", "/clients/<client_id>/break-glass", "records", "break_glass", "path.client_id", "body.reason",
-       "body.minutes", body=api.BreakGlassSchema, status=201,
+       "body.minutes", body=records.BreakGlassSchema(exclude=("client_id",)), status=201,
        summary="Emergency access outside the care team (reason required; reviewed)", tag="records"),
     op("GET", "/break-glass/reviews", "records", "break_glass_reviews", "query.status", query=api.ReviewQueueSchema,
        returns="array", summary="The compliance review queue of break-the-glass grants", tag="records"),
@@ -253,8 +252,8 @@ OPERATIONS: tuple[Operation, ...] = (
     op("POST", "/audit/checkpoints", "audit", "checkpoint_now", returns="array",
        summary="Sign a checkpoint of every chain that grew", tag="audit"),
     op("GET", "/audit/proofs/inclusion", "audit", "prove_inclusion", "query.chain", "query.seq", "query.tree_size",
-       query=api.InclusionSchema, summary="RFC 6962 inclusion proof of an entry", tag="audit"),
+       query=audit.InclusionSchema, summary="RFC 6962 inclusion proof of an entry", tag="audit"),
     op("GET", "/audit/proofs/consistency", "audit", "prove_consistency", "query.chain", "query.old_size",
-       "query.new_size", query=api.ConsistencySchema, summary="RFC 6962 consistency proof of two checkpoints",
+       "query.new_size", query=audit.ConsistencySchema, summary="RFC 6962 consistency proof of two checkpoints",
        tag="audit"),
 )

@@ -108,7 +108,8 @@ class GatewayService:
 
         def run() -> Response:
             try:
-                return json_response(work(caller), status)
+                result = work(caller)
+                return result if isinstance(result, Response) else json_response(result, status)
             except IncorrectSignature as exc:  # nameko raises this one as itself
                 return problems.from_remote(RemoteError("IncorrectSignature", str(exc)))
             except RemoteError as exc:
@@ -203,7 +204,7 @@ class GatewayService:
         except HTTPException:
             return problems.problem(404, "not-found", "Not found", f"no operation at {request.path}")
         if operation == "export":
-            return self._export(request)
+            return self._call(request, lambda who: self._export(who, request))
         response = self._call(request, lambda who: self._invoke(operation, who, request, variables),
                               status=operation.status, creates=operation.creates)
         return self._linked(request, response) if operation.paged else response
@@ -223,25 +224,17 @@ class GatewayService:
                 response.headers["Link"] = f'<{request.base_url}?{_with(request.args, cursor=cursor)}>; rel="next"'
         return response
 
-    def _export(self, request: Request) -> Response:
+    def _export(self, who: dict, request: Request) -> Response:
         """The trail as CSV, JSON Lines or a FHIR R4 bundle, streamed page by page
         (constant memory however long the range); one export access is recorded."""
-        try:
-            claims = self.auth.claims(request.headers.get("Authorization"))
-        except NotAuthenticated:
-            return problems.unauthenticated()
-        who = caller_from(claims, request)
         filters = query_values(request, ExportSchema)
         form = filters.pop("format", None)
         if form not in EXPORT_TYPES:
-            return problems.problem(400, "invalid-request", "The request is not valid",
-                                    errors={"format": ["one of csv, jsonl, fhir"]})
+            raise RemoteError("InvalidRequest", "format: one of csv, jsonl, fhir")
         filters["limit"] = 1000
         query = self.rpc.audit.query
-        try:  # the first page is asked for here, so a refusal is a problem and not a broken stream
-            first = query(who, dict(filters), export=True)
-        except RemoteError as exc:
-            return problems.from_remote(exc, current_trace_id())
+        # the first page is asked for before answering, so a refusal is a problem and not a broken stream
+        first = query(who, dict(filters), export=True)
 
         def entries():
             page = first

@@ -42,8 +42,8 @@ class ProblemsMiddleware:
             body.close()
         slug, title = TITLES.get(code, ("internal", "Something went wrong on our side") if code >= 500
                                  else ("request-refused", "The request was refused"))
-        answer = problems.problem(code, slug, title, None if code >= 500 else "no such operation or method"
-                                  if code in (404, 405) else None)
+        detail = "no such operation or method" if code in (404, 405) else None
+        answer = problems.problem(code, slug, title, detail)
         return answer(environ, start_response)
 
 

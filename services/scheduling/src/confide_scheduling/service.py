@@ -15,7 +15,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
-from confide_access import AccessDenied, Action, Caller, CallerSchema, InvalidRequest, deny, load, record_access
+from confide_access import (
+    AccessDenied,
+    Action,
+    Caller,
+    CallerSchema,
+    InvalidRequest,
+    deny,
+    load,
+    parse_id,
+    record_access,
+)
 from confide_contracts import credentialing as cred
 from confide_contracts import scheduling as events
 from confide_licensure import License, Supervision, may_practice
@@ -329,7 +339,7 @@ class SchedulingService:
         """Move one appointment, or (``scope: following``) it and every later
         occurrence of its series by the same wall-clock shift."""
         data = load(RescheduleSchema(), change)
-        aid = store.parse_id(appointment_id, "appointment_id")
+        aid = parse_id(appointment_id, "appointment_id")
         with self.uow() as uow:
             conn = uow.session.connection()
             row = self._load(conn, aid)
@@ -393,7 +403,7 @@ class SchedulingService:
         """Cancel by the client or the clinic; late when inside the site's notice
         period. The freed slot is offered to the waitlist, in order."""
         data = load(CancelSchema(), cancellation)
-        aid = store.parse_id(appointment_id, "appointment_id")
+        aid = parse_id(appointment_id, "appointment_id")
         with self.uow() as uow:
             conn = uow.session.connection()
             row = self._load(conn, aid)
@@ -422,7 +432,7 @@ class SchedulingService:
 
     def _transition(self, caller: dict, appointment_id: str, allowed_from: tuple[str, ...], status: str,
                     event_type: str, **values) -> dict[str, Any]:
-        aid = store.parse_id(appointment_id, "appointment_id")
+        aid = parse_id(appointment_id, "appointment_id")
         with self.uow() as uow:
             conn = uow.session.connection()
             row = self._load(conn, aid)
@@ -446,7 +456,7 @@ class SchedulingService:
         minutes = data["minutes"]
         if minutes is None:
             with self.uow() as uow:
-                row = self._load(uow.session.connection(), store.parse_id(appointment_id, "appointment_id"))
+                row = self._load(uow.session.connection(), parse_id(appointment_id, "appointment_id"))
                 minutes = row.planned_minutes
         return self._transition(caller, appointment_id, ("booked", "checked_in"), "completed",
                                 events.APPOINTMENT_COMPLETED, minutes=minutes,
@@ -460,7 +470,7 @@ class SchedulingService:
     # --- reads (they name clients: access-recorded) -------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def get_appointment(self, caller: dict, appointment_id: str) -> dict[str, Any]:
-        aid = store.parse_id(appointment_id, "appointment_id")
+        aid = parse_id(appointment_id, "appointment_id")
         who = load(CallerSchema(), caller)
         with self.uow() as uow:
             conn = uow.session.connection()
@@ -601,7 +611,7 @@ class SchedulingService:
     def answer_offer(self, caller: dict, entry_id: str, accept: bool) -> dict[str, Any]:
         """The client takes the offered slot (booked for them), or declines it
         (back to waiting; the slot goes to the next in line)."""
-        wid = store.parse_id(entry_id, "entry_id")
+        wid = parse_id(entry_id, "entry_id")
         with self.uow() as uow:
             conn = uow.session.connection()
             entry = conn.execute(select(m.waitlist).where(m.waitlist.c.id == wid).with_for_update()).first()
@@ -614,10 +624,10 @@ class SchedulingService:
             if not accept:
                 conn.execute(update(m.waitlist).where(m.waitlist.c.id == wid).values(status="waiting", offer=None))
                 freed = conn.execute(select(m.appointments).where(
-                    m.appointments.c.id == store.parse_id(offer["appointment_id"], "appointment_id"))).first()
+                    m.appointments.c.id == parse_id(offer["appointment_id"], "appointment_id"))).first()
                 self._offer_freed(uow, who, freed, skip=(wid,))
                 return {"id": str(wid), "status": "waiting"}
-            room = store.parse_id(offer["room_id"], "room_id") if offer["room_id"] else None
+            room = parse_id(offer["room_id"], "room_id") if offer["room_id"] else None
             data = {"site_id": entry.site_id, "room_id": room,
                     "clinician_id": offer["clinician_id"], "co_therapist_id": None, "client_ids": [entry.client_id],
                     "kind": offer["kind"] if offer["kind"] in ("intake", "individual", "child") else "individual",

@@ -7,7 +7,6 @@ from typing import Any
 
 import uuid_utils.compat as uuid_compat
 from confide_access import InvalidRequest
-from confide_access import parse_id as parse_id  # store.parse_id, for the service
 from confide_persistence import plain
 from psycopg.types.range import Range
 from sqlalchemy import func, or_, select
