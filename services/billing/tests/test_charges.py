@@ -98,6 +98,9 @@ def test_a_payment_split_across_invoices(rpc, billing_db):
                                        "method": "card"})
     assert [(a["invoice_id"], a["amount_minor"]) for a in paid["allocations"]] == [
         (october["id"], 9000), (november["id"], 11000)]
+    # what is still owed is a whole number of cents, as JSON carries it (not a SUM's Decimal)
+    part_paid = rpc.statement(BILLER, client)["invoices"][1]
+    assert part_paid["outstanding_minor"] == 4000 and type(part_paid["outstanding_minor"]) is int
     over = rpc.record_payment(BILLER, {"client_id": client, "amount_minor": 10000, "currency": "USD",
                                        "method": "cash"})
     assert over["credit_minor"] == 6000 and rpc.statement(BILLER, client)["balance_minor"] == -6000

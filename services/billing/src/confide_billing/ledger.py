@@ -180,7 +180,8 @@ def open_invoices(conn, client_id: str) -> list[tuple[uuid.UUID, int, str]]:
     rows = conn.execute(select(i.c.id, i.c.total_minor, i.c.currency, func.coalesce(paid.c.paid, 0).label("paid"))
                         .outerjoin(paid, paid.c.invoice_id == i.c.id).where(i.c.client_id == client_id)
                         .order_by(i.c.issued_at, i.c.id)).all()
-    return [(r.id, r.total_minor - r.paid, r.currency) for r in rows if r.total_minor - r.paid > 0]
+    # (PostgreSQL's SUM of bigint is numeric: back to whole cents)
+    return [(r.id, int(r.total_minor - r.paid), r.currency) for r in rows if r.total_minor - r.paid > 0]
 
 
 def record_payment(uow: UnitOfWork, actor: Actor, client_id: str, amount_minor: int, currency: str, method: str,
