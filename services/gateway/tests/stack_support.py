@@ -55,8 +55,8 @@ class Api(requests.Session):
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        url = self.base + (path if path.startswith("/api/") or path.startswith("/openapi") or path.endswith("z")
-                           else "/api/v1" + path)
+        outside_api = path.startswith(("/api/", "/openapi")) or path in ("/healthz", "/readyz")
+        url = self.base + (path if outside_api else "/api/v1" + path)
         return self.request(method, url, headers=headers, timeout=30, **kwargs)
 
 
