@@ -1,8 +1,11 @@
 """`make run` from nothing: `confide-stack up` starts OpenBao, prepares each
 service's database and Vault role, starts every installed service (each logs in
-with its AppRole and connects with a Vault-issued database user), and Ctrl-C
-stops all of it. Runs in its own vhost, database prefix and Vault port."""
+with its AppRole and connects with a Vault-issued database user), loads the demo
+network through the gateway so that a first `confide audit query` shows a real
+trail, and Ctrl-C stops all of it. Runs in its own vhost, database prefix and
+Vault port."""
 
+import json
 import os
 import signal
 import socket
@@ -56,7 +59,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     output = []
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     try:
         for line in process.stdout:
             output.append(line)
@@ -86,6 +89,24 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         answer = requests.get(f"http://127.0.0.1:{web}/api/v1/clients/01a22222-0000-7000-8000-000000000000",
                               headers={"Authorization": f"Bearer {bearer}"}, timeout=10)
         assert answer.status_code == 404, answer.text
+        # the demo network is there: a newcomer's first query shows a refusal and a break-the-glass read
+        assert "demo: a refused read, a break-the-glass read and a disclosure" in text, text
+        officer = mint(tmp_path, "co-1", "compliance_officer", [])
+        cli = dict(os.environ, CONFIDE_URL=f"http://127.0.0.1:{web}", CONFIDE_TOKEN=officer)
+        query = [sys.executable, "-m", "confide_gateway.cli", "audit", "query", "--json", "--limit", "1000"]
+
+        def entries(*filters):
+            printed = subprocess.run([*query, *filters], env=cli, capture_output=True, text=True, check=True)
+            return [json.loads(line) for line in printed.stdout.splitlines() if line.strip()]
+
+        denied = entries("--outcome", "denied")
+        assert any(e["actor_id"] == "dr-ben-okafor" and e["resource_type"] == "Client" for e in denied), denied
+        flagged = entries()
+        assert any(e["break_glass"] for e in flagged)
+        again = subprocess.run([sys.executable, "-m", "confide_gateway.cli", "demo", "--state", str(tmp_path)],
+                               env=cli, capture_output=True, text=True, check=True).stdout
+        assert "already loaded" in again  # (loaded once per stack)
+        assert {"records", "scheduling", "billing", "credentialing"} <= {e["producer"] for e in flagged}
         # records encrypts with its own transit keys
         keys = requests.request("LIST", f"http://127.0.0.1:{port}/v1/transit/keys",
                                 headers={"X-Vault-Token": token}, timeout=5).json()["data"]["keys"]

@@ -30,12 +30,20 @@ class ServiceManifest:
     # "module:function" taking the local state folder and returning extra
     # environment for the service under `make run` (e.g. the dev issuer's JWKS)
     local_settings: str = ""
+    # "module:function" taking the local state folder and a progress printer, run
+    # by `make run` once every service has started (the gateway loads the demo)
+    on_ready: str = ""
 
     def local_environment(self, state: Path) -> dict[str, str]:
         if not self.local_settings:
             return {}
         module, _, attr = self.local_settings.partition(":")
         return getattr(importlib.import_module(module), attr)(state)
+
+    def when_ready(self, state: Path, say) -> None:
+        if self.on_ready:
+            module, _, attr = self.on_ready.partition(":")
+            getattr(importlib.import_module(module), attr)(state, say)
 
     def database(self, prefix: str = "confide") -> str:
         return f"{prefix}_{self.name}"

@@ -131,7 +131,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    def up(self) -> int:
+    def up(self, demo: bool = True) -> int:
         manifests = discover()
         token = self.start_vault()
         client = hvac.Client(url=self.vault_addr, token=token)
@@ -146,13 +146,22 @@ class Stack:
         for manifest in manifests:
             step(f"starting {manifest.name} (log: {self.state / (manifest.name + '.log')})")
             self.start_service(manifest, urls[manifest.name], ids[manifest.name])
+        if demo:
+            for manifest in manifests:
+                try:
+                    manifest.when_ready(self.state, step)
+                except Exception as exc:  # noqa: BLE001 - the platform runs on without its demo data
+                    print(f"warning: {manifest.name}'s start-up step failed: {exc}", file=sys.stderr)
         print(
             "\nConfide is running.\n"
             f"  Vault (OpenBao dev): {self.vault_addr}  token in {self.state / 'vault-token'}\n"
             f"  RabbitMQ:            {AMQP_URI}  (management: http://127.0.0.1:15672)\n"
             f"  Services:            {', '.join(m.name for m in manifests) or 'none yet'}\n"
             + (f"  Gateway:             http://{GATEWAY_ADDRESS}  (a token: uv run confide token --user dr-1 "
-               "--role clinician --site north)\n" if any(m.name == "gateway" for m in manifests) else "") +
+               "--role clinician --site north)\n"
+               "  The trail so far:    export CONFIDE_TOKEN=$(uv run confide token --user co-1 "
+               "--role compliance_officer); uv run confide audit query\n"
+               if any(m.name == "gateway" for m in manifests) else "") +
             "Press Ctrl-C to stop everything.",
             flush=True,
         )
@@ -175,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="confide-stack", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up"])
     parser.add_argument("--state", type=Path, default=Path(".run"), help="where logs and local state go")
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo network")
     args = parser.parse_args(argv)
     stack = Stack(args.state.resolve())
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        return stack.up()
+        return stack.up(demo=not args.no_demo)
     except KeyboardInterrupt:
         stack.stop()
         return 0

@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         appointments.add_argument(f"--{name}")
     appointments.add_argument("--days", type=int, default=7, help="from today, this many days (default 7)")
     appointments.add_argument("--json", action="store_true")
+    demo = commands.add_parser("demo", help="load the demo network through the API (make run does, once)")
+    demo.add_argument("--state", type=Path, default=Path(".run"), help="where make run keeps the dev issuer's key")
+    demo.add_argument("--force", action="store_true", help="load it again even if this stack holds it")
     dlq = commands.add_parser("dlq", help="dead letters (runs confide-dlq against the broker)")
     dlq.add_argument("rest", nargs=argparse.REMAINDER, help="list QUEUE | replay QUEUE ...")
     args = parser.parse_args(argv)
@@ -80,6 +83,20 @@ def main(argv: list[str] | None = None) -> int:
         if not 1 <= args.minutes <= 24 * 60:
             parser.error("--minutes must be between 1 and 1440")
         print(mint(args.state, args.user, args.role, args.site, args.minutes))
+        return 0
+    if args.command == "demo":
+        from confide_gateway.demo import DemoError, load
+
+        try:
+            load(gateway_url(), args.state, say=lambda line: print(f"==> demo: {line}", flush=True),
+                 force=args.force)
+        except requests.ConnectionError:
+            print(f"confide: cannot reach the gateway at {gateway_url()}; is `make run` going? (CONFIDE_URL)",
+                  file=sys.stderr)
+            return 2
+        except DemoError as exc:
+            print(f"confide: the demo stopped: {exc}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "dlq":
         from confide_messaging.dlq import main as dlq_main

@@ -13,6 +13,7 @@ refused read and a break-the-glass read, so the trail has both."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -238,3 +239,19 @@ def load(base_url: str, state: Path, say: Callable[[str], None] = print, force: 
         say("the demo network is already loaded")
         return json.loads((state / MARKER).read_text())
     return demo.load()
+
+
+def on_stack_ready(state: Path, say: Callable[[str], None]) -> None:
+    """`make run`: once the gateway answers ready, load the demo (once per stack)."""
+    base = f"http://{os.environ.get('CONFIDE_WEB_SERVER_ADDRESS', '127.0.0.1:8000')}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            if requests.get(f"{base}/readyz", timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise DemoError(f"{base}/readyz did not answer 200 within 180s; see the services' logs")
+        time.sleep(1)
+    load(base, state, say=lambda line: say(f"demo: {line}"))

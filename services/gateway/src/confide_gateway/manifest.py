@@ -11,4 +11,5 @@ SERVICE = ServiceManifest(
     # _ISSUER and _AUDIENCE to its identity provider's
     config={"WEB_SERVER_ADDRESS": "127.0.0.1:8000", "GATEWAY_ISSUER": ISSUER, "GATEWAY_AUDIENCE": AUDIENCE},
     local_settings="confide_gateway.devtokens:local_settings",
+    on_ready="confide_gateway.demo:on_stack_ready",
 )
