@@ -26,7 +26,8 @@ infra: ## make sure PostgreSQL and RabbitMQ are up (starts or installs them)
 run: install infra ## run the whole platform locally; Ctrl-C stops it
 	@$(UV) run --frozen confide-stack up
 
-test: install infra ## the whole suite against real PostgreSQL, RabbitMQ and OpenBao
+test: install ## the whole suite against real PostgreSQL, RabbitMQ and OpenBao
+	@bash infra/scripts/ensure-infra.sh --with-deploy-tools
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: install ## ruff

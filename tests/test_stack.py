@@ -80,6 +80,11 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
             users = conn.execute("SELECT usename FROM pg_stat_activity WHERE datname = %s",
                                  (f"{prefix}_audit",)).fetchall()
         assert any(u.startswith("v-approle-audit") for (u,) in users), users
+        # migrated as the schema's owner, by a Vault user that is gone again
+        with psycopg.connect(ADMIN, dbname=f"{prefix}_audit") as conn:
+            owners = {o for (o,) in conn.execute("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")}
+            migrators = conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-approle-audit-mi%'").fetchall()
+        assert owners == {f"{prefix}_audit_owner"} and not migrators, (owners, migrators)
         # the gateway is ready once every service answers, and takes a dev token
         ready = wait_until(lambda: _get(f"http://127.0.0.1:{web}/readyz", 200), timeout=60, what="/readyz")
         assert ready["checks"]["vault"] == "ok" and ready["checks"]["scheduling"] == "ok"

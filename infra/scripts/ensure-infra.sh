@@ -74,5 +74,16 @@ ensure_rabbitmq() {
   wait_port 127.0.0.1 "$RABBIT_API_PORT" "RabbitMQ management API" 60
 }
 
+# The deployment tests check the compose file with Debian's docker-compose and
+# render the Kubernetes overlays with kubectl's kustomize (no engine or cluster).
+ensure_deploy_tools() {
+  if ! command -v docker-compose >/dev/null; then
+    can_apt || die "docker-compose is missing (the deployment tests run \`docker-compose config\`): install Debian's docker-compose"
+    apt_install docker-compose
+  fi
+  command -v kubectl >/dev/null || die "kubectl is missing (the deployment tests render infra/k8s with \`kubectl kustomize\`): install kubectl 1.27+"
+}
+
 ensure_postgres
 ensure_rabbitmq
+if [ "${1:-}" = "--with-deploy-tools" ]; then ensure_deploy_tools; fi

@@ -51,6 +51,9 @@ class ServiceManifest:
     def group_role(self, prefix: str = "confide") -> str:
         return f"{prefix}_{self.name}_app"
 
+    def owner_role(self, prefix: str = "confide") -> str:
+        return f"{prefix}_{self.name}_owner"
+
     def vault_spec(self, prefix: str = "confide") -> ServiceSpec:
         return ServiceSpec(
             name=self.name,
@@ -58,6 +61,7 @@ class ServiceManifest:
             encryption_keys=self.encryption_keys,
             signing_keys=self.signing_keys,
             app_role=self.group_role(prefix),
+            owner_role=self.owner_role(prefix),
         )
 
     def service_class(self) -> type:

@@ -1,9 +1,10 @@
 """``confide-stack up``: the whole platform on this machine, behind `make run`.
 
-Starts an OpenBao dev server, bootstraps it (engines, keys, policies, one
-AppRole per service), creates and migrates each service's database, grants its
-group role, starts every service in its own process, and stops all of it on
-Ctrl-C. PostgreSQL and RabbitMQ are made sure of beforehand by
+Starts an OpenBao dev server, creates each service's database and roles,
+bootstraps Vault (engines, keys, policies, AppRoles), migrates each database
+with owner credentials Vault issues for the purpose, starts every service in
+its own process, loads the demo network, and stops all of it on Ctrl-C.
+PostgreSQL and RabbitMQ are made sure of beforehand by
 ``infra/scripts/ensure-infra.sh``.
 """
 
@@ -19,13 +20,13 @@ import time
 from pathlib import Path
 
 import hvac
-import psycopg
 import requests
-from confide_persistence import upgrade
+from confide_vault import VaultClient
 from confide_vault.bootstrap import bootstrap
-from psycopg import sql
+from confide_vault.client import AppRole
 
 from confide_runtime.manifest import ServiceManifest, discover
+from confide_runtime.provision import admin_connection, migrate_with_vault, prepare_database
 
 ADMIN_URL = os.environ.get("CONFIDE_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
@@ -81,30 +82,6 @@ class Stack:
             time.sleep(0.1)
         raise SystemExit(f"OpenBao did not start; see {self.state / 'bao.log'} (is port {VAULT_PORT} taken?)")
 
-    # --- databases ------------------------------------------------------
-    def prepare_database(self, manifest: ServiceManifest) -> str:
-        admin = psycopg.conninfo.conninfo_to_dict(ADMIN_URL)
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            database, group_role = manifest.database(PREFIX), manifest.group_role(PREFIX)
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group_role,)).fetchone():
-                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group_role)))
-        host, port = admin.get("host", "127.0.0.1"), admin.get("port", "5432")
-        user = admin.get("user", "postgres")
-        url = f"postgresql+psycopg://{user}@{host}:{port}/{manifest.database(PREFIX)}"
-        upgrade(manifest.migrations_path(), url)
-        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
-            group = sql.Identifier(manifest.group_role(PREFIX))
-            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(group))
-            conn.execute(sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(
-                sql.SQL(manifest.table_privileges), group))
-            conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(group))
-            for table, privileges in manifest.extra_grants.items():
-                conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
-                    sql.SQL(privileges), sql.Identifier(table), group))
-        return f"postgresql+psycopg://{host}:{port}/{manifest.database(PREFIX)}"
-
     # --- services -------------------------------------------------------
     def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str]) -> None:
         env = dict(os.environ)
@@ -137,10 +114,17 @@ class Stack:
         client = hvac.Client(url=self.vault_addr, token=token)
         urls = {}
         for manifest in manifests:
-            step(f"database {manifest.database(PREFIX)}: create, migrate, grant")
-            urls[manifest.name] = self.prepare_database(manifest)
+            step(f"database {manifest.database(PREFIX)}: roles and database")
+            urls[manifest.name] = prepare_database(ADMIN_URL, manifest, PREFIX)
         step("bootstrapping Vault: transit, database credentials, policies, AppRoles")
-        ids = bootstrap(client, [m.vault_spec(PREFIX) for m in manifests], out_dir=self.state / "approles")
+        ids = bootstrap(client, [m.vault_spec(PREFIX) for m in manifests], out_dir=self.state / "approles",
+                        **admin_connection(ADMIN_URL))
+        for manifest in manifests:
+            step(f"migrating {manifest.name} (as its owner, with credentials from Vault)")
+            identity = ids[f"{manifest.name}-migrate"]
+            migrator = VaultClient(self.vault_addr, approle=AppRole(identity["VAULT_ROLE_ID"],
+                                                                   identity["VAULT_SECRET_ID"]))
+            migrate_with_vault(manifest, urls[manifest.name], migrator, PREFIX)
         if not manifests:
             step("no services are installed yet: infrastructure only")
         for manifest in manifests:

@@ -22,24 +22,40 @@ class AppRole:
     mount: str = "approle"
 
 
+SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 - a path
+
+
+@dataclass(frozen=True)
+class KubernetesLogin:
+    """Log in as the pod's ServiceAccount (its projected token, read afresh at
+    each login because the kubelet rotates it)."""
+
+    role: str
+    token_path: str = SERVICE_ACCOUNT_TOKEN
+    mount: str = "kubernetes"
+
+
 class VaultClient:
     """An authenticated hvac client that keeps its token alive.
 
-    Logs in with AppRole (``VAULT_ROLE_ID``/``VAULT_SECRET_ID``) or uses a token
-    (``VAULT_TOKEN``, development only). A renewer thread renews the token at
-    half its TTL and logs in again if renewal is no longer possible.
+    Logs in with AppRole (``VAULT_ROLE_ID``/``VAULT_SECRET_ID``; make run,
+    compose), with the pod's ServiceAccount (``VAULT_K8S_ROLE``; a cluster), or
+    uses a token (``VAULT_TOKEN``, development only). A renewer thread renews the
+    token at half its TTL and logs in again if renewal is no longer possible.
     """
 
     def __init__(self, addr: str, *, token: str | None = None, approle: AppRole | None = None,
-                 namespace: str | None = None, timeout: float = 10.0) -> None:
-        if not token and not approle:
-            raise VaultError("Vault needs VAULT_TOKEN or VAULT_ROLE_ID and VAULT_SECRET_ID")
+                 kubernetes: KubernetesLogin | None = None, namespace: str | None = None,
+                 timeout: float = 10.0) -> None:
+        if not token and not approle and not kubernetes:
+            raise VaultError("Vault needs VAULT_ROLE_ID and VAULT_SECRET_ID, VAULT_K8S_ROLE, or VAULT_TOKEN")
         self.addr = addr
         self.approle = approle
+        self.kubernetes = kubernetes
         self.hvac = hvac.Client(url=addr, token=token, namespace=namespace, timeout=timeout)
         self._renewer: threading.Thread | None = None
         self._stop = threading.Event()
-        if approle:
+        if approle or kubernetes:
             self.login()
 
     @classmethod
@@ -53,9 +69,25 @@ class VaultClient:
             if not env.get("VAULT_SECRET_ID"):
                 raise VaultError("missing setting VAULT_SECRET_ID (VAULT_ROLE_ID is set)")
             approle = AppRole(env["VAULT_ROLE_ID"], env["VAULT_SECRET_ID"], env.get("VAULT_APPROLE_MOUNT", "approle"))
-        return cls(addr, token=env.get("VAULT_TOKEN"), approle=approle)
+        kubernetes = None
+        if env.get("VAULT_K8S_ROLE"):
+            kubernetes = KubernetesLogin(env["VAULT_K8S_ROLE"], env.get("VAULT_K8S_TOKEN_PATH", SERVICE_ACCOUNT_TOKEN),
+                                         env.get("VAULT_K8S_MOUNT", "kubernetes"))
+        return cls(addr, token=env.get("VAULT_TOKEN"), approle=approle, kubernetes=kubernetes)
 
     def login(self) -> None:
+        if self.kubernetes is not None:
+            try:
+                with open(self.kubernetes.token_path) as jwt:
+                    token = jwt.read().strip()
+            except OSError as exc:
+                raise VaultError(f"Kubernetes login: cannot read the ServiceAccount token "
+                                 f"{self.kubernetes.token_path} ({exc.strerror})") from exc
+            try:
+                self.hvac.auth.kubernetes.login(self.kubernetes.role, token, mount_point=self.kubernetes.mount)
+            except hvac.exceptions.VaultError as exc:
+                raise VaultError(f"Kubernetes login as {self.kubernetes.role} at {self.addr} failed: {exc}") from exc
+            return
         assert self.approle is not None
         try:
             self.hvac.auth.approle.login(
@@ -74,9 +106,9 @@ class VaultClient:
             result = self.hvac.auth.token.renew_self()
             return int(result["auth"].get("lease_duration") or 0)
         except hvac.exceptions.VaultError:
-            if self.approle is None:
+            if self.approle is None and self.kubernetes is None:
                 raise
-            log.info("token renewal refused; logging in again with AppRole")
+            log.info("token renewal refused; logging in again")
             self.login()
             return self.token_ttl()
 
