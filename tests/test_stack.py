@@ -80,6 +80,13 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
             users = conn.execute("SELECT usename FROM pg_stat_activity WHERE datname = %s",
                                  (f"{prefix}_audit",)).fetchall()
         assert any(u.startswith("v-approle-audit") for (u,) in users), users
+        # each service's probes: alive, and ready (its own health call through the broker)
+        probes = json.loads((tmp_path / "probes.json").read_text())
+        assert set(probes) == {"audit", "billing", "credentialing", "gateway", "records", "scheduling"}
+        for service, address in probes.items():
+            assert _get(f"http://{address}/healthz", 200)["service"] == service
+            assert wait_until(lambda a=address: _get(f"http://{a}/readyz", 200), timeout=30,
+                              what=f"{service} ready")["status"] == "ok"
         # migrated as the schema's owner, by a Vault user that is gone again
         with psycopg.connect(ADMIN, dbname=f"{prefix}_audit") as conn:
             owners = {o for (o,) in conn.execute("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")}

@@ -3,7 +3,8 @@
 Settings (environment): ``AMQP_URI``; ``DATABASE_URL`` (host, port and database;
 the user and password come from Vault); ``VAULT_ADDR`` with
 ``VAULT_ROLE_ID``/``VAULT_SECRET_ID`` (AppRole) or ``VAULT_TOKEN`` (development
-only). A missing setting stops start-up with its name.
+only); ``CONFIDE_HEALTH_ADDRESS`` (``host:port``) serves the probes
+(:mod:`confide_runtime.health`). A missing setting stops start-up with its name.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from confide_vault import DynamicDatabaseCredentials, VaultClient, VaultError  #
 from nameko import config  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from confide_runtime.health import serve_probes  # noqa: E402
 from confide_runtime.manifest import find  # noqa: E402
 
 log = logging.getLogger("confide.serve")
@@ -78,8 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     runner.start()
     log.info("service %s started", manifest.name)
+    probes = None
+    if settings.get("HEALTH_ADDRESS"):
+        containers = list(runner.containers)
+        probes = serve_probes(settings["HEALTH_ADDRESS"], containers[0].service_name,
+                              lambda: all(c.started for c in containers) and not stopping.ready())
     stopping.wait()
     log.info("service %s stopping", manifest.name)
+    if probes is not None:
+        probes.kill()
     runner.stop()
     credentials.close()
     vault.close()

@@ -11,9 +11,11 @@ PostgreSQL and RabbitMQ are made sure of beforehand by
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +38,12 @@ PREFIX = os.environ.get("CONFIDE_DATABASE_PREFIX", "confide")
 GATEWAY_ADDRESS = os.environ.get("CONFIDE_WEB_SERVER_ADDRESS", "127.0.0.1:8000")
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
@@ -46,6 +54,7 @@ class Stack:
         self.state.mkdir(parents=True, exist_ok=True)
         self.vault_addr = f"http://127.0.0.1:{VAULT_PORT}"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.probes: dict[str, str] = {}
         self.stopped = False
 
     # --- Vault ----------------------------------------------------------
@@ -88,6 +97,9 @@ class Stack:
         env.update(vault_env, AMQP_URI=AMQP_URI, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr)
         env.update(manifest.local_environment(self.state))
         env.pop("VAULT_TOKEN", None)
+        # each service's probes (/healthz, /readyz) on a free port, listed in probes.json
+        env["CONFIDE_HEALTH_ADDRESS"] = self.probes[manifest.name] = f"127.0.0.1:{free_port()}"
+        (self.state / "probes.json").write_text(json.dumps(self.probes, indent=2))
         log = open(self.state / f"{manifest.name}.log", "ab")
         self.processes[manifest.name] = subprocess.Popen(
             [sys.executable, "-m", "confide_runtime.serve", manifest.name],

@@ -25,6 +25,7 @@ from nameko import config
 from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ClusterRpc
+from nameko.rpc import rpc as answers_rpc  # (the class has its own `rpc`: the cluster proxy)
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -163,6 +164,14 @@ class GatewayService:
     @endpoint("GET", "/healthz")
     def healthz(self, request: Request) -> Response:
         return json_response({"status": "ok"})
+
+    @answers_rpc
+    def health(self) -> dict[str, Any]:
+        """The gateway's own readiness (its database, its broker connection), as
+        every service answers it for its probes; ``/readyz`` asks the whole platform."""
+        with self.db.transaction() as session:
+            session.execute(select(1))
+        return {"status": "ok"}
 
     @endpoint("GET", "/readyz")
     def readyz(self, request: Request) -> Response:
