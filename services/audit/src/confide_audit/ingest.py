@@ -64,6 +64,13 @@ def dead_letter_queue(index: int) -> Queue:
     return Queue(f"audit.ingest.{index}.dead", durable=True, queue_arguments={"x-queue-type": "quorum"})
 
 
+def broker_topology(partitions: int) -> tuple[list[Exchange], list[Queue], list[tuple[str, str, str]]]:
+    """What ingest declares, for the broker definitions (``infra/rabbitmq``):
+    exchanges, queues, and exchange-to-exchange bindings (source, destination, key)."""
+    queues = [q for i in range(partitions) for q in (partition_queue(i), dead_letter_queue(i))]
+    return [access_exchange], queues, [(topology.EVENTS_EXCHANGE, ACCESS_EXCHANGE, ACCESS_EVENT_TYPE)]
+
+
 def declare_topology(connection: Connection, partitions: int) -> None:
     topology.declare(connection)
     channel = connection.channel()

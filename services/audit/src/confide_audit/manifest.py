@@ -9,4 +9,7 @@ SERVICE = ServiceManifest(
     # (its outbox excepted, which the relay marks as sent)
     table_privileges="SELECT, INSERT",
     extra_grants={"outbox": "SELECT, INSERT, UPDATE"},
+    # the consistent-hash exchange and one single-active-consumer queue per chain
+    broker_topology="confide_audit.ingest:broker_topology",
+    config={"AUDIT_PARTITIONS": 4},
 )
