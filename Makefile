@@ -39,11 +39,15 @@ format: install ## apply ruff's fixes
 bench: install infra ## benchmarks: figures and ratios against in-process baselines
 	@$(UV) run --frozen python -m bench
 
-up: ## the platform under Docker Compose, for machines with Docker
-	docker compose up --build
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-down: ## stop what `make up` started
-	docker compose down
+up: install ## the platform under Docker Compose (needs Docker): secrets in .secrets/, then build and start
+	@$(UV) run --frozen python infra/compose/prepare.py .secrets
+	$(COMPOSE) up --build --detach
+	@echo "==> gateway on http://127.0.0.1:8000 once healthy ($(COMPOSE) ps); traces: http://127.0.0.1:16686"
+
+down: ## stop what `make up` started (volumes kept; `$(COMPOSE) down -v` drops them)
+	$(COMPOSE) down
 
 clean: ## remove the virtualenv and local state
 	rm -rf .venv .run

@@ -11,7 +11,7 @@ import pytest
 import requests
 from amqp.exceptions import AccessRefused
 from confide_credentialing.service import CredentialingService
-from confide_runtime.broker import definitions
+from confide_runtime.broker import definitions, with_passwords
 from confide_testing import random_id, wait_until
 from kombu import Connection, Queue
 from nameko import config
@@ -89,3 +89,31 @@ def test_definitions_load_and_a_service_runs_on_them_as_its_own_user(loaded, mig
     with Connection(own_uri) as connection:
         with pytest.raises(AccessRefused):
             connection.channel().basic_get("billing.on_clinician")  # (reading billing's events)
+
+
+def test_compose_hashes_each_services_password_into_the_definitions(tmp_path):
+    """`make up` writes amqp-<service> secrets and the broker loads their hashes at boot."""
+    suffix, vhost = random_id(""), random_id("pw")
+    for service in ("records", "admin"):
+        (tmp_path / f"amqp-{service}").write_text(f"s3cret-{service}\n")
+    only_records = {**definitions(), "users": [u for u in definitions()["users"] if u["name"] == "confide-records"]}
+    only_records["permissions"] = [p for p in only_records["permissions"] if p["user"] == "confide-records"]
+    hashed = json.loads(json.dumps(with_passwords(only_records, tmp_path)).replace('"vhost": "/"',
+                                                                                  f'"vhost": "{vhost}"'))
+    hashed["vhosts"] = [{"name": vhost}]
+    for user in hashed["users"]:
+        user["name"] += suffix
+    for grant in hashed["permissions"]:
+        grant["user"] += suffix
+    assert {u["name"] for u in hashed["users"]} == {"confide-records" + suffix, "confide-admin" + suffix}
+    requests.post(f"{API}/definitions", json=hashed, auth=GUEST, timeout=30).raise_for_status()
+    try:
+        with Connection(f"amqp://confide-records{suffix}:s3cret-records@127.0.0.1:5672/{vhost}") as ok:
+            ok.connect()
+        with pytest.raises(AccessRefused), Connection(
+                f"amqp://confide-records{suffix}:wrong@127.0.0.1:5672/{vhost}", connect_timeout=5) as refused:
+            refused.connect()
+    finally:
+        requests.delete(f"{API}/vhosts/{quote(vhost, safe='')}", auth=GUEST, timeout=30)
+        for user in hashed["users"]:
+            requests.delete(f"{API}/users/{quote(user['name'], safe='')}", auth=GUEST, timeout=10)

@@ -12,11 +12,15 @@ Users carry no password: each service's password is set at deployment
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import importlib
 import inspect
 import json
+import os
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from confide_messaging import topology
@@ -133,11 +137,38 @@ def definitions(manifests: list[ServiceManifest] | None = None, vhost: str = "/"
     }
 
 
+def password_hash(password: str, salt: bytes | None = None) -> str:
+    """RabbitMQ's ``rabbit_password_hashing_sha256``: base64(salt + sha256(salt + password))."""
+    salt = os.urandom(4) if salt is None else salt
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+
+def with_passwords(defs: dict, folder: Path) -> dict:
+    """The definitions with each user's password from ``folder/amqp-<service>``
+    (and an operator, ``confide-admin``, from ``folder/amqp-admin`` if present):
+    for a broker that loads them at boot (compose). Written outside the repository."""
+    users = []
+    for user in defs["users"]:
+        secret = folder / f"amqp-{user['name'].removeprefix('confide-')}"
+        users.append({**user, "password_hash": password_hash(secret.read_text().strip())})
+    admin = folder / "amqp-admin"
+    if admin.exists():
+        users.append({"name": "confide-admin", "password_hash": password_hash(admin.read_text().strip()),
+                      "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]})
+        defs["permissions"].append({"user": "confide-admin", "vhost": defs["vhosts"][0]["name"],
+                                    "configure": ".*", "write": ".*", "read": ".*"})
+    return {**defs, "users": users}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="confide-broker-definitions", description=__doc__.splitlines()[0])
     parser.add_argument("--vhost", default="/")
+    parser.add_argument("--passwords", type=Path, help="a folder of amqp-<service> files: hash them in")
     args = parser.parse_args(argv)
-    json.dump(definitions(vhost=args.vhost), sys.stdout, indent=2)
+    defs = definitions(vhost=args.vhost)
+    if args.passwords:
+        defs = with_passwords(defs, args.passwords)
+    json.dump(defs, sys.stdout, indent=2)
     print()
     return 0
 

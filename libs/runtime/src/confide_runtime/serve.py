@@ -33,13 +33,32 @@ log = logging.getLogger("confide.serve")
 REQUIRED = ("AMQP_URI", "DATABASE_URL", "VAULT_ADDR")
 
 
+def amqp_uri(environ) -> str:
+    """``AMQP_URI``, with the password from ``AMQP_PASSWORD_FILE`` if that is set
+    (compose and the cluster mount it; the URI itself carries no secret)."""
+    uri = environ["AMQP_URI"]
+    if not environ.get("AMQP_PASSWORD_FILE"):
+        return uri
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    try:
+        with open(environ["AMQP_PASSWORD_FILE"]) as secret:
+            password = secret.read().strip()
+    except OSError as exc:
+        raise SystemExit(f"confide-serve: AMQP_PASSWORD_FILE {environ['AMQP_PASSWORD_FILE']}: {exc.strerror}") from None
+    parts = urlsplit(uri)
+    user = parts.username or ""
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+
+
 def build_config(manifest, environ) -> dict:
     missing = [name for name in REQUIRED if not environ.get(name)]
     if missing:
         raise SystemExit(f"confide-serve {manifest.name}: missing setting(s) {', '.join(missing)}")
     settings = dict(manifest.config)
     settings.update(
-        AMQP_URI=environ["AMQP_URI"],
+        AMQP_URI=amqp_uri(environ),
         DATABASE_URL=environ["DATABASE_URL"],
         max_workers=int(environ.get("MAX_WORKERS", 10)),
     )

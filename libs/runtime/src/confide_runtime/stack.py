@@ -24,11 +24,11 @@ from pathlib import Path
 import hvac
 import requests
 from confide_vault import VaultClient
-from confide_vault.bootstrap import bootstrap
 from confide_vault.client import AppRole
 
+from confide_runtime.bootstrap import provision_all
 from confide_runtime.manifest import ServiceManifest, discover
-from confide_runtime.provision import admin_connection, migrate_with_vault, prepare_database
+from confide_runtime.provision import migrate_with_vault
 
 ADMIN_URL = os.environ.get("CONFIDE_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
@@ -124,13 +124,8 @@ class Stack:
         manifests = discover()
         token = self.start_vault()
         client = hvac.Client(url=self.vault_addr, token=token)
-        urls = {}
-        for manifest in manifests:
-            step(f"database {manifest.database(PREFIX)}: roles and database")
-            urls[manifest.name] = prepare_database(ADMIN_URL, manifest, PREFIX)
-        step("bootstrapping Vault: transit, database credentials, policies, AppRoles")
-        ids = bootstrap(client, [m.vault_spec(PREFIX) for m in manifests], out_dir=self.state / "approles",
-                        **admin_connection(ADMIN_URL))
+        # the same bootstrap as compose's job and the cluster's (confide-bootstrap)
+        urls, ids = provision_all(ADMIN_URL, client, manifests, PREFIX, self.state / "approles", say=step)
         for manifest in manifests:
             step(f"migrating {manifest.name} (as its owner, with credentials from Vault)")
             identity = ids[f"{manifest.name}-migrate"]

