@@ -16,8 +16,10 @@ grants the group its privileges.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+import time
 
 import psycopg
 from psycopg import sql
@@ -112,11 +114,57 @@ def migrate_with_vault(manifest: ServiceManifest, database_url: str, vault, pref
         credentials.close(revoke=True)
 
 
+def pending(manifest: ServiceManifest, url: str) -> list[str]:
+    """The migration heads the database at ``url`` is not at yet (empty: up to date)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from confide_persistence.migrations import alembic_config
+    from sqlalchemy import create_engine
+
+    package = manifest.migrations.partition(":")[0]
+    table = getattr(importlib.import_module(f"{package}.models"), "VERSION_TABLE", f"alembic_version_{manifest.name}")
+    heads = set(ScriptDirectory.from_config(alembic_config(manifest.migrations_path(), url)).get_heads())
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn, opts={"version_table": table}).get_current_heads())
+    finally:
+        engine.dispose()
+    return sorted(heads - current)
+
+
+def wait_for_migrations(manifest: ServiceManifest, database_url: str, vault, timeout: float) -> None:
+    """A Deployment's init container: wait (as the service itself) until its
+    migration Job has brought the database to head."""
+    from confide_vault import DynamicDatabaseCredentials
+
+    credentials = DynamicDatabaseCredentials(vault, manifest.name)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            user, password = credentials.current()
+            try:
+                missing = pending(manifest, with_credentials(database_url, user, password))
+            except Exception as exc:  # noqa: BLE001 - not there yet (no tables, no grants): wait
+                missing = [f"({type(exc).__name__})"]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"confide-migrate {manifest.name}: still not at {', '.join(missing)} after "
+                                 f"{timeout:.0f}s; has its migration Job run?")
+            time.sleep(2)
+    finally:
+        credentials.close(revoke=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``confide-migrate NAME``: the migration Job of a service (compose, cluster)."""
     parser = argparse.ArgumentParser(prog="confide-migrate", description=main.__doc__.split(": ", 1)[1])
     parser.add_argument("service")
     parser.add_argument("--database-prefix", default=os.environ.get("CONFIDE_DATABASE_PREFIX", "confide"))
+    parser.add_argument("--wait", action="store_true",
+                        help="do not migrate: wait until the database is at head (a Deployment's init container)")
+    parser.add_argument("--timeout", type=float, default=900, help="how long --wait waits, in seconds")
     args = parser.parse_args(argv)
     manifest = find(args.service)
     url = os.environ.get("DATABASE_URL")
@@ -127,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         vault = VaultClient.from_env()
-        migrate_with_vault(manifest, url, vault, args.database_prefix)
+        if args.wait:
+            wait_for_migrations(manifest, url, vault, args.timeout)
+        else:
+            migrate_with_vault(manifest, url, vault, args.database_prefix)
     except VaultError as exc:
         raise SystemExit(f"confide-migrate {manifest.name}: {exc}") from None
     print(f"confide-migrate: {manifest.name} is at head", flush=True)
