@@ -59,7 +59,7 @@ def _adopt(conn: psycopg.Connection, owner: str) -> None:
         "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relispartition IS NOT TRUE "
         "AND pg_get_userbyid(c.relowner) <> %s AND NOT EXISTS ("
-        "  SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'a' AND c.relkind = 'S')",
+        "  SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i') AND c.relkind = 'S')",
         (owner,)).fetchall()
     for name, kind in rows:
         conn.execute(sql.SQL("ALTER {} {} OWNER TO {}").format(sql.SQL(kinds[kind]), sql.Identifier(name),
