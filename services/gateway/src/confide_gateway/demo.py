@@ -102,10 +102,10 @@ class Demo:
                                         (SAM, "Sam", "Lee", "1111111112")):
             self.call("POST", "/clinicians", cred, json={"id": who, "given_name": given, "family_name": family,
                                                         "national_id": npi, "home_site_id": NORTH})
-        licences = {ANA: ("lcsw", 700), BEN: ("lmhc", 21), SAM: ("lcsw", 900)}
-        for who, (kind, days) in licences.items():
+        licences = {ANA: ("lcsw", "082114", 700), BEN: ("lmhc", "011967", 21), SAM: ("lcsw", "074420", 900)}
+        for who, (kind, number, days) in licences.items():
             lic = self.call("POST", f"/clinicians/{who}/licenses", cred, json={
-                "type": kind, "jurisdiction": "US-NY", "number": f"NY-{who[-4:].upper()}-{len(who)}",
+                "type": kind, "jurisdiction": "US-NY", "number": number,
                 "issued_on": "2019-06-01", "expires_on": (self.today + timedelta(days=days)).isoformat()})
             self.call("POST", f"/licenses/{lic['id']}/verification", cred, json={
                 "source": "NY Office of the Professions online verification", "reference": lic["number"],
