@@ -127,6 +127,15 @@ def test_the_service_user_cannot_change_the_schema_and_the_migrator_acts_as_its_
     migrator_creds.close(revoke=True)  # the migrator's user goes; what it made stays, the owner's
 
     service_creds, service = session("records")
+    # another service can neither renew nor revoke records' lease; records can renew its own
+    billing = login(dev_vault, setup, "billing").hvac
+    for action in ("renew", "revoke"):
+        with pytest.raises(hvac.exceptions.Forbidden):
+            billing.adapter.put(f"/v1/sys/leases/{action}/{service_creds.lease.lease_id}")
+        with pytest.raises(hvac.exceptions.Forbidden):
+            billing.sys.revoke_lease(lease_id=service_creds.lease.lease_id) if action == "revoke" else \
+                billing.sys.renew_lease(lease_id=service_creds.lease.lease_id)
+    assert service_creds.renew() > 0
     with service:
         service.execute("INSERT INTO clients VALUES (1)")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -144,7 +153,7 @@ def test_kubernetes_auth_binds_each_identity_to_its_service_account(vault_client
         role = vault_client.hvac.read(f"auth/{mount}/role/{identity}")["data"]
         assert role["bound_service_account_names"] == [f"confide-{identity}"]
         assert role["bound_service_account_namespaces"] == ["confide"]
-        assert role["token_policies"] == [f"confide-{identity}"]
+        assert role["token_policies"] == [f"confide-{identity}"] and role["token_no_default_policy"]
 
 
 def test_a_pod_without_a_valid_service_account_token_is_refused(dev_vault, bootstrapped, tmp_path):
@@ -156,3 +165,24 @@ def test_a_pod_without_a_valid_service_account_token_is_refused(dev_vault, boots
     forged.write_text("eyJhbGciOiJub25lIn0.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6Y29uZmlkZTpjb25maWRlLXJlY29yZHMifQ.")
     with pytest.raises(VaultError, match="Kubernetes login as records"):
         VaultClient.from_env({**settings, "VAULT_K8S_TOKEN_PATH": str(forged)})
+
+
+def test_the_policies_kept_for_review_are_what_vault_holds(vault_client, bootstrapped):
+    """infra/vault/policies: generated from the code, and equal to what the bootstrap applied."""
+    from pathlib import Path
+
+    from confide_runtime.bootstrap import policies
+
+    folder = Path(__file__).parents[1] / "infra" / "vault" / "policies"
+    expected = policies(discover())
+    assert sorted(p.stem for p in folder.glob("*.hcl")) == sorted(f"confide-{i}" for i in expected), (
+        "infra/vault/policies is out of date: uv run confide-bootstrap --write-policies infra/vault/policies")
+    mounts = bootstrapped["mounts"]
+    for identity, policy in expected.items():
+        kept = (folder / f"confide-{identity}.hcl").read_text()
+        assert kept.split("\n", 1)[1] == policy, identity  # (after its header line)
+        applied = vault_client.hvac.sys.read_policy(f"confide-{identity}")["data"]["rules"]
+        assert applied.replace(f'"{mounts["transit_mount"]}/', '"transit/').replace(
+            f'"{mounts["database_mount"]}/', '"database/').replace(
+            f'leases/renew/{mounts["database_mount"]}/', "leases/renew/database/").replace(
+            f'leases/revoke/{mounts["database_mount"]}/', "leases/revoke/database/") == policy, identity

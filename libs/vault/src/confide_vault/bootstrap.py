@@ -80,18 +80,25 @@ REVOCATION_STATEMENTS = [
 TOKEN_RULES = [
     'path "auth/token/renew-self" { capabilities = ["update"] }',
     'path "auth/token/lookup-self" { capabilities = ["read"] }',
-    'path "sys/leases/renew" { capabilities = ["update"] }',
-    'path "sys/leases/revoke" { capabilities = ["update"] }',
 ]
+
+
+def credential_rules(database: str, role: str) -> list[str]:
+    """Issue, renew and revoke this role's database credentials -- its own leases only."""
+    return [
+        f'path "{database}/creds/{role}" {{ capabilities = ["read"] }}',
+        f'path "sys/leases/renew/{database}/creds/{role}/*" {{ capabilities = ["update"] }}',
+        f'path "sys/leases/revoke/{database}/creds/{role}/*" {{ capabilities = ["update"] }}',
+    ]
 
 
 def migrator_policy_for(spec: ServiceSpec, database: str) -> str:
     """A migration Job's policy: the owner's credentials for this one database, nothing else."""
-    return "\n".join([f'path "{database}/creds/{spec.migrator}" {{ capabilities = ["read"] }}', *TOKEN_RULES]) + "\n"
+    return "\n".join([*credential_rules(database, spec.migrator), *TOKEN_RULES]) + "\n"
 
 
 def policy_for(spec: ServiceSpec, transit: str, database: str) -> str:
-    rules = [f'path "{database}/creds/{spec.name}" {{ capabilities = ["read"] }}']
+    rules = credential_rules(database, spec.name)
     for key in spec.encryption_keys:
         for op in ("encrypt", "decrypt", "rewrap"):
             rules.append(f'path "{transit}/{op}/{key}" {{ capabilities = ["update"] }}')
@@ -186,6 +193,7 @@ def bootstrap(
             client.auth.approle.create_or_update_approle(
                 identity,
                 token_policies=[f"confide-{identity}"],
+                token_no_default_policy=True,  # (Vault's default policy would let it renew any lease)
                 token_ttl="1h",
                 token_max_ttl="24h",
                 mount_point=approle_mount,
@@ -194,7 +202,8 @@ def bootstrap(
                 client.write(f"auth/{kubernetes.mount}/role/{identity}",
                              bound_service_account_names=[f"confide-{identity}"],
                              bound_service_account_namespaces=[kubernetes.namespace],
-                             token_policies=[f"confide-{identity}"], token_ttl="1h", token_max_ttl="24h")
+                             token_policies=[f"confide-{identity}"], token_no_default_policy=True,
+                             token_ttl="1h", token_max_ttl="24h")
             role_id = client.auth.approle.read_role_id(identity, mount_point=approle_mount)["data"]["role_id"]
             secret_id = client.auth.approle.generate_secret_id(identity, mount_point=approle_mount)["data"][
                 "secret_id"]
