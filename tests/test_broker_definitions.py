@@ -3,6 +3,7 @@ declare, it loads into the real broker, and a service runs on it as its own
 user -- refused anything outside its own queues."""
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,25 +29,34 @@ def test_the_checked_in_definitions_are_what_the_services_declare():
         "uv run confide-broker-definitions > infra/rabbitmq/definitions.json")
 
 
-@pytest.fixture
-def loaded():
-    """The checked-in definitions, in a vhost of their own with users of their own."""
+@contextmanager
+def imported(defs: dict):
+    """``defs`` loaded into the real broker in a vhost and with users of their own
+    (suffixed), removed afterwards: (vhost, suffix)."""
     vhost, suffix = random_id("defs"), random_id("")
-    text = DEFINITIONS.read_text()
-    mine = json.loads(text.replace('"vhost": "/"', f'"vhost": "{vhost}"'))
+    mine = json.loads(json.dumps(defs).replace('"vhost": "/"', f'"vhost": "{vhost}"'))
     mine["vhosts"] = [{"name": vhost}]
     for user in mine["users"]:
         user["name"] += suffix
     for grant in mine["permissions"]:
         grant["user"] += suffix
-    answer = requests.post(f"{API}/definitions", json=mine, auth=GUEST, timeout=30)
-    assert answer.status_code in (201, 204), answer.text
-    requests.put(f"{API}/permissions/{quote(vhost, safe='')}/guest", auth=GUEST, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    yield {"vhost": vhost, "suffix": suffix, "users": [u["name"] for u in mine["users"]]}
-    requests.delete(f"{API}/vhosts/{quote(vhost, safe='')}", auth=GUEST, timeout=30)
-    for user in mine["users"]:
-        requests.delete(f"{API}/users/{quote(user['name'], safe='')}", auth=GUEST, timeout=10)
+    try:
+        answer = requests.post(f"{API}/definitions", json=mine, auth=GUEST, timeout=30)
+        assert answer.status_code in (201, 204), answer.text
+        yield vhost, suffix
+    finally:
+        requests.delete(f"{API}/vhosts/{quote(vhost, safe='')}", auth=GUEST, timeout=30)
+        for user in mine["users"]:
+            requests.delete(f"{API}/users/{quote(user['name'], safe='')}", auth=GUEST, timeout=10)
+
+
+@pytest.fixture
+def loaded():
+    """The checked-in definitions, loaded; guest may call in to test the service."""
+    with imported(json.loads(DEFINITIONS.read_text())) as (vhost, suffix):
+        requests.put(f"{API}/permissions/{quote(vhost, safe='')}/guest", auth=GUEST, timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        yield {"vhost": vhost, "suffix": suffix}
 
 
 def queue(vhost: str, name: str) -> dict:
@@ -93,27 +103,16 @@ def test_definitions_load_and_a_service_runs_on_them_as_its_own_user(loaded, mig
 
 def test_compose_hashes_each_services_password_into_the_definitions(tmp_path):
     """`make up` writes amqp-<service> secrets and the broker loads their hashes at boot."""
-    suffix, vhost = random_id(""), random_id("pw")
     for service in ("records", "admin"):
         (tmp_path / f"amqp-{service}").write_text(f"s3cret-{service}\n")
-    only_records = {**definitions(), "users": [u for u in definitions()["users"] if u["name"] == "confide-records"]}
-    only_records["permissions"] = [p for p in only_records["permissions"] if p["user"] == "confide-records"]
-    hashed = json.loads(json.dumps(with_passwords(only_records, tmp_path)).replace('"vhost": "/"',
-                                                                                  f'"vhost": "{vhost}"'))
-    hashed["vhosts"] = [{"name": vhost}]
-    for user in hashed["users"]:
-        user["name"] += suffix
-    for grant in hashed["permissions"]:
-        grant["user"] += suffix
-    assert {u["name"] for u in hashed["users"]} == {"confide-records" + suffix, "confide-admin" + suffix}
-    requests.post(f"{API}/definitions", json=hashed, auth=GUEST, timeout=30).raise_for_status()
-    try:
+    defs = definitions()
+    only_records = {**defs, "users": [u for u in defs["users"] if u["name"] == "confide-records"],
+                    "permissions": [p for p in defs["permissions"] if p["user"] == "confide-records"]}
+    hashed = with_passwords(only_records, tmp_path)
+    assert {u["name"] for u in hashed["users"]} == {"confide-records", "confide-admin"}
+    with imported(hashed) as (vhost, suffix):
         with Connection(f"amqp://confide-records{suffix}:s3cret-records@127.0.0.1:5672/{vhost}") as ok:
             ok.connect()
         with pytest.raises(AccessRefused), Connection(
                 f"amqp://confide-records{suffix}:wrong@127.0.0.1:5672/{vhost}", connect_timeout=5) as refused:
             refused.connect()
-    finally:
-        requests.delete(f"{API}/vhosts/{quote(vhost, safe='')}", auth=GUEST, timeout=30)
-        for user in hashed["users"]:
-            requests.delete(f"{API}/users/{quote(user['name'], safe='')}", auth=GUEST, timeout=10)

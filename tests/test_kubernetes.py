@@ -75,7 +75,7 @@ def test_every_service_has_probes_limits_a_budget_and_a_network_policy(rendered)
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             assert container[probe]["httpGet"]["port"] == "probes", (overlay, name, probe)
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert {"cpu", "memory"} <= set(container["resources"]["requests"]) | set()
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"])
         assert {"cpu", "memory"} <= set(container["resources"]["limits"])
         assert container["securityContext"]["runAsNonRoot"] and container["securityContext"]["readOnlyRootFilesystem"]
         assert re.fullmatch(rf"confide/{name}:\S+", container["image"]), container["image"]  # a tag, set per overlay

@@ -68,9 +68,16 @@ def write_policies(folder: Path) -> None:
         (folder / f"confide-{identity}.hcl").write_text(header + policy)
 
 
+def _read(file: Path, what: str) -> str:
+    try:
+        return file.read_text().strip()
+    except OSError as exc:
+        raise SystemExit(f"confide-bootstrap: cannot read {what} from {file}: {exc.strerror}") from None
+
+
 def _secret(value: str | None, file: Path | None, what: str) -> str:
     if file is not None:
-        return file.read_text().strip()
+        return _read(file, what)
     if value:
         return value
     raise SystemExit(f"confide-bootstrap: missing {what}")
@@ -100,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     addr = os.environ.get("VAULT_ADDR") or sys.exit("confide-bootstrap: missing setting VAULT_ADDR")
     kubernetes = None
     if args.kubernetes_host:
-        kubernetes = KubernetesAuth(host=args.kubernetes_host, namespace=args.kubernetes_namespace,
-                                    ca_cert=args.kubernetes_ca_file.read_text() if args.kubernetes_ca_file else None)
+        ca = _read(args.kubernetes_ca_file, "the cluster's CA") if args.kubernetes_ca_file else None
+        kubernetes = KubernetesAuth(host=args.kubernetes_host, namespace=args.kubernetes_namespace, ca_cert=ca)
     manifests = discover()
     provision_all(admin_url, hvac.Client(url=addr, token=token), manifests, args.database_prefix,
                   args.approle_dir, kubernetes, args.vault_database_host,

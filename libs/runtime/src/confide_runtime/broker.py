@@ -65,8 +65,7 @@ def service_topology(manifest: ServiceManifest) -> tuple[list[Exchange], list[Qu
             queues.extend(handler.all())
     if manifest.broker_topology:
         module, _, attr = manifest.broker_topology.partition(":")
-        partitions = int(manifest.config.get("AUDIT_PARTITIONS", 4))
-        more_exchanges, more_queues, more_links = getattr(importlib.import_module(module), attr)(partitions)
+        more_exchanges, more_queues, more_links = getattr(importlib.import_module(module), attr)(manifest.config)
         exchanges += more_exchanges
         queues += more_queues
         links += more_links

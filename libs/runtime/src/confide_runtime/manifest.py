@@ -33,7 +33,7 @@ class ServiceManifest:
     # "module:function" taking the local state folder and a progress printer, run
     # by `make run` once every service has started (the gateway loads the demo)
     on_ready: str = ""
-    # "module:function" taking the number of partitions and returning what the
+    # "module:function" taking the service's config and returning what the
     # service declares beyond its event handlers' and RPC queues (exchanges,
     # queues, exchange bindings), for the broker definitions
     broker_topology: str = ""

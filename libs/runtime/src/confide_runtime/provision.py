@@ -95,10 +95,9 @@ def migrate(manifest: ServiceManifest, url: str, prefix: str) -> None:
 
 
 def with_credentials(url: str, user: str, password: str) -> str:
-    scheme, _, rest = url.partition("://")
-    from urllib.parse import quote
+    from sqlalchemy.engine import make_url
 
-    return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{rest.split('@')[-1]}"
+    return make_url(url).set(username=user, password=password).render_as_string(hide_password=False)
 
 
 def migrate_with_vault(manifest: ServiceManifest, database_url: str, vault, prefix: str) -> None:

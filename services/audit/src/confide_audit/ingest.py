@@ -64,9 +64,14 @@ def dead_letter_queue(index: int) -> Queue:
     return Queue(f"audit.ingest.{index}.dead", durable=True, queue_arguments={"x-queue-type": "quorum"})
 
 
-def broker_topology(partitions: int) -> tuple[list[Exchange], list[Queue], list[tuple[str, str, str]]]:
-    """What ingest declares, for the broker definitions (``infra/rabbitmq``):
-    exchanges, queues, and exchange-to-exchange bindings (source, destination, key)."""
+DEFAULT_PARTITIONS = 4
+
+
+def broker_topology(settings: dict) -> tuple[list[Exchange], list[Queue], list[tuple[str, str, str]]]:
+    """What ingest declares with ``settings`` (the service's configuration), for
+    the broker definitions (``infra/rabbitmq``): exchanges, queues, and
+    exchange-to-exchange bindings (source, destination, key)."""
+    partitions = int(settings.get("AUDIT_PARTITIONS", DEFAULT_PARTITIONS))
     queues = [q for i in range(partitions) for q in (partition_queue(i), dead_letter_queue(i))]
     return [access_exchange], queues, [(topology.EVENTS_EXCHANGE, ACCESS_EXCHANGE, ACCESS_EVENT_TYPE)]
 
@@ -86,7 +91,7 @@ def declare_topology(connection: Connection, partitions: int) -> None:
 
 class Settings:
     def __init__(self) -> None:
-        self.partitions = int(config.get("AUDIT_PARTITIONS", 4))
+        self.partitions = int(config.get("AUDIT_PARTITIONS", DEFAULT_PARTITIONS))
         self.batch_size = int(config.get("AUDIT_BATCH_SIZE", 1000))
         self.flush_seconds = float(config.get("AUDIT_FLUSH_MS", 100)) / 1000
         self.checkpoint_every = int(config.get("AUDIT_CHECKPOINT_EVERY", 10000))

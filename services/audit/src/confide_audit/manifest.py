@@ -11,5 +11,4 @@ SERVICE = ServiceManifest(
     extra_grants={"outbox": "SELECT, INSERT, UPDATE"},
     # the consistent-hash exchange and one single-active-consumer queue per chain
     broker_topology="confide_audit.ingest:broker_topology",
-    config={"AUDIT_PARTITIONS": 4},
 )

@@ -191,9 +191,10 @@ class Demo:
         ids["invoice"] = self.call("POST", "/invoices", biller, json={"client_id": robin, **period})["id"]
         self.call("POST", "/payments", biller, json={"client_id": robin, "amount_minor": 5000, "currency": "USD",
                                                      "method": "card", "reference": "demo-card-4242"})
-        ids["claim"] = self.until("the telehealth session's charge", lambda: self.call(
-            "POST", "/claims", biller, expect=(201, 400), json={
-                "appointment_id": ids["jordan_session"], "client_id": jordan}).get("id"))
+        self.until("the telehealth session's charge", lambda: self.call(
+            "GET", f"/clients/{jordan}/statement", biller)["charges"])
+        ids["claim"] = self.call("POST", "/claims", biller, expect=201, json={
+            "appointment_id": ids["jordan_session"], "client_id": jordan})["id"]
 
         self.say("a refused read, a break-the-glass read and a disclosure")
         self.call("GET", f"/clients/{robin}", ben, expect=403)  # not on Robin's care team
