@@ -164,7 +164,7 @@ def test_holds_are_for_officers_and_name_bad_fields(rpc, audit_db):
     assert bad.value.exc_type == "InvalidRequest" and "reason" in str(bad.value)
     with pytest.raises(RemoteError) as unknown:
         rpc.audit.release_legal_hold(officer(), str(uuid.uuid4()), "never placed")
-    assert unknown.value.exc_type == "LookupError"
+    assert unknown.value.exc_type == "NotFound"
     with audit_db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(retention.legal_holds)).scalar() == 0
 

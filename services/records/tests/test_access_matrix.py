@@ -148,6 +148,6 @@ def test_unknown_client_is_not_found_and_the_attempt_recorded(clinic):
     missing = "01a22222-0000-7000-8000-000000000000"
     with pytest.raises(RemoteError) as failure:
         clinic.rpc.get_client(clinic.clinician, missing)
-    assert failure.value.exc_type == "LookupError"
+    assert failure.value.exc_type == "NotFound"
     [event] = clinic.access_events(mark)
     assert event["outcome"] == "denied" and event["reason"] == f"no client {missing}"

@@ -5,18 +5,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import NoReturn
 
+from confide_contracts.errors import AccessDenied, InvalidRequest
 from confide_events import Event
 from confide_messaging import UnitOfWork
 
 from confide_access.events import Action, Caller, Outcome, access_event_type
-
-
-class AccessDenied(Exception):
-    """The caller may not do this. The denial is already in the audit trail."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 def record_access(
@@ -74,14 +67,6 @@ def deny(
             client_id=client_id, site_id=site_id, outcome=Outcome.DENIED, reason=reason,
         )
     raise AccessDenied(reason)
-
-
-class InvalidRequest(Exception):
-    """Bad input to an RPC: ``errors`` maps each bad field to what is wrong."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in sorted(errors.items())))
 
 
 def load(schema, data, **kwargs):

@@ -12,8 +12,8 @@ from sqlalchemy import and_, extract, func, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
 from confide_audit.domain.entry import FACT_FIELDS
+from confide_audit.domain.retention import RETENTION
 from confide_audit.models import entries
-from confide_audit.retention import RETENTION
 
 
 def encode_cursor(row) -> str:

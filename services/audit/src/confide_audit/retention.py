@@ -21,31 +21,22 @@ import logging
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from confide_contracts.errors import NotFound
 from sqlalchemy import exists, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from confide_audit import store
 from confide_audit.domain.chain import TILE_WIDTHS
 from confide_audit.domain.entry import GENESIS
+from confide_audit.domain.retention import RETENTION, Horizon
 from confide_audit.models import batches, entries, legal_hold_releases, legal_holds, purges
 
 log = logging.getLogger(__name__)
 
-# keep in step with the 0002 migration's guard
-RETENTION_DAYS = 2196  # six years of 366 days: never a day short
-RETENTION = timedelta(days=RETENTION_DAYS)
 TILE = TILE_WIDTHS[0]
-
-
-@dataclass(frozen=True)
-class Horizon:
-    """Where a purged chain starts: verification resumes here."""
-
-    first_seq: int
-    chain_hash: bytes
-    frontier: list[bytes]
 
 
 @dataclass(frozen=True)
@@ -84,14 +75,20 @@ def place_hold(conn: Connection, client_id: str | None, reason: str, placed_by: 
 
 
 def release_hold(conn: Connection, hold_id: uuid.UUID, reason: str, released_by: str) -> dict:
-    """Raises LookupError for an unknown hold, ValueError for a released one."""
-    row = conn.execute(select(legal_holds).where(legal_holds.c.id == hold_id).with_for_update()).first()
+    """Raises NotFound for an unknown hold, ValueError for a released one.
+
+    Two releases of one hold at once are kept apart by the releases table's
+    primary key, not by a row lock: the service's role may only read and add to
+    the trail's tables, and ``SELECT ... FOR UPDATE`` needs UPDATE."""
+    row = conn.execute(select(legal_holds).where(legal_holds.c.id == hold_id)).first()
     if row is None:
-        raise LookupError(f"no legal hold {hold_id}")
-    done = conn.execute(select(legal_hold_releases).where(legal_hold_releases.c.hold_id == hold_id)).first()
-    if done is not None:
+        raise NotFound(f"no legal hold {hold_id}")
+    released = conn.execute(pg_insert(legal_hold_releases).values(
+        hold_id=hold_id, reason=reason, released_by=released_by).on_conflict_do_nothing()
+        .returning(legal_hold_releases.c.hold_id)).first()
+    if released is None:
+        done = conn.execute(select(legal_hold_releases).where(legal_hold_releases.c.hold_id == hold_id)).first()
         raise ValueError(f"was already released on {done.released_at.date().isoformat()}")
-    conn.execute(insert(legal_hold_releases).values(hold_id=hold_id, reason=reason, released_by=released_by))
     return {"id": str(hold_id), "client_id": row.client_id, "active": False}
 
 

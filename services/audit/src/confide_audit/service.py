@@ -8,14 +8,16 @@ import base64
 from dataclasses import replace
 from typing import Any
 
-from confide_access import AccessDenied, Action, CallerSchema, InvalidRequest, deny, load, record_access
+from confide_access import Action, CallerSchema, InvalidRequest, deny, load, record_access
 from confide_access.events import Caller, Purpose
+from confide_contracts.errors import EXPECTED
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
 from nameko.rpc import rpc
 
 from confide_audit import queries, retention, store
 from confide_audit.domain.entry import canonical, facts_from_row
 from confide_audit.domain.merkle import consistency_proof, inclusion_proof
+from confide_audit.domain.retention import RETENTION_DAYS
 from confide_audit.domain.verify import verify_chain
 from confide_audit.ingest import AuditIngestor
 from confide_audit.schemas import (
@@ -29,7 +31,6 @@ from confide_audit.schemas import (
 )
 
 OFFICERS = ("compliance_officer", "admin")
-EXPECTED = (AccessDenied, InvalidRequest, LookupError)
 
 
 def b64(data: bytes) -> str:
@@ -163,7 +164,7 @@ class AuditService:
                 start = retention.horizon(conn, chain)
                 starts[str(chain)] = start.first_seq if start else 0
             record_access(uow, who, action=Action.READ, resource_type="LegalHold", resource_id="list")
-        return {"holds": holds, "retention_days": retention.RETENTION_DAYS, "chains_start_at": starts}
+        return {"holds": holds, "retention_days": RETENTION_DAYS, "chains_start_at": starts}
 
     @rpc(expected_exceptions=EXPECTED)
     def disclosures(self, caller: dict, client_id: str) -> list[dict[str, Any]]:

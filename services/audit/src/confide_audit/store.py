@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
+from confide_contracts.errors import NotFound
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
@@ -121,7 +122,7 @@ class StoredTree:
             .order_by(entries.c.seq)
         ).scalars().all()
         if len(leaves) != size:
-            raise LookupError(f"chain {self.chain} has no leaves {start}..{start + size - 1}")
+            raise NotFound(f"chain {self.chain} has no leaves {start}..{start + size - 1}")
         return self._hash_up([bytes(h) for h in leaves])
 
 

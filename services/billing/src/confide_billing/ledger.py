@@ -11,6 +11,7 @@ from typing import Any
 import uuid_utils.compat as uuid_compat
 from confide_access import InvalidRequest
 from confide_contracts import billing as events
+from confide_contracts.errors import NotFound
 from confide_events import Actor
 from confide_messaging import UnitOfWork
 from sqlalchemy import func, insert, or_, select, text, update
@@ -134,7 +135,7 @@ def reverse(uow: UnitOfWork, actor: Actor, charge_id, reason: str) -> uuid.UUID:
     conn = uow.session.connection()
     original = conn.execute(select(m.charges).where(m.charges.c.id == charge_id).with_for_update()).first()
     if original is None:
-        raise LookupError(f"no charge {charge_id}")
+        raise NotFound(f"no charge {charge_id}")
     if original.kind == "reversal":
         raise InvalidRequest({"charge_id": ["is itself a reversal"]})
     if conn.execute(select(m.charges.c.id).where(m.charges.c.reverses_id == charge_id)).first():

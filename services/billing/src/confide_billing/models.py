@@ -3,6 +3,7 @@ currency, never a float."""
 
 from __future__ import annotations
 
+from confide_contracts.projections import supervisions_table
 from confide_messaging import add_messaging_tables
 from confide_persistence import make_metadata
 from sqlalchemy import (
@@ -177,15 +178,8 @@ clinicians = Table(
     Column("npi", String(10)),
 )
 
-supervisions = Table(
-    "supervisions",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("supervisor_id", ID, nullable=False),
-    Column("supervisee_id", ID, nullable=False, index=True),
-    Column("starts_on", Date, nullable=False),
-    Column("ends_on", Date),
-)
+# projection of credentialing.supervision.* (credentialing is the authority)
+supervisions = supervisions_table(metadata)
 
 claims = Table(
     "claims",

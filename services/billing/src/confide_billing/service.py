@@ -9,12 +9,10 @@ data is access-recorded; every change is too.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
 from confide_access import (
-    AccessDenied,
     Action,
     Caller,
     CallerSchema,
@@ -26,6 +24,8 @@ from confide_access import (
 )
 from confide_contracts import credentialing as cred
 from confide_contracts import scheduling as sched
+from confide_contracts.errors import EXPECTED, NotFound
+from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 from confide_persistence import plain
 from nameko import config
@@ -48,7 +48,6 @@ from confide_billing.schemas import (
 )
 from confide_billing.schemas import InvoiceRequestSchema as PeriodSchema
 
-EXPECTED = (AccessDenied, InvalidRequest, LookupError)
 BILLING_STAFF = ("biller", "front_desk", "admin")
 SYSTEM = CallerSchema().load({"user_id": "billing.charges", "role": "system", "purpose": "payment"})
 
@@ -124,7 +123,7 @@ class BillingService:
             conn = uow.session.connection()
             acct = conn.execute(select(m.accounts).where(m.accounts.c.client_id == client_id)).first()
             if acct is None:
-                raise LookupError(f"no billing account for {client_id}")
+                raise NotFound(f"no billing account for {client_id}")
             c, i, p = m.charges, m.invoices, m.payments
             owed = {iid: left for iid, left, _ in ledger.open_invoices(conn, client_id)}
             result = {
@@ -266,7 +265,7 @@ class BillingService:
             conn = uow.session.connection()
             acct = conn.execute(select(m.accounts).where(m.accounts.c.client_id == client_id)).first()
             if acct is None:
-                raise LookupError(f"no billing account for {client_id}")
+                raise NotFound(f"no billing account for {client_id}")
             lines = self._billed_lines(conn, client_id, appointment_id)
             if not lines:
                 raise InvalidRequest({"appointment_id": ["has no charges for this client to claim"]})
@@ -310,7 +309,7 @@ class BillingService:
             conn = uow.session.connection()
             row = conn.execute(select(m.claims).where(m.claims.c.id == kid).with_for_update()).first()
             if row is None:
-                raise LookupError(f"no claim {claim_id}")
+                raise NotFound(f"no claim {claim_id}")
             if row.status not in allowed[data["status"]]:
                 raise InvalidRequest({"status": [f"a {row.status} claim cannot become {data['status']}"]})
             values = {"status": data["status"], "updated_at": ledger.now()}
@@ -369,15 +368,11 @@ class BillingService:
             statement = pg_insert(m.clinicians).values(id=p["clinician_id"], **values)
             uow.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
 
-    @handles(cred.SUPERVISION_STARTED, cred.SUPERVISION_ENDED)
+    @handles(*SUPERVISION_EVENTS)
     def on_supervision(self, event) -> None:
-        p = event.payload
-        values = {"supervisor_id": p["supervisor_id"], "supervisee_id": p["supervisee_id"],
-                  "starts_on": date.fromisoformat(p["starts_on"]),
-                  "ends_on": date.fromisoformat(p["ends_on"]) if p.get("ends_on") else None}
+        """Who supervised whom when, for claims' supervising provider."""
         with self.uow(handling=event) as uow:
-            statement = pg_insert(m.supervisions).values(id=p["supervision_id"], **values)
-            uow.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+            apply_supervision(uow.session.connection(), m.supervisions, event.payload)
 
     @rpc
     def health(self) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
 from confide_access import (
-    AccessDenied,
     Action,
     Caller,
     CallerSchema,
@@ -25,6 +24,7 @@ from confide_access import (
     record_access,
 )
 from confide_contracts import credentialing as events
+from confide_contracts.errors import EXPECTED, NotFound
 from confide_licensure import catalogue, may_practice
 from confide_licensure.answer import independent_licence_in
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
@@ -51,7 +51,6 @@ from confide_credentialing.schemas import (
 
 log = logging.getLogger(__name__)
 
-EXPECTED = (AccessDenied, InvalidRequest, LookupError)
 OFFICERS = ("credentialing_officer", "admin")
 READERS = ("clinician", "supervisor", "front_desk", "biller", "credentialing_officer", "compliance_officer", "admin",
            "system")
@@ -109,7 +108,7 @@ class CredentialingService:
             conn = uow.session.connection()
             row = conn.execute(select(m.clinicians).where(m.clinicians.c.id == clinician_id)).first()
             if row is None:
-                raise LookupError(f"no clinician {clinician_id}")
+                raise NotFound(f"no clinician {clinician_id}")
             result = plain(row)
             lic = m.licenses
             result["licenses"] = [plain(r) for r in conn.execute(
@@ -152,7 +151,7 @@ class CredentialingService:
             conn = uow.session.connection()
             row = store.license_row(conn, parse_id(license_id, "license_id"), lock=True)
             if row is None:
-                raise LookupError(f"no licence {license_id}")
+                raise NotFound(f"no licence {license_id}")
             values, extra = change(conn, who, row)
             conn.execute(update(m.licenses).where(m.licenses.c.id == row.id).values(updated_at=store.now(), **values))
             row = store.license_row(conn, row.id)
@@ -279,7 +278,7 @@ class CredentialingService:
             row = conn.execute(select(s).where(s.c.id == parse_id(supervision_id, "supervision_id"))
                                .with_for_update()).first()
             if row is None:
-                raise LookupError(f"no supervision {supervision_id}")
+                raise NotFound(f"no supervision {supervision_id}")
             if end < row.starts_on:
                 raise invalid("ends_on", f"is before the start {row.starts_on.isoformat()}")
             conn.execute(update(s).where(s.c.id == row.id).values(ends_on=end))
@@ -299,7 +298,7 @@ class CredentialingService:
         with self.uow() as uow:
             conn = uow.session.connection()
             if conn.execute(select(m.clinicians.c.id).where(m.clinicians.c.id == clinician_id)).first() is None:
-                raise LookupError(f"no clinician {clinician_id}")
+                raise NotFound(f"no clinician {clinician_id}")
             licenses = store.licenses_of(conn, [clinician_id])[clinician_id]
             supervisions = store.supervisions_of(conn, [clinician_id], q["on"])[clinician_id]
         answer = may_practice(licenses, supervisions, q["service_kind"], q["client_jurisdiction"], q["modality"],

@@ -1,45 +1,27 @@
 """Errors as RFC 9457 problem details (``application/problem+json``): a type,
 a title, the status, a detail a person can act on, and for bad input ``errors``
 naming each field. Nothing internal leaks: an unexpected error is a 500 with a
-trace id to quote, no more."""
+trace id to quote, no more.
+
+A service's errors arrive as instances of the classes in
+:mod:`confide_contracts.errors` (their structure kept on the wire), so each is
+mapped by its class: no text is parsed.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import orjson
-from nameko.exceptions import RemoteError
+from confide_contracts.errors import InvalidRequest, ServiceError
+from nameko.exceptions import IncorrectSignature, RemoteError
 from werkzeug.wrappers import Response
 
+log = logging.getLogger(__name__)
+
 BASE = "https://confide.local/problems/"
-
-# exception type names the services raise -> (status, slug, title)
-KNOWN = {
-    "InvalidRequest": (400, "invalid-request", "The request is not valid"),
-    "AccessDenied": (403, "access-denied", "Not allowed"),
-    "LookupError": (404, "not-found", "Not found"),
-    "BookingConflict": (409, "conflict", "The time is taken"),
-    "NotLicensed": (422, "not-licensed", "The clinician may not practise this session"),
-    "RecordIntegrityError": (500, "record-integrity", "The record does not match its signature"),
-}
-
-
-FIELD_ERRORS = ("InvalidRequest", "BookingConflict", "NotLicensed")
-# InvalidRequest's message is "field: what; other.field: what" (sorted by field)
-FIELD = re.compile(r"(?:^|; )(?P<field>[A-Za-z_][\w.\-]*): ")
-
-
-def parse_errors(message: str) -> dict[str, list[str]]:
-    """The per-field errors of a service's InvalidRequest, from its message."""
-    found = list(FIELD.finditer(message or ""))
-    if not found:
-        return {"_request": [message]}
-    errors: dict[str, list[str]] = {}
-    for here, after in zip(found, [*found[1:], None], strict=True):
-        end = after.start() if after else len(message)
-        errors.setdefault(here["field"], []).append(message[here.end():end].strip())
-    return errors or {"_request": [message]}
 
 
 def problem(status: int, slug: str, title: str, detail: str | None = None, **extra: Any) -> Response:
@@ -50,24 +32,27 @@ def problem(status: int, slug: str, title: str, detail: str | None = None, **ext
     return Response(orjson.dumps(body), status=status, content_type="application/problem+json")
 
 
+def from_error(exc: ServiceError, trace_id: str | None = None) -> Response:
+    """The problem document of an error a service (or the gateway) raised on purpose."""
+    if exc.status >= 500:
+        return problem(exc.status, exc.slug, exc.title, trace_id=trace_id)
+    return problem(exc.status, exc.slug, exc.title, exc.detail or None, errors=exc.errors or None)
+
+
+# nameko's own refusal of a call that lacks an argument: "missing a required argument: 'name'"
 MISSING = re.compile(r"argument: '(?P<name>\w+)'")
 
 
-def from_remote(exc: RemoteError, trace_id: str | None = None) -> Response:
-    if exc.exc_type == "RemoteError":  # raised by an RPC the service itself made: the original error
-        inner, _, rest = (exc.value or "").partition(" ")
-        exc = RemoteError(inner, rest)
-    if exc.exc_type == "IncorrectSignature":  # an argument the operation needs was not given
-        names = MISSING.findall(exc.value or "") or ["_request"]
-        return problem(400, "invalid-request", "The request is not valid", exc.value,
-                       errors={n: ["required"] for n in names})
-    known = KNOWN.get(exc.exc_type)
-    if known is None:
-        return problem(500, "internal", "Something went wrong on our side", trace_id=trace_id)
-    status, slug, title = known
-    errors = parse_errors(exc.value) if exc.exc_type in FIELD_ERRORS else None
-    detail = exc.value if status < 500 else None
-    return problem(status, slug, title, detail, errors=errors, trace_id=trace_id if status >= 500 else None)
+def from_remote(exc: Exception, trace_id: str | None = None) -> Response:
+    """Anything else an RPC raised: a missing argument is the caller's 400; the
+    rest is ours, a 500 with the trace id to quote."""
+    if isinstance(exc, ServiceError):
+        return from_error(exc, trace_id)
+    if isinstance(exc, IncorrectSignature) or getattr(exc, "exc_type", None) == "IncorrectSignature":
+        text = str(exc.value if isinstance(exc, RemoteError) else exc)
+        names = MISSING.findall(text) or ["_request"]
+        return from_error(InvalidRequest({n: ["required"] for n in names}, text))
+    return problem(500, "internal", "Something went wrong on our side", trace_id=trace_id)
 
 
 def unauthenticated() -> Response:

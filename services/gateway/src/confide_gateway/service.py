@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from confide_audit.export import export
+from confide_contracts.errors import ServiceError, invalid
 from confide_persistence import Database
 from confide_telemetry import current_trace_id
 from marshmallow import Schema, fields
@@ -111,10 +112,12 @@ class GatewayService:
             try:
                 result = work(caller)
                 return result if isinstance(result, Response) else json_response(result, status)
-            except IncorrectSignature as exc:  # nameko raises this one as itself
-                return problems.from_remote(RemoteError("IncorrectSignature", str(exc)))
-            except RemoteError as exc:
-                if exc.exc_type not in problems.KNOWN:
+            except ServiceError as exc:  # the services' refusals, and the gateway's own bad input
+                if exc.status >= 500:
+                    log.error("%s %s failed: %s", request.method, request.path, exc)
+                return problems.from_error(exc, current_trace_id())
+            except (IncorrectSignature, RemoteError) as exc:  # nameko raises IncorrectSignature as itself
+                if not isinstance(exc, IncorrectSignature) and exc.exc_type != "IncorrectSignature":
                     log.error("%s %s failed: %s", request.method, request.path, exc)
                 return problems.from_remote(exc, current_trace_id())
 
@@ -239,7 +242,7 @@ class GatewayService:
         filters = query_values(request, ExportSchema)
         form = filters.pop("format", None)
         if form not in EXPORT_TYPES:
-            raise RemoteError("InvalidRequest", "format: one of csv, jsonl, fhir")
+            raise invalid("format", "one of csv, jsonl, fhir")
         filters["limit"] = 1000
         query = self.rpc.audit.query
         # the first page is asked for before answering, so a refusal is a problem and not a broken stream
@@ -265,7 +268,7 @@ def arguments(operation: Operation, request: Request, variables: dict) -> tuple[
     if any(a.startswith("body") for a in operation.args):
         body = _body(request)
         if not isinstance(body, dict):
-            raise RemoteError("InvalidRequest", "body: must be a JSON object")
+            raise invalid("body", "must be a JSON object")
     query = query_values(request, operation.query) if operation.query else {}
     for source in operation.args:
         where, _, name = source.partition(".")
@@ -286,7 +289,7 @@ def _body(request: Request) -> Any:
     try:
         return orjson.loads(request.get_data() or b"{}")
     except orjson.JSONDecodeError as exc:
-        raise RemoteError("InvalidRequest", f"body: not JSON ({exc})") from None
+        raise invalid("body", f"not JSON ({exc})") from None
 
 
 INTEGER = re.compile(r"^-?\d{1,18}$")

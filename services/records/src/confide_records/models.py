@@ -9,6 +9,7 @@ recorded at signing, cannot.
 
 from __future__ import annotations
 
+from confide_contracts.projections import supervisions_table
 from confide_messaging import add_messaging_tables
 from confide_persistence import make_metadata
 from sqlalchemy import (
@@ -91,16 +92,7 @@ Index("uq_care_team_one_primary", care_team.c.client_id, unique=True,
       postgresql_where=(care_team.c.ended_at.is_(None)) & (care_team.c.role == "primary"))
 
 # projection of credentialing.supervision.* (credentialing is the authority)
-supervisions = Table(
-    "supervisions",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("supervisor_id", ID, nullable=False, index=True),
-    Column("supervisee_id", ID, nullable=False, index=True),
-    Column("jurisdiction", String(8), nullable=False),
-    Column("starts_on", Date, nullable=False),
-    Column("ends_on", Date),
-)
+supervisions = supervisions_table(metadata)
 
 consents = Table(
     "consents",

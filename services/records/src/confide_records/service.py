@@ -24,20 +24,19 @@ from confide_access import (
     Action,
     Caller,
     CallerSchema,
-    InvalidRequest,
     Purpose,
     deny,
     load,
     record_access,
 )
-from confide_contracts import credentialing as cred
 from confide_contracts import records as events
+from confide_contracts.errors import EXPECTED, NotFound, RecordIntegrityError, invalid
+from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
 from confide_messaging import OutboxRelayRunner, UnitOfWork, UnitOfWorkProvider, handles
 from confide_persistence import plain
 from marshmallow import ValidationError
 from nameko.rpc import rpc
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from confide_records import models as m
@@ -69,12 +68,6 @@ from confide_records.sealing import Sealers, Sealing
 log = logging.getLogger(__name__)
 
 
-class RecordIntegrityError(Exception):
-    """A signed note's text no longer matches what was signed: the database was
-    changed behind the service's back. Nothing is returned."""
-
-
-EXPECTED = (AccessDenied, InvalidRequest, LookupError, RecordIntegrityError)
 
 
 class Refused(Exception):
@@ -98,10 +91,6 @@ class Access:
     @property
     def conn(self):
         return self.uow.session.connection()
-
-
-def invalid(field_name: str, message: str) -> InvalidRequest:
-    return InvalidRequest({field_name: [message]})
 
 
 class RecordsService:
@@ -171,7 +160,7 @@ class RecordsService:
                  client_id=None if unknown else client_key, reason=reason)
         except AccessDenied:
             if unknown:
-                raise LookupError(reason) from None
+                raise NotFound(reason) from None
             raise
 
     def _open_note(self, note_id) -> tuple[Any, list[str]]:
@@ -179,7 +168,7 @@ class RecordsService:
         with self.uow() as uow:
             row, participants = store.note_header(uow.session.connection(), note_id)
         if row is None:
-            raise LookupError(f"no note {note_id}")
+            raise NotFound(f"no note {note_id}")
         return row, participants
 
     # --- clients -----------------------------------------------------------------
@@ -314,7 +303,7 @@ class RecordsService:
         with self.uow() as uow:
             row = uow.session.connection().execute(select(m.consents).where(m.consents.c.id == kid)).first()
         if row is None:
-            raise LookupError(f"no consent {consent_id}")
+            raise NotFound(f"no consent {consent_id}")
 
         def work(a: Access):
             done = a.conn.execute(
@@ -561,7 +550,7 @@ class RecordsService:
         cid = load(ClientIdSchema(), {"client_id": client_id})["client_id"]
         header, participants = self._open_note(nid)
         if str(cid) not in participants:
-            raise LookupError(f"note {note_id} is not in client {client_id}'s record")
+            raise NotFound(f"note {note_id} is not in client {client_id}'s record")
 
         def decide(who: Caller, relation: p.Relation) -> p.Decision:
             if header.status == "draft" and who.user_id != header.author_id:
@@ -665,7 +654,7 @@ class RecordsService:
             row = uow.session.connection().execute(select(m.psychotherapy_notes).where(
                 m.psychotherapy_notes.c.id == nid)).first()
         if row is None:
-            raise LookupError(f"no psychotherapy note {note_id}")
+            raise NotFound(f"no psychotherapy note {note_id}")
 
         def work(a: Access):
             current = a.conn.execute(select(m.psychotherapy_notes).where(m.psychotherapy_notes.c.id == nid)
@@ -751,7 +740,7 @@ class RecordsService:
             conn = uow.session.connection()
             row = conn.execute(select(bg).where(bg.c.id == gid).with_for_update()).first()
             if row is None:
-                raise LookupError(f"no break-the-glass grant {grant_id}")
+                raise NotFound(f"no break-the-glass grant {grant_id}")
             if row.review_status != "pending":
                 raise invalid("grant_id", f"was already reviewed ({row.review_status})")
             conn.execute(update(bg).where(bg.c.id == gid).values(
@@ -853,17 +842,11 @@ class RecordsService:
         return bundle
 
     # --- projections of other services' events --------------------------------------
-    @handles(cred.SUPERVISION_STARTED, cred.SUPERVISION_ENDED)
+    @handles(*SUPERVISION_EVENTS)
     def on_supervision(self, event) -> None:
         """Who supervises whom, as credentialing records it."""
-        data = event.payload
-        values = {"supervisor_id": data["supervisor_id"], "supervisee_id": data["supervisee_id"],
-                  "jurisdiction": data["jurisdiction"], "starts_on": date.fromisoformat(data["starts_on"]),
-                  "ends_on": date.fromisoformat(data["ends_on"]) if data.get("ends_on") else None}
         with self.uow(handling=event) as uow:
-            statement = pg_insert(m.supervisions).values(id=data["supervision_id"], **values)
-            update_with = {"ends_on": statement.excluded.ends_on} if event.type == cred.SUPERVISION_ENDED else values
-            uow.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=update_with))
+            apply_supervision(uow.session.connection(), m.supervisions, event.payload)
 
     @rpc
     def health(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ both commit.
 
 from __future__ import annotations
 
+from confide_contracts.projections import supervisions_table
 from confide_messaging import add_messaging_tables
 from confide_persistence import make_metadata
 from sqlalchemy import (
@@ -181,15 +182,7 @@ licenses = Table(
     Column("as_of", DateTime(timezone=True), nullable=False),  # occurred_at of the event applied
 )
 
-supervisions = Table(
-    "supervisions",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("supervisor_id", ID, nullable=False),
-    Column("supervisee_id", ID, nullable=False, index=True),
-    Column("jurisdiction", String(8), nullable=False),
-    Column("starts_on", Date, nullable=False),
-    Column("ends_on", Date),
-)
+# projection of credentialing.supervision.* (credentialing is the authority)
+supervisions = supervisions_table(metadata)
 
 add_messaging_tables(metadata)

@@ -16,7 +16,6 @@ from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
 from confide_access import (
-    AccessDenied,
     Action,
     Caller,
     CallerSchema,
@@ -28,6 +27,8 @@ from confide_access import (
 )
 from confide_contracts import credentialing as cred
 from confide_contracts import scheduling as events
+from confide_contracts.errors import EXPECTED, BookingConflict, FieldError, NotFound, NotLicensed, invalid
+from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
 from confide_licensure import License, Supervision, may_practice
 from confide_messaging import OutboxRelayRunner, UnitOfWork, UnitOfWorkProvider, handles
 from nameko.rpc import rpc
@@ -63,21 +64,7 @@ FIELD_OF_PARTY = {"clinician": "clinician_id", "client": "client_ids", "room": "
 CONFLICT_DETAIL = re.compile(r"=\((?P<kind>\w+), (?P<id>[^,]+), \[\"?(?P<start>[^\",]+)\"?,")
 
 
-class BookingConflict(InvalidRequest):
-    """The time is taken: ``errors`` names the field (clinician_id, client_ids,
-    room_id) and what collides."""
 
-
-class NotLicensed(InvalidRequest):
-    """The clinician may not practise this session there and then; the reasons
-    are under ``clinician_id``."""
-
-
-EXPECTED = (AccessDenied, InvalidRequest, LookupError)
-
-
-def invalid(field: str, message: str) -> InvalidRequest:
-    return InvalidRequest({field: [message]})
 
 
 class SchedulingService:
@@ -309,7 +296,7 @@ class SchedulingService:
                 try:
                     self._check_bookable(conn, site, data, at, ends)
                     ids.append(self._insert(uow, who, site, data, at, ends, sid, n))
-                except InvalidRequest as exc:
+                except FieldError as exc:  # each occurrence's refusals, gathered
                     for field, messages in exc.errors.items():
                         problems.setdefault(field, []).extend(f"occurrence {n + 1}: {msg}" for msg in messages)
             if problems:
@@ -331,7 +318,7 @@ class SchedulingService:
         row = conn.execute(select(m.appointments).where(m.appointments.c.id == appointment_id)
                            .with_for_update()).first()
         if row is None:
-            raise LookupError(f"no appointment {appointment_id}")
+            raise NotFound(f"no appointment {appointment_id}")
         return row
 
     @rpc(expected_exceptions=EXPECTED)
@@ -369,7 +356,7 @@ class SchedulingService:
                     self._prepare(conn, details)  # the room: of this site, big enough, equipped
                     self._check_bookable(conn, site, details, starts, ends)
                     self._move(conn, target, starts, ends, details["room_id"], detached=data["scope"] == "this")
-                except InvalidRequest as exc:
+                except FieldError as exc:  # each occurrence's refusals, gathered
                     for field, messages in exc.errors.items():
                         problems.setdefault(field, []).extend(f"{local:%Y-%m-%d}: {msg}" for msg in messages)
                     continue
@@ -476,7 +463,7 @@ class SchedulingService:
             conn = uow.session.connection()
             row = conn.execute(select(m.appointments).where(m.appointments.c.id == aid)).first()
             if row is None:
-                raise LookupError(f"no appointment {appointment_id}")
+                raise NotFound(f"no appointment {appointment_id}")
             result = store.appointment(conn, aid)
             refusal = self._read_refusal(who, row.site_id, result)
             if refusal is None:
@@ -616,7 +603,7 @@ class SchedulingService:
             conn = uow.session.connection()
             entry = conn.execute(select(m.waitlist).where(m.waitlist.c.id == wid).with_for_update()).first()
             if entry is None:
-                raise LookupError(f"no waitlist entry {entry_id}")
+                raise NotFound(f"no waitlist entry {entry_id}")
             who = self._may_book(caller, entry.site_id, None, "answer offers")
             if entry.status != "offered":
                 raise invalid("entry_id", f"has no open offer ({entry.status})")
@@ -657,17 +644,14 @@ class SchedulingService:
             if p["status"] in ("suspended", "expired", "revoked"):
                 self._reassess(uow, p["clinician_id"], event)
 
-    @handles(cred.SUPERVISION_STARTED, cred.SUPERVISION_ENDED)
+    @handles(*SUPERVISION_EVENTS)
     def on_supervision(self, event) -> None:
-        p = event.payload
-        values = {"supervisor_id": p["supervisor_id"], "supervisee_id": p["supervisee_id"],
-                  "jurisdiction": p["jurisdiction"], "starts_on": date.fromisoformat(p["starts_on"]),
-                  "ends_on": date.fromisoformat(p["ends_on"]) if p.get("ends_on") else None}
+        """Supervisions license associates' sessions; an ended one may leave
+        booked sessions unlicensed."""
         with self.uow(handling=event) as uow:
-            statement = pg_insert(m.supervisions).values(id=p["supervision_id"], **values)
-            uow.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+            apply_supervision(uow.session.connection(), m.supervisions, event.payload)
             if event.type == cred.SUPERVISION_ENDED:
-                self._reassess(uow, p["supervisee_id"], event)
+                self._reassess(uow, event.payload["supervisee_id"], event)
 
     def _reassess(self, uow, clinician_id: str, event) -> None:
         conn = uow.session.connection()

@@ -13,7 +13,7 @@ from confide_audit.domain.entry import GENESIS, AccessFacts, canonical, chain_li
 from confide_audit.domain.merkle import CompactRange, leaf_hash
 
 if TYPE_CHECKING:
-    from confide_audit.retention import Horizon
+    from confide_audit.domain.retention import Horizon
 
 
 @dataclass(frozen=True)

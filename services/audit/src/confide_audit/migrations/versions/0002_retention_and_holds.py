@@ -13,7 +13,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# keep in step with confide_audit.retention.RETENTION_DAYS
+# keep in step with confide_audit.domain.retention.RETENTION_DAYS
 RETENTION_DAYS = 2196
 
 
