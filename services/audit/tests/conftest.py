@@ -1,16 +1,23 @@
 import pytest
-from audit_support import MIGRATIONS, Producer
+from audit_support import Producer
 from confide_audit.service import AuditService
 from confide_messaging import add_messaging_tables
 from confide_persistence import create_engine, make_metadata
+from confide_runtime.manifest import find
 from confide_vault import Transit
 from nameko import config
 
 
 @pytest.fixture
-def audit_db(migrated_database):
-    url = migrated_database(MIGRATIONS, "audit")
-    engine = create_engine(url)
+def audit_database(service_database):
+    """The audit database as deployments make it; the service connects as its group role."""
+    return service_database(find("audit"))
+
+
+@pytest.fixture
+def audit_db(audit_database):
+    """An administrator's engine on it."""
+    engine = create_engine(audit_database.admin_database_url)
     yield engine
     engine.dispose()
 
@@ -24,9 +31,9 @@ def transit(vault_client, vault_mount):
 
 
 @pytest.fixture
-def audit_config(rabbit_config, audit_db, transit, vault_client):
+def audit_config(rabbit_config, audit_database, transit, vault_client):
     settings = {
-        "DATABASE_URL": audit_db.url.render_as_string(hide_password=False),
+        "DATABASE_URL": audit_database.service_url,
         "VAULT": vault_client,
         "TRANSIT_MOUNT": transit.mount,
         "AUDIT_PARTITIONS": 2,

@@ -2,36 +2,21 @@
 records service as the biller (records decides and records the access), and the
 supervising provider as credentialing recorded it for the session date."""
 
-from pathlib import Path
-
-import confide_records
 import pytest
 from billing_support import ADMIN, BILLER, appointment, count, deliver, price_site
 from confide_billing.domain.claims import build_claim, validate_claim
-from confide_persistence import create_engine
-from confide_records.service import RecordsService
 from confide_testing import caller, random_id
-from confide_vault import Transit
-from nameko import config
 from nameko.exceptions import RemoteError
 from sqlalchemy import text
 
-RECORDS_MIGRATIONS = Path(confide_records.__file__).parent / "migrations"
 PROVIDER = {"site_id": "north", "name": "Confide North Clinic", "npi": "1234567893", "tax_id": "123456789",
             "address": {"line1": "1 Main St", "city": "Albany", "region": "NY", "postal_code": "12207"}}
 
 
 @pytest.fixture
-def records(billing_config, migrated_database, vault_client, vault_mount, container_factory):
-    transit = Transit(vault_client, vault_mount("transit"))
-    transit.create_key("record-notes")
-    transit.create_key("psychotherapy-notes")
-    engine = create_engine(migrated_database(RECORDS_MIGRATIONS, "records"))
-    with config.patch({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "VAULT": vault_client,
-                       "TRANSIT_MOUNT": transit.mount}):
-        container_factory(RecordsService).start()
-    yield engine
-    engine.dispose()
+def records(billing, running_service):
+    """The records service beside billing; an administrator's engine on its database."""
+    return running_service("records").engine
 
 
 @pytest.fixture

@@ -6,31 +6,16 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import confide_audit
-import confide_billing
-import confide_credentialing
-import confide_gateway
-import confide_records
-import confide_scheduling
 import requests
-from confide_audit.service import AuditService
-from confide_billing.service import BillingService
-from confide_credentialing.service import CredentialingService
 from confide_gateway.devtokens import AUDIENCE, ISSUER, ensure_issuer, mint
-from confide_gateway.service import GatewayService
-from confide_persistence import create_engine
-from confide_records.service import RecordsService
-from confide_scheduling.service import SchedulingService
-from confide_vault import Transit
-from nameko import config
 
+# each service's settings in a test (beyond its manifest's)
 SERVICES = {
-    "records": (RecordsService, confide_records, {}),
-    "audit": (AuditService, confide_audit, {"AUDIT_PARTITIONS": 1, "AUDIT_FLUSH_MS": 20,
-                                            "AUDIT_LOG_NAME": "confide.test/audit"}),
-    "credentialing": (CredentialingService, confide_credentialing, {}),
-    "scheduling": (SchedulingService, confide_scheduling, {}),
-    "billing": (BillingService, confide_billing, {}),
+    "records": {},
+    "audit": {"AUDIT_PARTITIONS": 1, "AUDIT_FLUSH_MS": 20, "AUDIT_LOG_NAME": "confide.test/audit"},
+    "credentialing": {},
+    "scheduling": {},
+    "billing": {},
 }
 
 
@@ -60,27 +45,13 @@ class Api(requests.Session):
         return self.request(method, url, headers=headers, timeout=30, **kwargs)
 
 
-def start_stack(names, migrated_database, vault_client, vault_mount, container_factory, tmp_path):
-    """Start the named services and the gateway; returns (Api, engines by name)."""
-    transit = Transit(vault_client, vault_mount("transit"))
-    for key in ("record-notes", "psychotherapy-notes"):
-        transit.create_key(key)
-    transit.create_key("audit-checkpoints", key_type="ed25519")
-    engines = {}
-
-    def start(name, service, package, settings):
-        engine = create_engine(migrated_database(Path(package.__file__).parent / "migrations", name))
-        engines[name] = engine
-        with config.patch({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "VAULT": vault_client,
-                           "TRANSIT_MOUNT": transit.mount, "OUTBOX_POLL_SECONDS": 1, **settings}):
-            container_factory(service).start()
-
-    for name in names:
-        service, package, settings = SERVICES[name]
-        start(name, service, package, settings)
+def start_stack(names, running_service, tmp_path):
+    """Start the named services and the gateway, each as its manifest says and
+    with its production database privileges; returns (Api, engines by name)."""
+    engines = {name: running_service(name, **SERVICES[name]).engine for name in names}
     _, _, jwks = ensure_issuer(tmp_path)
     port = free_port()
-    start("gateway", GatewayService, confide_gateway, {
+    engines["gateway"] = running_service("gateway", **{
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "GATEWAY_JWKS": str(jwks), "GATEWAY_ISSUER": ISSUER,
-        "GATEWAY_AUDIENCE": AUDIENCE, "GATEWAY_READY_TIMEOUT": 0.5})
+        "GATEWAY_AUDIENCE": AUDIENCE, "GATEWAY_READY_TIMEOUT": 0.5}).engine
     return Api(f"http://127.0.0.1:{port}", tmp_path), engines

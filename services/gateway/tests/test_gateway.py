@@ -2,65 +2,31 @@
 the running gateway, records and audit services (real broker, databases and
 Vault)."""
 
-import socket
 import time
-from pathlib import Path
 
-import confide_audit
-import confide_gateway
-import confide_records
 import jwt
 import pytest
 import requests
-from confide_audit.service import AuditService
 from confide_gateway.devtokens import AUDIENCE, ISSUER, ensure_issuer, mint
-from confide_gateway.service import GatewayService
-from confide_persistence import create_engine
-from confide_records.service import RecordsService
 from confide_testing import random_id, wait_until
-from confide_vault import Transit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from nameko import config
-
-
-def migrations(package) -> Path:
-    return Path(package.__file__).parent / "migrations"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from stack_support import free_port
 
 
 @pytest.fixture
-def gateway(rabbit_config, migrated_database, vault_client, vault_mount, container_factory, tmp_path):
-    transit = Transit(vault_client, vault_mount("transit"))
-    for key in ("record-notes", "psychotherapy-notes"):
-        transit.create_key(key)
-    transit.create_key("audit-checkpoints", key_type="ed25519")
-    engines = []
-
-    def start(service, package, name, **settings):
-        engine = create_engine(migrated_database(migrations(package), name))
-        engines.append(engine)
-        with config.patch({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "VAULT": vault_client,
-                           "TRANSIT_MOUNT": transit.mount, **settings}):
-            container_factory(service).start()
-
-    start(RecordsService, confide_records, "records")
-    start(AuditService, confide_audit, "audit", AUDIT_PARTITIONS=1, AUDIT_FLUSH_MS=20,
-          AUDIT_LOG_NAME="confide.test/audit")
+def gateway(running_service, tmp_path):
+    """Records, audit and the gateway, each with its production database privileges."""
+    running_service("records")
+    running_service("audit", AUDIT_PARTITIONS=1, AUDIT_FLUSH_MS=20, AUDIT_LOG_NAME="confide.test/audit")
     _, _, jwks = ensure_issuer(tmp_path)
     port = free_port()
-    start(GatewayService, confide_gateway, "gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
-          GATEWAY_JWKS=str(jwks), GATEWAY_ISSUER=ISSUER, GATEWAY_AUDIENCE=AUDIENCE, GATEWAY_READY_TIMEOUT=0.5)
+    running_service("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", GATEWAY_JWKS=str(jwks), GATEWAY_ISSUER=ISSUER,
+                    GATEWAY_AUDIENCE=AUDIENCE, GATEWAY_READY_TIMEOUT=0.5)
     session = requests.Session()
     session.base = f"http://127.0.0.1:{port}"
     session.token = lambda user, role, sites=("north",), **kw: mint(tmp_path, user, role, list(sites), **kw)
     yield session
-    for engine in engines:
-        engine.dispose()
+    session.close()
 
 
 def call(gw, method, path, token=None, **kwargs):

@@ -1,44 +1,26 @@
 import pytest
-from confide_persistence import create_engine
-from confide_records.service import RecordsService
-from confide_vault import Transit
-from nameko import config
 from nameko.standalone.rpc import ClusterRpcClient
-from records_support import MIGRATIONS, Clinic
+from records_support import Clinic
 
 
 @pytest.fixture
-def records_db(migrated_database):
-    url = migrated_database(MIGRATIONS, "records")
-    engine = create_engine(url)
-    yield engine
-    engine.dispose()
+def records_service(running_service):
+    return running_service("records")
 
 
 @pytest.fixture
-def transit(vault_client, vault_mount):
-    transit = Transit(vault_client, vault_mount("transit"))
-    transit.create_key("record-notes")
-    transit.create_key("psychotherapy-notes")
-    return transit
+def records_db(records_service):
+    """An administrator's engine on the service's database."""
+    return records_service.engine
 
 
 @pytest.fixture
-def records_config(rabbit_config, records_db, transit, vault_client):
-    settings = {
-        "DATABASE_URL": records_db.url.render_as_string(hide_password=False),
-        "VAULT": vault_client,
-        "TRANSIT_MOUNT": transit.mount,
-        "OUTBOX_POLL_SECONDS": 1,
-    }
-    with config.patch(settings):
-        yield config
+def transit(records_service):
+    return records_service.transit
 
 
 @pytest.fixture
-def records(records_config, container_factory):
-    container = container_factory(RecordsService)
-    container.start()
+def records(records_service):
     with ClusterRpcClient() as client:
         yield client.records
 

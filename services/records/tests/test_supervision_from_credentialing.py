@@ -2,33 +2,21 @@
 reaches records through the broker, and the supervisor may then read the
 records of their supervisee's clients; ending it takes that away."""
 
-from pathlib import Path
-
-import confide_credentialing
 import pytest
-from confide_credentialing.service import CredentialingService
-from confide_persistence import create_engine
-from confide_records.service import RecordsService
 from confide_testing import caller, random_id, wait_until
-from nameko import config
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcClient
 from records_support import SITE, Clinic
 
-CRED_MIGRATIONS = Path(confide_credentialing.__file__).parent / "migrations"
 OFFICER = caller("credentialing_officer", (SITE,), purpose="operations")
 VERIFIED = {"source": "state board", "result": "verified"}
 
 
 @pytest.fixture
-def both(records_config, migrated_database, container_factory):
-    cred_db = create_engine(migrated_database(CRED_MIGRATIONS, "credentialing"))
-    container_factory(RecordsService).start()
-    with config.patch({"DATABASE_URL": cred_db.url.render_as_string(hide_password=False)}):
-        container_factory(CredentialingService).start()
+def both(records_service, running_service):
+    running_service("credentialing")
     with ClusterRpcClient() as rpc:
         yield rpc
-    cred_db.dispose()
 
 
 def clinician(rpc, type_):

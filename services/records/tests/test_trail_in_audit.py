@@ -2,36 +2,19 @@
 were refused, shows up in the audit trail a compliance officer queries -- over
 the real relay, broker and ingest. Events carry no clinical text."""
 
-from pathlib import Path
-
-import confide_audit
 import pytest
-from confide_audit.service import AuditService
-from confide_persistence import create_engine
-from confide_records.service import RecordsService
 from confide_testing import caller, wait_until
-from nameko import config
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcClient
 from records_support import OTHER_SITE, Clinic
 from sqlalchemy import text
 
-AUDIT_MIGRATIONS = Path(confide_audit.__file__).parent / "migrations"
-
 
 @pytest.fixture
-def both(records_config, migrated_database, transit, container_factory):
-    transit.create_key("audit-checkpoints", key_type="ed25519")
-    audit_db = create_engine(migrated_database(AUDIT_MIGRATIONS, "audit"))
-    records = container_factory(RecordsService)
-    records.start()
-    with config.patch({"DATABASE_URL": audit_db.url.render_as_string(hide_password=False),
-                       "AUDIT_PARTITIONS": 2, "AUDIT_FLUSH_MS": 20, "AUDIT_LOG_NAME": "confide.test/audit"}):
-        audit = container_factory(AuditService)
-        audit.start()
+def both(records_service, running_service):
+    running_service("audit", AUDIT_PARTITIONS=2, AUDIT_FLUSH_MS=20, AUDIT_LOG_NAME="confide.test/audit")
     with ClusterRpcClient() as rpc:
         yield rpc
-    audit_db.dispose()
 
 
 def test_reads_and_refusals_reach_the_audit_trail(both, records_db):

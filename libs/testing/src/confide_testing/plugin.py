@@ -7,6 +7,11 @@ Fixtures:
 - ``rabbit_config`` (from nameko): the test's own RabbitMQ vhost in nameko config.
 - ``dev_vault`` / ``vault_client``: an OpenBao dev server for this run.
 - ``vault_mount``: a randomly named mount of a secrets engine, removed after the test.
+- ``service_database``: a service's database as deployments make it (owner, group
+  role, the manifest's grants), dropped after the test.
+- ``running_service``: ``running_service("records", **settings)`` starts a service
+  from its manifest on such a database, connected as its own group role, with its
+  Vault keys on a fresh transit mount (see ``confide_testing.services``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a fault-injection or soak test")
+    config.addinivalue_line("markers", "unit: a pure test: no PostgreSQL, RabbitMQ or OpenBao (make test-unit)")
 
 
 @pytest.fixture(scope="session")
@@ -145,3 +151,71 @@ def vault_mount(vault_client):
     yield mount
     for path in mounted:
         vault_client.hvac.sys.disable_secrets_engine(path)
+
+
+@pytest.fixture
+def service_database():
+    """``service_database(manifest)`` -> a :class:`confide_testing.services.ServiceDatabase`, migrated."""
+    from confide_testing.services import ServiceDatabase
+
+    made: list[ServiceDatabase] = []
+
+    def make(manifest):
+        database = ServiceDatabase(os.environ.get(ADMIN_URL_ENV, DEFAULT_ADMIN_URL), manifest)
+        made.append(database)
+        return database.create()
+
+    yield make
+    for database in made:
+        database.drop()
+
+
+@pytest.fixture
+def running_service(rabbit_config, service_database, vault_client, vault_mount, container_factory):
+    """``running_service(name, **settings)`` -> a started
+    :class:`confide_testing.services.RunningService`: the service of that name, as
+    its manifest describes it, with its production database privileges. Several
+    services in one test share one transit mount (each with its own keys)."""
+    import nameko
+    from confide_persistence import create_engine
+    from confide_runtime.manifest import find
+    from confide_vault import Transit
+
+    from confide_testing.services import RunningService
+
+    transit: list[Transit] = []
+    patches, engines, containers = [], [], []
+
+    def start(name, replica_of: RunningService | None = None, **settings) -> RunningService:
+        manifest = find(name) if isinstance(name, str) else name  # a name, or a manifest itself
+        if replica_of is not None:  # another instance on the same database, as a second replica
+            return _run(manifest, replica_of.database, replica_of.settings)
+        database = service_database(manifest)
+        if (manifest.encryption_keys or manifest.signing_keys) and not transit:
+            transit.append(Transit(vault_client, vault_mount("transit")))
+        for key in manifest.encryption_keys:
+            transit[0].create_key(key)
+        for key in manifest.signing_keys:
+            transit[0].create_key(key, key_type="ed25519")
+        values = {**manifest.config, "DATABASE_URL": database.service_url, "VAULT": vault_client,
+                  "OUTBOX_POLL_SECONDS": 1, **({"TRANSIT_MOUNT": transit[0].mount} if transit else {}), **settings}
+        return _run(manifest, database, values)
+
+    def _run(manifest, database, values) -> RunningService:
+        patch = nameko.config.patch(values)
+        patch.start()
+        patches.append(patch)
+        container = container_factory(manifest.service_class())
+        container.start()
+        containers.append(container)
+        engine = create_engine(database.admin_database_url)
+        engines.append(engine)
+        return RunningService(manifest.name, container, database, engine, transit[0] if transit else None, values)
+
+    yield start
+    for container in reversed(containers):  # while their settings are still in place
+        stop_gracefully(container)
+    for engine in engines:
+        engine.dispose()
+    for patch in reversed(patches):
+        patch.stop()
