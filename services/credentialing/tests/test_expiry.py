@@ -4,7 +4,7 @@ once, however often the check runs and across a restart of the service."""
 from collections import Counter
 from datetime import date, timedelta
 
-from confide_credentialing.expiry import notice_due
+from confide_credentialing.domain.expiry import notice_due
 from cred_support import OFFICER, clinician, licensed, outbox
 from nameko.standalone.rpc import ClusterRpcClient
 

@@ -6,6 +6,7 @@ transaction as the work -- and for a read, committed before the data is
 returned. A denial is committed in a transaction of its own, then raised.
 """
 
+from confide_access.decision import Decision, allow, enforce, refuse
 from confide_access.events import (
     ACCESS_EVENT_TYPE,
     Action,
@@ -23,12 +24,16 @@ __all__ = [
     "Action",
     "Caller",
     "CallerSchema",
+    "Decision",
     "InvalidRequest",
     "Outcome",
     "Purpose",
     "access_event_type",
+    "allow",
     "deny",
+    "enforce",
     "load",
     "parse_id",
     "record_access",
+    "refuse",
 ]
