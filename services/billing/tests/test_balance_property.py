@@ -9,7 +9,7 @@ import confide_contracts  # noqa: F401
 import pytest
 from billing_support import FEES, appointment
 from confide_access import InvalidRequest
-from confide_billing import ledger
+from confide_billing import ledger, store
 from confide_billing import models as m
 from confide_billing.domain.coding import code_session
 from confide_events import Actor, registry
@@ -46,7 +46,7 @@ def books(migrated_database):
                                              "billing_prop"))
     with engine.begin() as conn:
         conn.execute(insert(m.fee_schedules), [
-            {"id": ledger.new_id(), "site_id": "north", "payer": "self_pay", "code": code, "amount_minor": amount,
+            {"id": store.new_id(), "site_id": "north", "payer": "self_pay", "code": code, "amount_minor": amount,
              "currency": "USD", "effective_from": date(2026, 1, 1)} for code, amount in FEES.items()])
         conn.execute(insert(m.site_policies).values(site_id="north", currency="USD", no_show_fee_minor=NO_SHOW_FEE,
                                                     late_cancel_fee_minor=0))
@@ -105,7 +105,7 @@ def test_balance_never_drifts(books, ops):
                     work(books, lambda uow, a=op[1]: ledger.refund(uow, ACTOR, client, a, "USD", "card"))
 
     with books.connect() as conn:
-        assert ledger.balance(conn, client) == expected
+        assert store.balance(conn, client) == expected
         c, i, a, p = m.charges, m.invoices, m.allocations, m.payments
         invoiced = conn.execute(select(func.coalesce(func.sum(c.c.amount_minor), 0)).where(
             c.c.client_id == client, c.c.invoice_id.isnot(None))).scalar()

@@ -6,8 +6,10 @@ part). Diagnosis pointers are letters A-L, as on the CMS-1500 and in the 837P
 from __future__ import annotations
 
 import string
+from enum import StrEnum
 from typing import Any
 
+from confide_contracts.errors import invalid
 from confide_licensure.identifiers import npi_is_valid
 
 from confide_billing.domain.coding import known_code
@@ -80,3 +82,24 @@ def validate_claim(doc: dict[str, Any]) -> dict[str, list[str]]:
     if doc["total_charge_minor"] != sum(line["charge_minor"] for line in doc["service_lines"]):
         bad("total_charge_minor", "is not the sum of the service lines")
     return errors
+
+
+class ClaimStatus(StrEnum):
+    """ready --submit--> submitted --> paid | denied"""
+
+    READY = "ready"
+    SUBMITTED = "submitted"
+    PAID = "paid"
+    DENIED = "denied"
+
+
+BECOMES_FROM = {ClaimStatus.SUBMITTED: (ClaimStatus.READY,), ClaimStatus.PAID: (ClaimStatus.SUBMITTED,),
+                ClaimStatus.DENIED: (ClaimStatus.SUBMITTED,)}
+
+
+def transition(current: str, to: str) -> ClaimStatus:
+    """The claim's next status, or :class:`InvalidRequest` naming ``status``."""
+    target = ClaimStatus(to)
+    if current not in BECOMES_FROM.get(target, ()):
+        raise invalid("status", f"a {current} claim cannot become {to}")
+    return target
