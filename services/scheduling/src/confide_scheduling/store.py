@@ -1,4 +1,6 @@
-"""Reads of the scheduling database that the service composes."""
+"""All of scheduling's SQL: sites, rooms, availability and leave, appointments
+and their parties (the exclusion constraint's rows), series, the waitlist, and
+the projections of credentialing's licences and supervisions."""
 
 from __future__ import annotations
 
@@ -6,11 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
-from confide_access import InvalidRequest
+from confide_contracts.errors import invalid
+from confide_licensure import License, Supervision
 from confide_persistence import plain
 from psycopg.types.range import Range
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from confide_scheduling import models as m
 from confide_scheduling.domain.localtime import instant, zone
@@ -27,7 +32,7 @@ def now() -> datetime:
 def site(conn: Connection, site_id: str):
     row = conn.execute(select(m.sites).where(m.sites.c.id == site_id)).first()
     if row is None:
-        raise InvalidRequest({"site_id": [f"no site {site_id}"]})
+        raise invalid("site_id", f"no site {site_id}")
     return row
 
 
@@ -112,3 +117,182 @@ def find_appointments(conn: Connection, q: dict) -> list[dict[str, Any]]:
 
 def count(conn: Connection, table) -> int:
     return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def ping(conn: Connection) -> int:
+    return count(conn, m.licenses)
+
+
+# --- sites, rooms, availability, leave ---------------------------------------------------
+def add_site(conn: Connection, data: dict[str, Any]) -> bool:
+    """False when a site with this id exists."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(m.sites).values(**data))
+    except IntegrityError:
+        return False
+    return True
+
+
+def add_room(conn: Connection, room_id, site_id: str, data: dict[str, Any]) -> bool:
+    """False when the site has a room of that name."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(m.rooms).values(id=room_id, site_id=site_id, **data))
+    except IntegrityError:
+        return False
+    return True
+
+
+def room(conn: Connection, room_id):
+    return conn.execute(select(m.rooms).where(m.rooms.c.id == room_id)).first()
+
+
+def rooms_for(conn: Connection, site_id: str, clients: int) -> list:
+    """The site's rooms that hold ``clients``, smallest first."""
+    r = m.rooms
+    return conn.execute(select(r).where(r.c.site_id == site_id, r.c.capacity >= clients)
+                        .order_by(r.c.capacity, r.c.name)).all()
+
+
+def add_availability(conn: Connection, availability_id, data: dict[str, Any]) -> None:
+    conn.execute(insert(m.availability).values(id=availability_id, **data))
+
+
+def add_exception(conn: Connection, exception_id, clinician_id: str | None, site_id: str | None,
+                  starts: datetime, ends: datetime, reason: str | None) -> None:
+    conn.execute(insert(m.availability_exceptions).values(
+        id=exception_id, clinician_id=clinician_id, site_id=site_id, during=Range(starts, ends), reason=reason))
+
+
+# --- appointments --------------------------------------------------------------------------
+class Overlap(Exception):
+    """The exclusion constraint refused a party's time; ``detail`` is PostgreSQL's."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+def _overlap(exc: IntegrityError) -> Overlap:
+    detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None) or ""
+    if "conflicts with existing key" not in detail:
+        raise exc
+    return Overlap(detail.split("conflicts with existing key", 1)[1])
+
+
+def add_appointment(conn: Connection, appointment_id, values: dict[str, Any], parties: list[tuple[str, str]],
+                    starts: datetime, ends: datetime) -> None:
+    """The appointment and a row per party; :class:`Overlap` if any party is taken then."""
+    during = Range(starts, ends)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(m.appointments).values(id=appointment_id, starts_at=starts, ends_at=ends, **values))
+            conn.execute(insert(m.appointment_parties), [
+                {"appointment_id": appointment_id, "party_kind": kind, "party_id": pid, "during": during}
+                for kind, pid in parties])
+    except IntegrityError as exc:
+        raise _overlap(exc) from None
+
+
+def move_appointment(conn: Connection, row, starts: datetime, ends: datetime, room_id, detached: bool) -> None:
+    """New times (and room) for an appointment and its parties; :class:`Overlap` if taken."""
+    try:
+        with conn.begin_nested():
+            conn.execute(update(m.appointments).where(m.appointments.c.id == row.id).values(
+                starts_at=starts, ends_at=ends, room_id=room_id, updated_at=now(), detached=row.detached or detached))
+            parties = m.appointment_parties
+            # the room may change (or be added to a telehealth session): its row goes with it
+            conn.execute(delete(parties).where(parties.c.appointment_id == row.id, parties.c.party_kind == "room"))
+            if room_id:
+                conn.execute(insert(parties).values(appointment_id=row.id, party_kind="room",
+                                                    party_id=str(room_id), during=Range(starts, ends)))
+            conn.execute(update(parties).where(parties.c.appointment_id == row.id).values(
+                during=Range(starts, ends), active=True))
+    except IntegrityError as exc:
+        raise _overlap(exc) from None
+
+
+def release_parties(conn: Connection, appointment_id) -> None:
+    """The appointment no longer holds anyone's time."""
+    conn.execute(update(m.appointment_parties).where(m.appointment_parties.c.appointment_id == appointment_id)
+                 .values(active=False))
+
+
+def appointment_row(conn: Connection, appointment_id, lock: bool = False):
+    query = select(m.appointments).where(m.appointments.c.id == appointment_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def change_appointment(conn: Connection, appointment_id, **values) -> None:
+    conn.execute(update(m.appointments).where(m.appointments.c.id == appointment_id)
+                 .values(updated_at=now(), **values))
+
+
+def series_from(conn: Connection, row) -> list:
+    """The series' occurrences from ``row`` on still booked (those moved on their own excepted), locked."""
+    a = m.appointments
+    return conn.execute(select(a).where(
+        a.c.series_id == row.series_id, a.c.occurrence >= row.occurrence, a.c.status == "booked",
+        or_(a.c.id == row.id, a.c.detached.is_(False))).order_by(a.c.occurrence).with_for_update()).all()
+
+
+def add_series(conn: Connection, series_id, rrule: str, first_local: datetime, template: dict[str, Any],
+               created_by: str) -> None:
+    conn.execute(insert(m.series).values(id=series_id, rrule=rrule, first_local=first_local, template=template,
+                                         created_by=created_by))
+
+
+def future_booked_of(conn: Connection, clinician_id: str) -> list:
+    """A clinician's future booked appointments not yet flagged, locked."""
+    a = m.appointments
+    return conn.execute(select(a).where(
+        or_(a.c.clinician_id == clinician_id, a.c.co_therapist_id == clinician_id), a.c.status == "booked",
+        a.c.starts_at > now(), a.c.needs_reassignment.is_(False)).with_for_update()).all()
+
+
+# --- waitlist ----------------------------------------------------------------------------------
+def add_waitlist_entry(conn: Connection, entry_id, data: dict[str, Any]) -> None:
+    conn.execute(insert(m.waitlist).values(id=entry_id, status="waiting", **data))
+
+
+def waitlist_entry(conn: Connection, entry_id, lock: bool = False):
+    query = select(m.waitlist).where(m.waitlist.c.id == entry_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def next_waiting(conn: Connection, freed, skip=()):
+    """The first waiting entry the freed appointment suits, locked (others skip it)."""
+    w = m.waitlist
+    return conn.execute(select(w).where(
+        w.c.site_id == freed.site_id, w.c.service_kind == freed.service_kind, w.c.status == "waiting",
+        or_(w.c.clinician_id.is_(None), w.c.clinician_id == freed.clinician_id),
+        w.c.id.notin_(list(skip)) if skip else True,
+    ).order_by(w.c.created_at).limit(1).with_for_update(skip_locked=True)).first()
+
+
+def change_waitlist_entry(conn: Connection, entry_id, **values) -> None:
+    conn.execute(update(m.waitlist).where(m.waitlist.c.id == entry_id).values(**values))
+
+
+# --- projections of credentialing ---------------------------------------------------------------
+def apply_license(conn: Connection, license_id: str, values: dict[str, Any]) -> None:
+    """Upsert a licence unless a later event already did (``as_of``)."""
+    statement = pg_insert(m.licenses).values(id=license_id, **values)
+    conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values,
+                                                 where=m.licenses.c.as_of <= statement.excluded.as_of))
+
+
+def licensure_facts(conn: Connection, clinician_id: str) -> tuple[list[License], list[Supervision]]:
+    """The clinician's licences and supervisions (with the supervisors'
+    licences) as the projection holds them, in two queries."""
+    lic, s = m.licenses, m.supervisions
+    supervision_rows = conn.execute(select(s).where(s.c.supervisee_id == clinician_id)).all()
+    people = {clinician_id} | {r.supervisor_id for r in supervision_rows}
+    held: dict[str, list[License]] = {p: [] for p in people}
+    for r in conn.execute(select(lic).where(lic.c.clinician_id.in_(people))):
+        held[r.clinician_id].append(License(r.id, r.type, r.jurisdiction, r.number, r.status, r.issued_on,
+                                            r.expires_on))
+    supervisions = [Supervision(r.supervisor_id, r.jurisdiction, r.starts_on, r.ends_on,
+                                tuple(held[r.supervisor_id])) for r in supervision_rows]
+    return held[clinician_id], supervisions
