@@ -1,5 +1,8 @@
-"""Reads and writes of the records database that the service composes; each
-takes a connection in the caller's transaction."""
+"""All of records' SQL: clients, guardians, care teams, consents, diagnoses,
+treatment plans, notes (sections, addenda, participants), psychotherapy notes,
+break-the-glass grants and notifications, and the supervision projection. Each
+function takes a connection in the caller's transaction. Clinical text arrives
+here sealed (Vault transit ciphertext) and leaves sealed."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from typing import Any
 import uuid_utils.compat as uuid_compat
 from confide_access import Caller
 from confide_persistence import plain
-from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from confide_records import models as m
 from confide_records.domain.policy import Relation
@@ -180,3 +184,172 @@ def is_supervisee(conn: Connection, author_id: str, on: date) -> bool:
 
 def supervises(conn: Connection, supervisor_id: str, supervisee_id: str, on: date) -> bool:
     return bool(conn.execute(select(active_supervision(supervisor_id, supervisee_id, on))).scalar())
+
+
+def ping(conn: Connection) -> None:
+    conn.execute(select(1))
+
+
+# --- clients, guardians, care team -------------------------------------------------------
+def add_client(conn: Connection, client_id, registered_by: str, data: dict[str, Any]) -> bool:
+    """False when the client's ``user_id`` already belongs to another client."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(m.clients).values(id=client_id, registered_by=registered_by, **data))
+    except IntegrityError:
+        return False
+    return True
+
+
+def change_client(conn: Connection, client_id, data: dict[str, Any]) -> None:
+    conn.execute(update(m.clients).where(m.clients.c.id == client_id).values(updated_at=now(), **data))
+
+
+def add_guardian(conn: Connection, guardian_id, client_id, recorded_by: str, data: dict[str, Any]) -> None:
+    conn.execute(insert(m.guardians).values(id=guardian_id, client_id=client_id, recorded_by=recorded_by, **data))
+
+
+def join_care_team(conn: Connection, client_id, assigned_by: str, data: dict[str, Any]) -> bool:
+    """False when the clinician is on the team already, or a second primary was named."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(m.care_team).values(id=new_id(), client_id=client_id, assigned_by=assigned_by,
+                                                    **data))
+    except IntegrityError:
+        return False
+    return True
+
+
+def leave_care_team(conn: Connection, client_id, clinician_id: str) -> bool:
+    """False when the clinician is not on the team."""
+    ct = m.care_team
+    return bool(conn.execute(update(ct).where(ct.c.client_id == client_id, ct.c.clinician_id == clinician_id,
+                                              ct.c.ended_at.is_(None)).values(ended_at=now())).rowcount)
+
+
+# --- consents ----------------------------------------------------------------------------
+def add_consent(conn: Connection, consent_id, client_id, recorded_by: str, data: dict[str, Any]) -> None:
+    conn.execute(insert(m.consents).values(id=consent_id, client_id=client_id, recorded_by=recorded_by, **data))
+
+
+def consent(conn: Connection, consent_id, client_id=None) -> dict[str, Any] | None:
+    """A consent with its state (of ``client_id``, when given)."""
+    query = select(m.consents).where(m.consents.c.id == consent_id)
+    if client_id is not None:
+        query = query.where(m.consents.c.client_id == client_id)
+    row = conn.execute(query).first()
+    return None if row is None else consent_view(plain(row))
+
+
+def revoke_consent(conn: Connection, consent_id, revoked_by: str, reason: str) -> bool:
+    """False when it was revoked already."""
+    c = m.consents
+    return bool(conn.execute(update(c).where(c.c.id == consent_id, c.c.revoked_at.is_(None)).values(
+        revoked_at=now(), revoked_by=revoked_by, revocation_reason=reason)).rowcount)
+
+
+# --- diagnoses and treatment plans ----------------------------------------------------------
+def add_diagnosis(conn: Connection, diagnosis_id, client_id, diagnosed_by: str, values: dict[str, Any]) -> None:
+    conn.execute(insert(m.diagnoses).values(id=diagnosis_id, client_id=client_id, diagnosed_by=diagnosed_by,
+                                            **values))
+
+
+def replace_plan(conn: Connection, plan_id, client_id, author_id: str, values: dict[str, Any]) -> None:
+    """The new active plan; the one it replaces is kept as ``replaced``."""
+    pl = m.treatment_plans
+    conn.execute(update(pl).where(pl.c.client_id == client_id, pl.c.status == "active").values(status="replaced"))
+    conn.execute(insert(pl).values(id=plan_id, client_id=client_id, author_id=author_id, status="active", **values))
+
+
+def plans(conn: Connection, client_id) -> list:
+    pl = m.treatment_plans
+    return conn.execute(select(pl).where(pl.c.client_id == client_id).order_by(pl.c.created_at)).all()
+
+
+# --- notes -------------------------------------------------------------------------------------
+def add_note(conn: Connection, note_id, author_id: str, values: dict[str, Any], client_ids: list) -> None:
+    conn.execute(insert(m.notes).values(id=note_id, author_id=author_id, status="draft", **values))
+    conn.execute(insert(m.note_participants), [{"note_id": note_id, "client_id": c} for c in client_ids])
+
+
+def add_sections(conn: Connection, note_id, sections: list[tuple[Any, str]]) -> None:
+    """(client id or None for the whole session, sealed body) per section."""
+    conn.execute(insert(m.note_sections), [
+        {"id": new_id(), "note_id": note_id, "client_id": client_id, "body_ciphertext": sealed}
+        for client_id, sealed in sections])
+
+
+def replace_sections(conn: Connection, note_id, sections: list[tuple[Any, str]]) -> None:
+    conn.execute(delete(m.note_sections).where(m.note_sections.c.note_id == note_id))
+    add_sections(conn, note_id, sections)
+    conn.execute(update(m.notes).where(m.notes.c.id == note_id).values(updated_at=now()))
+
+
+def note_row(conn: Connection, note_id, lock: bool = False):
+    query = select(m.notes).where(m.notes.c.id == note_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def seal_section_hash(conn: Connection, section_id, digest: str) -> None:
+    conn.execute(update(m.note_sections).where(m.note_sections.c.id == section_id).values(body_sha256=digest))
+
+
+def change_note(conn: Connection, note_id, **values) -> None:
+    conn.execute(update(m.notes).where(m.notes.c.id == note_id).values(**values))
+
+
+def add_addendum(conn: Connection, addendum_id, note_id, values: dict[str, Any]) -> None:
+    conn.execute(insert(m.note_addenda).values(id=addendum_id, note_id=note_id, **values))
+
+
+# --- psychotherapy notes --------------------------------------------------------------------------
+def add_psychotherapy_note(conn: Connection, note_id, values: dict[str, Any]) -> None:
+    conn.execute(insert(m.psychotherapy_notes).values(id=note_id, **values))
+
+
+def psychotherapy_note(conn: Connection, note_id, lock: bool = False):
+    query = select(m.psychotherapy_notes).where(m.psychotherapy_notes.c.id == note_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def psychotherapy_notes_of(conn: Connection, client_id, author_id: str) -> list:
+    pn = m.psychotherapy_notes
+    return conn.execute(select(pn).where(pn.c.client_id == client_id, pn.c.author_id == author_id)
+                        .order_by(pn.c.service_date, pn.c.created_at)).all()
+
+
+def change_psychotherapy_note(conn: Connection, note_id, **values) -> None:
+    conn.execute(update(m.psychotherapy_notes).where(m.psychotherapy_notes.c.id == note_id)
+                 .values(updated_at=now(), **values))
+
+
+# --- break the glass ---------------------------------------------------------------------------------
+def add_grant(conn: Connection, grant_id, values: dict[str, Any]) -> None:
+    conn.execute(insert(m.break_glass_grants).values(id=grant_id, **values))
+
+
+def grants_by_review(conn: Connection, status: str) -> list[dict[str, Any]]:
+    bg = m.break_glass_grants
+    return [plain(r) for r in conn.execute(select(bg).where(bg.c.review_status == status)
+                                           .order_by(bg.c.opened_at))]
+
+
+def grant(conn: Connection, grant_id, lock: bool = False):
+    query = select(m.break_glass_grants).where(m.break_glass_grants.c.id == grant_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def review_grant(conn: Connection, grant_id, **values) -> None:
+    bg = m.break_glass_grants
+    conn.execute(update(bg).where(bg.c.id == grant_id).values(reviewed_at=now(), **values))
+
+
+def notify(conn: Connection, recipient_id: str, kind: str, client_id, subject_id: str, detail: dict) -> None:
+    conn.execute(insert(m.notifications).values(id=new_id(), recipient_id=recipient_id, kind=kind,
+                                                client_id=client_id, subject_id=subject_id, detail=detail))
+
+
+def notifications_of(conn: Connection, recipient_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    n = m.notifications
+    return [plain(r) for r in conn.execute(select(n).where(n.c.recipient_id == recipient_id)
+                                           .order_by(n.c.created_at.desc()).limit(limit))]

@@ -147,3 +147,58 @@ def may_register(caller: Caller, site_id: str) -> Decision:
     if site_id not in caller.sites:
         return refuse(f"site {site_id} is outside the caller's sites")
     return allow(f"{caller.role} at the site")
+
+
+def may_review_break_glass(caller: Caller) -> Decision:
+    """The review queue of break-the-glass grants (who read what in an emergency)."""
+    if caller.role not in ("compliance_officer", "admin"):
+        return refuse(f"role {caller.role} may not review break-the-glass access")
+    return allow("reviews break-the-glass access")
+
+
+def may_break_glass(caller: Caller) -> Decision:
+    if caller.role not in CLINICIANS:
+        return refuse(f"role {caller.role} may not break the glass")
+    return allow("break-the-glass", "break_glass")
+
+
+def may_export(caller: Caller, relation: Relation) -> Decision:
+    """A copy of the record: the client's own, or a clinician's (what each may read)."""
+    if caller.role not in (*CLINICIANS, "client"):
+        return refuse(f"role {caller.role} may not export client records")
+    return may_read(caller, Kind.DEMOGRAPHICS, relation)
+
+
+def may_disclose(caller: Caller, relation: Relation) -> Decision:
+    """Releases under a consent are a clinician's, of a client they may read notes of."""
+    if caller.role not in CLINICIANS:
+        return refuse(f"role {caller.role} may not disclose client records")
+    return may_read(caller, Kind.NOTES, relation)
+
+
+def may_read_psychotherapy_notes(caller: Caller, relation: Relation) -> Decision:
+    """Their own psychotherapy notes, for a clinician on the care team."""
+    if caller.role in CLINICIANS and relation.on_care_team:
+        return may_read(caller, Kind.PSYCHOTHERAPY_NOTES, relation, caller.user_id)
+    return refuse("psychotherapy notes are for their author only")
+
+
+def may_cosign(caller: Caller) -> Decision:
+    """Who may try: a supervisor (whether of this author on that day is a fact checked with the note)."""
+    if caller.role != "supervisor":
+        return refuse("only a supervisor co-signs")
+    return allow("supervisor of the note's author", "supervision")
+
+
+def author_only(caller: Caller, relation: Relation, author_id: str, what: str) -> Decision:
+    """A draft is changed and signed by its author, who must still be able to write notes."""
+    if caller.user_id != author_id:
+        return refuse(f"only the note's author may {what} it")
+    return may_write(caller, Kind.NOTES, relation)
+
+
+def may_read_note(caller: Caller, relation: Relation, status: str, author_id: str) -> Decision:
+    """A draft is for its author until it is signed."""
+    if status == "draft" and caller.user_id != author_id:
+        return refuse("a draft is for its author until it is signed")
+    return may_read(caller, Kind.NOTES, relation)
