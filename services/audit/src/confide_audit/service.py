@@ -1,6 +1,7 @@
 """The audit service's entrypoints: queries for compliance officers, a client's
 own access report, checkpoints, proofs and verification. Ingest runs beside
-them (:class:`~confide_audit.ingest.AuditIngestor`)."""
+them (:class:`~confide_audit.ingest.AuditIngestor`). Who may read the trail is
+``domain/policy.py``; the SQL is ``store`` and ``queries``."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import base64
 from dataclasses import replace
 from typing import Any
 
-from confide_access import Action, CallerSchema, InvalidRequest, deny, load, record_access
+from confide_access import Action, CallerSchema, enforce, load, record_access
 from confide_access.events import Caller, Purpose
-from confide_contracts.errors import EXPECTED
+from confide_contracts.errors import EXPECTED, InvalidRequest
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
 from nameko.rpc import rpc
 
 from confide_audit import queries, retention, store
+from confide_audit.domain import policy
 from confide_audit.domain.entry import canonical, facts_from_row
 from confide_audit.domain.merkle import consistency_proof, inclusion_proof
 from confide_audit.domain.retention import RETENTION_DAYS
@@ -29,8 +31,6 @@ from confide_audit.schemas import (
     ReleaseSchema,
     UnreviewedSchema,
 )
-
-OFFICERS = ("compliance_officer", "admin")
 
 
 def b64(data: bytes) -> str:
@@ -52,10 +52,8 @@ class AuditService:
     # --- authorization ---------------------------------------------------------
     def _officer(self, caller: dict, what: str, client_id: str | None = None) -> Caller:
         who = load(CallerSchema(), caller)
-        if who.role not in OFFICERS:
-            deny(self.uow, who, action=Action.READ, resource_type="AuditTrail", resource_id=what,
-                 client_id=client_id, reason=f"role {who.role} may not {what} the audit trail")
-        return who
+        return enforce(self.uow, who, policy.may_use_trail(who, what), action=Action.READ,
+                       resource_type="AuditTrail", resource_id=what, client_id=client_id)
 
     # --- queries ---------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -182,9 +180,8 @@ class AuditService:
     def my_access_report(self, caller: dict, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
         """For a client: who accessed my record, when and why. Only the caller's own."""
         who = load(CallerSchema(), caller)
-        if who.role != "client":
-            deny(self.uow, who, action=Action.READ, resource_type="AccessReport", resource_id=who.user_id,
-                 reason="the access report is for the client themself")
+        enforce(self.uow, who, policy.may_see_access_report(who), action=Action.READ, resource_type="AccessReport",
+                resource_id=who.user_id)
         spec = load(QuerySchema(), {"client_id": who.user_id, "cursor": cursor, "limit": limit, "order": "desc"})
         with self.uow() as uow:
             result = queries.run_query(uow.session.connection(), spec)

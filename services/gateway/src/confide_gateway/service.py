@@ -27,16 +27,13 @@ from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ClusterRpc
 from nameko.rpc import rpc as answers_rpc  # (the class has its own `rpc`: the cluster proxy)
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from confide_gateway import problems
+from confide_gateway import problems, store
 from confide_gateway.api_schemas import ExportSchema
 from confide_gateway.auth import Authenticator, NotAuthenticated
-from confide_gateway.models import idempotency_keys
 from confide_gateway.openapi import document
 from confide_gateway.routes import OPERATIONS, Operation
 from confide_gateway.web import endpoint
@@ -136,13 +133,8 @@ class GatewayService:
                                     errors={"Idempotency-Key": ["at most 200 characters"]})
         digest = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(),
                                             request.get_data()])).hexdigest()
-        k = idempotency_keys
         with self.db.transaction() as session:
-            claimed = session.execute(pg_insert(k).values(
-                user_id=user_id, key=key, method=request.method, path=request.path, request_sha256=digest)
-                .on_conflict_do_nothing().returning(k.c.key)).first()
-            earlier = None if claimed else session.execute(
-                select(k).where(k.c.user_id == user_id, k.c.key == key)).first()
+            earlier = store.claim_key(session, user_id, key, request.method, request.path, digest)
         if earlier is not None:
             if earlier.request_sha256 != digest:
                 return problems.problem(422, "idempotency-key-reused", "Idempotency-Key reused",
@@ -157,10 +149,9 @@ class GatewayService:
         response = run()
         with self.db.transaction() as session:
             if response.status_code >= 500:  # let a retry try again
-                session.execute(delete(k).where(k.c.user_id == user_id, k.c.key == key))
+                store.release_key(session, user_id, key)
             else:
-                session.execute(update(k).where(k.c.user_id == user_id, k.c.key == key).values(
-                    status=response.status_code, body=response.get_data(as_text=True)))
+                store.keep_answer(session, user_id, key, response.status_code, response.get_data(as_text=True))
         return response
 
     # --- health ---------------------------------------------------------------------
@@ -173,7 +164,7 @@ class GatewayService:
         """The gateway's own readiness (its database, its broker connection), as
         every service answers it for its probes; ``/readyz`` asks the whole platform."""
         with self.db.transaction() as session:
-            session.execute(select(1))
+            store.ping(session)
         return {"status": "ok"}
 
     @endpoint("GET", "/readyz")
@@ -182,7 +173,7 @@ class GatewayService:
         checks: dict[str, str] = {}
         try:
             with self.db.transaction() as session:
-                session.execute(select(1))
+                store.ping(session)
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             checks["database"] = f"down: {type(exc).__name__}"

@@ -1,0 +1,24 @@
+"""Who may read the audit trail (DESIGN.md, Audit): a pure function of the caller.
+
+The trail names every client and every clinician's work, so its queries,
+reports, exports, legal holds and integrity checks are for compliance officers
+and admins. A client sees one thing: who accessed their own record, and why.
+"""
+
+from __future__ import annotations
+
+from confide_access import Caller, Decision, allow, refuse
+
+OFFICERS = frozenset({"compliance_officer", "admin"})
+
+
+def may_use_trail(who: Caller, what: str) -> Decision:
+    if who.role not in OFFICERS:
+        return refuse(f"role {who.role} may not {what} the audit trail")
+    return allow(f"{who.role} may {what} the audit trail")
+
+
+def may_see_access_report(who: Caller) -> Decision:
+    if who.role != "client":
+        return refuse("the access report is for the client themself")
+    return allow("the client's own access report")

@@ -1,0 +1,63 @@
+"""Every service has the same shape inside (README, "Layout"): ``service.py``
+holds entrypoints only -- no SQL, a table of contents a newcomer can read -- and
+the service's authorization is ``domain/policy.py``, pure functions tested
+without a database."""
+
+import ast
+import importlib.util
+from pathlib import Path
+
+import pytest
+from confide_runtime.manifest import discover
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).parents[1]
+# the gateway grants nothing itself: every decision is the owning service's
+NO_POLICY_OF_ITS_OWN = {"gateway"}
+SQLALCHEMY_STATEMENTS = {"select", "insert", "update", "delete", "text", "exists", "pg_insert", "func"}
+MAX_LINES = 340
+
+
+def package_dir(manifest) -> Path:
+    return Path(importlib.util.find_spec(manifest.service.split(":")[0].rsplit(".", 1)[0]).origin).parent
+
+
+SERVICES = [m for m in discover()]
+
+
+def sql_in(source: str) -> list[str]:
+    """What in ``source`` speaks SQL: SQLAlchemy's statement builders imported, or a
+    connection's ``execute`` called."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sqlalchemy"):
+            found += [f"imports {a.name} from {node.module}" for a in node.names if a.name in SQLALCHEMY_STATEMENTS]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                "execute", "exec_driver_sql", "scalars", "scalar"):
+            found.append(f"calls .{node.func.attr}() on line {node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("manifest", SERVICES, ids=[m.name for m in SERVICES])
+def test_service_py_is_entrypoints_without_sql(manifest):
+    source = (package_dir(manifest) / "service.py").read_text()
+    assert sql_in(source) == [], f"{manifest.name}/service.py speaks SQL; move it to store.py"
+    assert len(source.splitlines()) <= MAX_LINES, f"{manifest.name}/service.py is no longer a table of contents"
+
+
+@pytest.mark.parametrize("manifest", [m for m in SERVICES if m.name not in NO_POLICY_OF_ITS_OWN],
+                         ids=[m.name for m in SERVICES if m.name not in NO_POLICY_OF_ITS_OWN])
+def test_each_service_has_its_policy_and_store(manifest):
+    here = package_dir(manifest)
+    assert (here / "domain" / "policy.py").is_file(), f"{manifest.name} has no domain/policy.py"
+    assert (here / "store.py").is_file(), f"{manifest.name} has no store.py"
+    policy = (here / "domain" / "policy.py").read_text()
+    assert sql_in(policy) == [] and "nameko" not in policy and "sqlalchemy" not in policy, \
+        f"{manifest.name}'s policy must be pure"
+
+
+def test_the_check_finds_sql():
+    """The check itself can fail: a service.py with a query in it is caught."""
+    assert sql_in("from sqlalchemy import select\nconn.execute(select(1))\n") == [
+        "imports select from sqlalchemy", "calls .execute() on line 2"]
