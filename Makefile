@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help uv install infra run test test-fast lint format bench up down clean
+.PHONY: help uv install infra run test test-unit lint format bench up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,13 @@ run: install infra ## run the whole platform locally; Ctrl-C stops it
 test: install ## the whole suite against real PostgreSQL, RabbitMQ and OpenBao
 	@bash infra/scripts/ensure-infra.sh --with-deploy-tools
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# where nothing listens: a unit test that reaches for PostgreSQL, RabbitMQ or OpenBao fails
+CLOSED := 127.0.0.1:9
+test-unit: install ## the pure tests (rules, policies, licensure, Merkle, money, coding): no infrastructure, seconds
+	@CONFIDE_TEST_DATABASE_URL=postgresql://nobody@$(CLOSED)/none VAULT_ADDR=http://$(CLOSED) \
+	  $(UV) run --frozen pytest -m unit -p no:randomly --amqp-uri pyamqp://guest:guest@$(CLOSED)// \
+	  --rabbit-api-uri http://guest:guest@$(CLOSED) $(PYTEST_ARGS)
 
 lint: install ## ruff
 	@$(UV) run --frozen ruff check .

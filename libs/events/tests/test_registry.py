@@ -4,6 +4,8 @@ import pytest
 from confide_events import Actor, EventRegistry, InvalidEvent, UnknownEventType
 from marshmallow import Schema, fields
 
+pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
+
 ACTOR = Actor(id="u-1", role="clinician")
 
 

@@ -13,6 +13,8 @@ from confide_licensure import (
     may_practice,
 )
 
+pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
+
 ON = date(2026, 6, 1)
 
 

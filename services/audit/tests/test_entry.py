@@ -1,9 +1,13 @@
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from confide_audit.domain.entry import AccessFacts, canonical
 from hypothesis import given, settings
+
 from hypothesis import strategies as st
+
+pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
 
 text = st.text(max_size=40)
 optional = st.none() | text

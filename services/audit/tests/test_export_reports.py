@@ -84,6 +84,7 @@ def test_an_export_is_recorded_once_as_an_export(rpc, trail):
     assert [(r["action"], r["resource_id"]) for r in records] == [("export", "export")]
 
 
+@pytest.mark.unit
 def test_unknown_export_format_is_refused():
     with pytest.raises(ValueError, match="csv, jsonl, fhir"):
         export("xml", [])

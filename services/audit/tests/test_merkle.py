@@ -13,6 +13,8 @@ from confide_audit.domain.merkle import (
 )
 from rfc6962 import MTH, PATH, SUBPROOF, H, independent_root_from_path
 
+pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
+
 DATA = [f"entry {i}".encode() for i in range(70)]
 LEAVES = [H(b"\x00" + d) for d in DATA]
 

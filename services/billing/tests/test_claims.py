@@ -99,6 +99,7 @@ def test_a_superbill_for_a_self_pay_client(rpc, billing_db, clinic):
     assert bill["paid_minor"] == 18000
 
 
+@pytest.mark.unit
 def test_claim_validation_names_every_problem():
     doc = build_claim(claim_id="c-1", billing_provider={"npi": "1234567890", "tax_id": "12-345"}, payer="self_pay",
                       member_id=None, client_id="c", rendering={"id": "dr", "npi": None}, supervising=None,

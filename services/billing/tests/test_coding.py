@@ -3,6 +3,8 @@
 import pytest
 from confide_billing.domain.coding import code_session
 
+pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
+
 CASES = [
     # service kind, minutes, modality, flags, expected lines (code, units, modifiers), place of service
     ("individual_psychotherapy", 15, "in_person", {}, [], "11"),

@@ -4,11 +4,13 @@ once, however often the check runs and across a restart of the service."""
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 from confide_credentialing.domain.expiry import notice_due
 from cred_support import OFFICER, clinician, licensed, outbox
 from nameko.standalone.rpc import ClusterRpcClient
 
 
+@pytest.mark.unit
 def test_which_notice_is_due():
     expires = date(2027, 1, 31)
     days = {91: None, 90: "90", 31: "90", 30: "30", 8: "30", 7: "7", 1: "7", 0: "expired", -3: "expired"}

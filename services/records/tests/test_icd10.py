@@ -1,6 +1,8 @@
 import pytest
 from confide_records.domain import icd10
 
+pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
+
 
 def test_the_shipped_list_is_chapter_five_with_its_source():
     codes = icd10.catalogue()

@@ -1,10 +1,13 @@
 """The access policy as a pure function (the service-level matrix is in
 test_access_matrix.py)."""
 
+import pytest
 from confide_access import CallerSchema
 from confide_records.domain.policy import Kind, Relation, may_read, may_register, may_write
 from hypothesis import given
 from hypothesis import strategies as st
+
+pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
 
 HOME = "site-a"
 

@@ -10,6 +10,8 @@ from confide_scheduling.domain.slots import grid_slots, is_free, merge, subtract
 from hypothesis import given
 from hypothesis import strategies as st
 
+pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
+
 NY = ZoneInfo("America/New_York")
 T0 = datetime(2027, 1, 4, 14, 0, tzinfo=UTC)
 
