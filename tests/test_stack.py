@@ -95,7 +95,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         # the gateway is ready once every service answers, and takes a dev token
         ready = wait_until(lambda: _get(f"http://127.0.0.1:{web}/readyz", 200), timeout=60, what="/readyz")
         assert ready["checks"]["vault"] == "ok" and ready["checks"]["scheduling"] == "ok"
-        from confide_gateway.devtokens import mint
+        from confide_client.devtokens import mint
 
         bearer = mint(tmp_path, "fd-1", "front_desk", ["north"])
         answer = requests.get(f"http://127.0.0.1:{web}/api/v1/clients/01a22222-0000-7000-8000-000000000000",
@@ -105,7 +105,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         assert "demo: a refused read, a break-the-glass read and a disclosure" in text, text
         officer = mint(tmp_path, "co-1", "compliance_officer", [])
         cli = dict(os.environ, CONFIDE_URL=f"http://127.0.0.1:{web}", CONFIDE_TOKEN=officer)
-        query = [sys.executable, "-m", "confide_gateway.cli", "audit", "query", "--json", "--limit", "1000"]
+        query = [sys.executable, "-m", "confide_client.cli", "audit", "query", "--json", "--limit", "1000"]
 
         def entries(*filters):
             printed = subprocess.run([*query, *filters], env=cli, capture_output=True, text=True, check=True)
@@ -115,7 +115,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         assert any(e["actor_id"] == "dr-ben-okafor" and e["resource_type"] == "Client" for e in denied), denied
         flagged = entries()
         assert any(e["break_glass"] for e in flagged)
-        again = subprocess.run([sys.executable, "-m", "confide_gateway.cli", "demo", "--state", str(tmp_path)],
+        again = subprocess.run([sys.executable, "-m", "confide_client.cli", "demo", "--state", str(tmp_path)],
                                env=cli, capture_output=True, text=True, check=True).stdout
         assert "already loaded" in again  # (loaded once per stack)
         assert {"records", "scheduling", "billing", "credentialing"} <= {e["producer"] for e in flagged}

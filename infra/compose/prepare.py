@@ -11,7 +11,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from confide_gateway.devtokens import ensure_issuer
+from confide_client.devtokens import ensure_issuer
 from confide_runtime.broker import definitions, with_passwords
 from confide_runtime.manifest import discover
 

@@ -81,7 +81,7 @@ def migration_job(m: ServiceManifest) -> dict:
                 "spec": {
                     "serviceAccountName": f"confide-{identity}", "restartPolicy": "OnFailure",
                     "containers": [{
-                        "name": "migrate", "image": "confide/gateway",  # the image that holds every service
+                        "name": "migrate", "image": f"confide/{m.name}",  # the service's own image holds its migrations
                         "command": ["confide-migrate", m.name],
                         "envFrom": env_from_config(), "env": service_env(m, identity),
                         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
@@ -206,7 +206,7 @@ def common() -> list[dict]:
         "spec": {"backoffLimit": 6, "ttlSecondsAfterFinished": 86400, "template": {
             "metadata": {"labels": labels("bootstrap", "bootstrap")},
             "spec": {"serviceAccountName": "confide-bootstrap", "restartPolicy": "OnFailure", "containers": [{
-                "name": "bootstrap", "image": "confide/gateway",
+                "name": "bootstrap", "image": "confide/platform",  # the image that holds every service
                 "command": ["confide-bootstrap", "--admin-database-url-file", "/var/run/secrets/confide/admin/url",
                             "--vault-token-file", "/var/run/secrets/confide/admin/vault-token",
                             "--kubernetes-host", "https://kubernetes.default.svc",

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from confide_audit.domain.entry import AccessFacts, canonical
 from hypothesis import given, settings
-
 from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
@@ -31,3 +30,10 @@ def test_canonical_form_is_plain_sorted_compact_json(actor, reason, agent, glass
     assert data == json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert document["actor_id"] == actor and document["seq"] == seq and document["chain"] == 3
     assert document["occurred_at"] == occurred.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_the_export_contract_names_every_fact():
+    from confide_audit.domain.entry import FACT_FIELDS
+    from confide_contracts.audit_export import FACT_FIELDS as EXPORTED
+
+    assert EXPORTED == FACT_FIELDS

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from audit_support import officer
-from confide_audit.export import export, pages
+from confide_contracts.audit_export import export, pages
 from confide_testing import caller, random_id, wait_until
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcClient

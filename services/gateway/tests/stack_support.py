@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import requests
-from confide_gateway.devtokens import AUDIENCE, ISSUER, ensure_issuer, mint
+from confide_client.devtokens import AUDIENCE, ISSUER, ensure_issuer, mint
 
 # each service's settings in a test (beyond its manifest's)
 SERVICES = {

@@ -117,7 +117,7 @@ def test_a_session_from_booking_to_invoice_and_its_trail(stack, monkeypatch, cap
     assert len(names) >= 3, names
 
     # the confide command over the same stack
-    from confide_gateway.cli import main
+    from confide_client.cli import main
 
     monkeypatch.setenv("CONFIDE_URL", stack.base)
     monkeypatch.setenv("CONFIDE_TOKEN", stack.token(random_id("sup"), "admin", sites=(site,)))

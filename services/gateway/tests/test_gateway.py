@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 import requests
-from confide_gateway.devtokens import AUDIENCE, ISSUER, ensure_issuer, mint
+from confide_client.devtokens import AUDIENCE, ISSUER, ensure_issuer, mint
 from confide_testing import random_id, wait_until
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from stack_support import free_port
@@ -120,7 +120,7 @@ def test_idempotency_key(gateway):
 
 
 def test_the_confide_command(gateway, monkeypatch, capsys, tmp_path):
-    from confide_gateway.cli import main
+    from confide_client.cli import main
 
     desk = gateway.token(random_id("fd"), "front_desk")
     client = call(gateway, "POST", "/api/v1/clients", desk, json=CLIENT).json()["id"]

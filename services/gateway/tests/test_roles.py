@@ -30,7 +30,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from confide_gateway.demo import ANA, BEN, NORTH, SAM, load
+from confide_client.demo import ANA, BEN, NORTH, SAM, load
 from confide_gateway.routes import OPERATIONS
 from confide_telemetry import configure_tracing
 from confide_testing import random_id, wait_until

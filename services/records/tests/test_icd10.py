@@ -1,5 +1,5 @@
 import pytest
-from confide_records.domain import icd10
+from confide_contracts.codes import icd10
 
 pytestmark = pytest.mark.unit  # pure: no PostgreSQL, RabbitMQ or OpenBao
 

@@ -4,8 +4,8 @@ when, why, outcome), and the caller identity every service receives."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from confide_contracts.vocabulary import Action, Outcome, Purpose
 from confide_events import Actor, registry
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
@@ -14,31 +14,6 @@ ACCESS_EVENT_TYPE = "*.access.recorded"
 
 def access_event_type(service: str) -> str:
     return f"{service}.access.recorded"
-
-
-class Action(StrEnum):
-    READ = "read"
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    SIGN = "sign"
-    EXPORT = "export"
-    PRINT = "print"
-    DISCLOSE = "disclose"
-
-
-class Outcome(StrEnum):
-    ALLOWED = "allowed"
-    DENIED = "denied"
-
-
-class Purpose(StrEnum):
-    TREATMENT = "treatment"
-    PAYMENT = "payment"
-    OPERATIONS = "operations"
-    EMERGENCY = "emergency"
-    DISCLOSURE = "disclosure"
-    CLIENT_REQUEST = "client_request"
 
 
 ROLES = (

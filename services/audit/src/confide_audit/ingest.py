@@ -33,7 +33,7 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session
 
-from confide_audit import schemas, store
+from confide_audit import events, store
 from confide_audit.domain.chain import ChainHead, append, root_of
 from confide_audit.domain.entry import AccessFacts
 from confide_audit.models import checkpoints
@@ -171,7 +171,7 @@ class ChainWriter:
             )
         )
         event = registry.build(
-            schemas.CHECKPOINT_SIGNED,
+            events.CHECKPOINT_SIGNED,
             {"chain": head.chain, "size": head.size, "origin": checkpoint.origin, "note": note,
              "root_hash": note.split("\n")[2]},
             producer="audit",

@@ -42,7 +42,7 @@ ENUMS = ("action", "outcome", "purpose")
 
 
 def run_query(conn: Connection, filters: dict[str, Any]) -> dict[str, Any]:
-    """``filters`` as loaded by :class:`~confide_audit.schemas.QuerySchema`."""
+    """``filters`` as loaded by :class:`~confide_contracts.rpc.audit.QuerySchema`."""
     conditions = []
     for name in EQUALITY:
         if filters.get(name) is not None:

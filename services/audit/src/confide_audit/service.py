@@ -12,6 +12,15 @@ from typing import Any
 from confide_access import Action, CallerSchema, enforce, load, record_access
 from confide_access.events import Caller, Purpose
 from confide_contracts.errors import EXPECTED, InvalidRequest
+from confide_contracts.rpc.audit import (
+    AfterHoursSchema,
+    ConsistencySchema,
+    InclusionSchema,
+    LegalHoldSchema,
+    QuerySchema,
+    ReleaseSchema,
+    UnreviewedSchema,
+)
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
 from nameko.rpc import rpc
 
@@ -22,15 +31,6 @@ from confide_audit.domain.merkle import consistency_proof, inclusion_proof
 from confide_audit.domain.retention import RETENTION_DAYS
 from confide_audit.domain.verify import verify_chain
 from confide_audit.ingest import AuditIngestor
-from confide_audit.schemas import (
-    AfterHoursSchema,
-    ConsistencySchema,
-    InclusionSchema,
-    LegalHoldSchema,
-    QuerySchema,
-    ReleaseSchema,
-    UnreviewedSchema,
-)
 
 
 def b64(data: bytes) -> str:
@@ -61,7 +61,7 @@ class AuditService:
         """Entries matching ``filters`` (see ``QuerySchema``), oldest first unless
         ``order`` is ``desc``; ``next_cursor`` fetches the next page. For
         compliance officers and admins; ``export`` marks the access as an export
-        (the pages feed ``confide_audit.export``). Raises AccessDenied, InvalidRequest."""
+        (the pages feed ``confide_contracts.audit_export``). Raises AccessDenied, InvalidRequest."""
         spec = load(QuerySchema(), filters)
         who = self._officer(caller, "export" if export else "query", spec.get("client_id"))
         with self.uow() as uow:

@@ -19,14 +19,7 @@ from confide_contracts import credentialing as cred
 from confide_contracts import scheduling as sched
 from confide_contracts.errors import EXPECTED, invalid
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
-from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
-from nameko import config
-from nameko.rpc import ServiceRpc, rpc
-
-from confide_billing import accounts, claims, ledger, prices, store
-from confide_billing import models as m
-from confide_billing.domain.policy import Task, action_of, may
-from confide_billing.schemas import (
+from confide_contracts.rpc.billing import (
     AccountSchema,
     BillingProviderSchema,
     ClaimResultSchema,
@@ -36,7 +29,14 @@ from confide_billing.schemas import (
     PolicySchema,
     ScaleSchema,
 )
-from confide_billing.schemas import InvoiceRequestSchema as PeriodSchema
+from confide_contracts.rpc.billing import InvoiceRequestSchema as PeriodSchema
+from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
+from nameko import config
+from nameko.rpc import ServiceRpc, rpc
+
+from confide_billing import accounts, claims, ledger, prices, store
+from confide_billing import models as m
+from confide_billing.domain.policy import Task, action_of, may
 
 SYSTEM = CallerSchema().load({"user_id": "billing.charges", "role": "system", "purpose": "payment"})
 CLAIMABLE_DIAGNOSES = ("active", "provisional")

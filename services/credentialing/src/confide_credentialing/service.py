@@ -18,13 +18,7 @@ import confide_contracts  # noqa: F401 - registers the event schemas used here
 from confide_access import Action, Caller, CallerSchema, enforce, load, parse_id
 from confide_contracts import credentialing as events
 from confide_contracts.errors import EXPECTED, invalid
-from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
-from nameko.rpc import rpc
-from nameko.timer import timer
-
-from confide_credentialing import clinicians, licences, licensure, store, supervisions
-from confide_credentialing.domain import policy
-from confide_credentialing.schemas import (
+from confide_contracts.rpc.credentialing import (
     ClinicianSchema,
     LicenseSchema,
     MatrixSchema,
@@ -34,6 +28,12 @@ from confide_credentialing.schemas import (
     SupervisionSchema,
     VerificationSchema,
 )
+from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from confide_credentialing import clinicians, licences, licensure, store, supervisions
+from confide_credentialing.domain import policy
 
 log = logging.getLogger(__name__)
 

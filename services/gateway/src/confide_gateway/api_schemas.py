@@ -4,7 +4,7 @@ document the shape; the owning service still validates every value."""
 
 from __future__ import annotations
 
-from confide_audit.schemas import QuerySchema
+from confide_contracts.rpc.audit import QuerySchema
 from marshmallow import Schema, fields, validate
 
 

@@ -1,6 +1,5 @@
+from confide_client.devtokens import AUDIENCE, ISSUER
 from confide_runtime import ServiceManifest
-
-from confide_gateway.devtokens import AUDIENCE, ISSUER
 
 SERVICE = ServiceManifest(
     name="gateway",
@@ -10,6 +9,6 @@ SERVICE = ServiceManifest(
     # (CONFIDE_WEB_SERVER_ADDRESS); a clinic network sets CONFIDE_GATEWAY_JWKS,
     # _ISSUER and _AUDIENCE to its identity provider's
     config={"WEB_SERVER_ADDRESS": "127.0.0.1:8000", "GATEWAY_ISSUER": ISSUER, "GATEWAY_AUDIENCE": AUDIENCE},
-    local_settings="confide_gateway.devtokens:local_settings",
-    on_ready="confide_gateway.demo:on_stack_ready",
+    local_settings="confide_client.devtokens:local_settings",
+    on_ready="confide_client.demo:on_stack_ready",
 )

@@ -27,10 +27,11 @@ WRITE_PROBLEMS = ("400", "401", "403", "404", "409", "422")
 
 
 def schema_name(schema: type[Schema] | Schema) -> str:
-    """``records.Client`` for ``confide_records.schemas.ClientSchema``: names
+    """``records.Client`` for ``confide_contracts.rpc.records.ClientSchema``: names
     stay unique across services."""
     cls = schema if isinstance(schema, type) else type(schema)
-    module = cls.__module__.split(".")[0].removeprefix("confide_")
+    parts = cls.__module__.split(".")
+    module = parts[-1] if parts[:2] == ["confide_contracts", "rpc"] else parts[0].removeprefix("confide_")
     if module == "gateway":
         module = "api"
     name = cls.__name__.removesuffix("Schema") or cls.__name__

@@ -26,11 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from confide_audit import schemas as audit
-from confide_billing import schemas as billing
-from confide_credentialing import schemas as credentialing
-from confide_records import schemas as records
-from confide_scheduling import schemas as scheduling
+from confide_contracts.rpc import audit, billing, credentialing, records, scheduling
 from marshmallow import Schema
 
 from confide_gateway import api_schemas as api

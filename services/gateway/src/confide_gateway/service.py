@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from confide_audit.export import export
+from confide_contracts.audit_export import export
 from confide_contracts.errors import ServiceError, invalid
 from confide_persistence import Database
 from confide_telemetry import current_trace_id

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from confide_contracts.codes import icd10
 from confide_persistence import plain
 
 from confide_records import store
 from confide_records.access import Access, Work
-from confide_records.domain import icd10
 from confide_records.sealing import Sealers
 
 

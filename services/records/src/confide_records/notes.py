@@ -11,6 +11,7 @@ from typing import Any
 
 from confide_contracts import records as events
 from confide_contracts.errors import NotFound, RecordIntegrityError, invalid
+from confide_contracts.rpc.records import validate_sections
 from confide_messaging import UnitOfWork
 from confide_persistence import plain
 from marshmallow import ValidationError
@@ -19,7 +20,6 @@ from confide_records import store
 from confide_records.access import Access, Refused, Work
 from confide_records.domain import notes as rules
 from confide_records.domain.notes import NoteStatus
-from confide_records.schemas import validate_sections
 from confide_records.sealing import Sealers
 
 log = logging.getLogger(__name__)

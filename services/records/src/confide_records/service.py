@@ -18,12 +18,12 @@ import confide_contracts  # noqa: F401 - registers the event schemas used here
 from confide_access import Action, Caller, CallerSchema, Purpose, enforce, load
 from confide_contracts.errors import EXPECTED, NotFound, invalid
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
+from confide_contracts.rpc import records as s
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 from nameko.rpc import rpc
 
 from confide_records import break_glass, clients, clinical, consents, disclosures, notes, psychotherapy_notes, store
 from confide_records import models as m
-from confide_records import schemas as s
 from confide_records.access import Decide, Work, decider, through_policy
 from confide_records.domain import break_glass as glass
 from confide_records.domain import policy as p

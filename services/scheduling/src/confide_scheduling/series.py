@@ -8,12 +8,12 @@ from typing import Any
 
 from confide_access import Caller
 from confide_contracts.errors import BookingConflict, FieldError, invalid
+from confide_contracts.rpc.scheduling import AppointmentSchema
 from confide_messaging import UnitOfWork
 
 from confide_scheduling import booking, store
 from confide_scheduling.domain.localtime import local_instant, zone
 from confide_scheduling.domain.series import InvalidRule, occurrences
-from confide_scheduling.schemas import AppointmentSchema
 
 
 def book_series(uow: UnitOfWork, who: Caller, spec: dict[str, Any]) -> dict[str, Any]:

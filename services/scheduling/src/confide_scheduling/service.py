@@ -17,14 +17,7 @@ from confide_access import Action, Caller, CallerSchema, enforce, load, parse_id
 from confide_contracts import credentialing as cred
 from confide_contracts.errors import EXPECTED
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
-from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
-from nameko.rpc import rpc
-
-from confide_scheduling import appointments, booking, licensure, series, sites, slots, store, waitlist
-from confide_scheduling import models as m
-from confide_scheduling.domain import policy
-from confide_scheduling.domain.appointment import AppointmentStatus
-from confide_scheduling.schemas import (
+from confide_contracts.rpc.scheduling import (
     AppointmentSchema,
     AvailabilitySchema,
     CancelSchema,
@@ -38,6 +31,13 @@ from confide_scheduling.schemas import (
     SlotQuerySchema,
     WaitlistSchema,
 )
+from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
+from nameko.rpc import rpc
+
+from confide_scheduling import appointments, booking, licensure, series, sites, slots, store, waitlist
+from confide_scheduling import models as m
+from confide_scheduling.domain import policy
+from confide_scheduling.domain.appointment import AppointmentStatus
 
 
 class SchedulingService:

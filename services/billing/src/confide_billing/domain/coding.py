@@ -1,13 +1,14 @@
 """From a completed session to its procedure codes: the code table
-(``data/psychotherapy_codes.json``, with its source) applied to the session's
+(``confide_contracts.codes.psychotherapy``, with its source) applied to the session's
 service kind, face-to-face minutes, modality and flags."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.resources import files
+
+from confide_contracts.codes.psychotherapy import known_code, table
+
+__all__ = ["Coding", "Line", "code_session", "known_code", "table"]
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,6 @@ class Coding:
     @property
     def billable(self) -> bool:
         return bool(self.lines)
-
-
-@cache
-def table() -> dict:
-    return json.loads(files("confide_billing").joinpath("data/psychotherapy_codes.json").read_text())
-
-
-def known_code(code: str) -> bool:
-    return code in table()["codes"]
 
 
 def code_session(service_kind: str, minutes: int, modality: str, *, patient_present: bool = True,

@@ -12,26 +12,12 @@ Kinds of record: ``demographics`` (with emergency contacts and insurance),
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from confide_access import Caller, Purpose
-
-
-class Kind(StrEnum):
-    DEMOGRAPHICS = "demographics"
-    CARE_TEAM = "care_team"
-    CONSENTS = "consents"
-    DIAGNOSES = "diagnoses"
-    TREATMENT_PLANS = "treatment_plans"
-    NOTES = "notes"
-    PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
-
+from confide_contracts.rpc.records import Kind
 
 CLINICAL = frozenset({Kind.DIAGNOSES, Kind.TREATMENT_PLANS, Kind.NOTES})
 WHOLE_RECORD = frozenset(Kind) - {Kind.PSYCHOTHERAPY_NOTES}
-# what a guardian's recorded rights may name
-GUARDIAN_KINDS = frozenset({Kind.DEMOGRAPHICS, Kind.CARE_TEAM, Kind.CONSENTS, Kind.DIAGNOSES,
-                            Kind.TREATMENT_PLANS, Kind.NOTES})
 
 # Reads. Clinical roles reach a client through the care team (or supervision of
 # someone on it); other staff through site scope, and only to what their work

@@ -7,24 +7,11 @@ occurrence."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
+from confide_contracts.time_zones import UnknownTimeZone, zone
 
-class UnknownTimeZone(ValueError):
-    pass
-
-
-def zone(name: str) -> ZoneInfo:
-    if not isinstance(name, str) or "/" not in name:
-        raise UnknownTimeZone(f"{name!r} is not an IANA time zone such as America/New_York")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UnknownTimeZone(f"{name!r} is not an IANA time zone") from None
-
-
-def is_zone(name: str) -> bool:
-    return name in available_timezones()
+__all__ = ["UnknownTimeZone", "instant", "local_instant", "zone"]
 
 
 def instant(day: date, at: time, tz: ZoneInfo) -> datetime | None:

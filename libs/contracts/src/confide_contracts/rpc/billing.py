@@ -6,7 +6,7 @@ import pycountry
 from confide_licensure.identifiers import npi_is_valid
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from confide_billing.domain.coding import known_code
+from confide_contracts.codes.psychotherapy import known_code
 
 ID = validate.Length(min=1, max=200)
 

@@ -4,11 +4,29 @@ anything is read or written, and an error names the field."""
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from confide_records.domain import icd10
-from confide_records.domain.policy import GUARDIAN_KINDS, Kind
+from confide_contracts.codes import icd10
+
+
+class Kind(StrEnum):
+    """The kinds of a client's record: what consents release, guardians may see,
+    and each role may read or write (``confide_records.domain.policy``)."""
+
+    DEMOGRAPHICS = "demographics"
+    CARE_TEAM = "care_team"
+    CONSENTS = "consents"
+    DIAGNOSES = "diagnoses"
+    TREATMENT_PLANS = "treatment_plans"
+    NOTES = "notes"
+    PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
+
+
+# what a guardian's recorded rights may name
+GUARDIAN_KINDS = frozenset({Kind.DEMOGRAPHICS, Kind.CARE_TEAM, Kind.CONSENTS, Kind.DIAGNOSES,
+                            Kind.TREATMENT_PLANS, Kind.NOTES})
 
 NAME = validate.Length(min=1, max=200)
 ID = validate.Length(min=1, max=200)

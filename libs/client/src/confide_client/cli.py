@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from confide_gateway.devtokens import mint
+from confide_client.devtokens import mint
 
 ROLES = ("clinician", "supervisor", "front_desk", "biller", "credentialing_officer", "compliance_officer", "admin",
          "client")
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(mint(args.state, args.user, args.role, args.site, args.minutes))
         return 0
     if args.command == "demo":
-        from confide_gateway.demo import DemoError, load
+        from confide_client.demo import DemoError, load
 
         try:
             load(gateway_url(), args.state, say=lambda line: print(f"==> demo: {line}", flush=True),

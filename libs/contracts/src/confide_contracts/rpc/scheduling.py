@@ -5,7 +5,7 @@ from __future__ import annotations
 from confide_licensure.fields import Jurisdiction, ServiceKind
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from confide_scheduling.domain.localtime import UnknownTimeZone, zone
+from confide_contracts.time_zones import UnknownTimeZone, zone
 
 ID = validate.Length(min=1, max=200)
 KINDS = ("intake", "individual", "couple", "family", "group", "child")

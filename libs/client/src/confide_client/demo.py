@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from confide_gateway.devtokens import mint
+from confide_client.devtokens import mint
 
 MARKER = "demo.json"
 NORTH, SOUTH = "north", "south"

@@ -1,7 +1,9 @@
 """Exports of the trail: CSV, JSON Lines and FHIR R4 AuditEvent bundles.
 
-Each exporter takes an iterable of entries (as the ``query`` RPC returns them,
-page after page) and yields text, so an export of any size runs in constant
+The formats are part of the contract between the audit service and whoever
+reads the trail (the gateway streams them; an auditor's tools parse them). Each
+exporter takes an iterable of entries (as the ``query`` RPC returns them, page
+after page) and yields text, so an export of any size runs in constant
 memory: the gateway streams it to the client as it is produced.
 """
 
@@ -14,8 +16,10 @@ from typing import Any
 
 import orjson
 
-from confide_audit.domain.entry import FACT_FIELDS
-
+# the facts of an entry, as the audit service keeps them (confide_audit.domain.entry.AccessFacts)
+FACT_FIELDS = ("event_id", "event_type", "producer", "occurred_at", "actor_id", "actor_role", "on_behalf_of",
+               "site_id", "action", "outcome", "resource_type", "resource_id", "client_id", "purpose", "reason",
+               "break_glass", "break_glass_reason", "source_address", "user_agent", "recipient", "trace_id")
 COLUMNS = ("chain", "seq", "recorded_at", *FACT_FIELDS, "leaf_hash")
 
 # FHIR R4 AuditEvent codes

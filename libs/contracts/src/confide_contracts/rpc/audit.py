@@ -1,22 +1,10 @@
-"""Wire formats: the audit service's own event, and the RPC inputs it validates."""
+"""What the audit service's RPCs accept, and the filters of the trail's queries; errors name the field."""
 
 from __future__ import annotations
 
-from confide_access.events import Action, Outcome, Purpose
-from confide_events import registry
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-CHECKPOINT_SIGNED = "audit.checkpoint.signed"
-
-
-@registry.event_type(CHECKPOINT_SIGNED, version=1)
-class CheckpointSignedV1(Schema):
-    chain = fields.Integer(required=True, validate=validate.Range(min=0))
-    size = fields.Integer(required=True, validate=validate.Range(min=1))
-    root_hash = fields.String(required=True)
-    origin = fields.String(required=True)
-    note = fields.String(required=True)
-
+from confide_contracts.vocabulary import Action, Outcome, Purpose
 
 CHAINS = validate.Range(min=0, max=32767)  # a smallint
 POSITION = 2**62

@@ -28,14 +28,14 @@ class Code:
 
 @cache
 def catalogue() -> dict[str, Code]:
-    text = files("confide_records").joinpath("data/icd10cm_f_chapter.csv").read_text()
+    text = files("confide_contracts.codes").joinpath("data/icd10cm_f_chapter.csv").read_text()
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     return {row["code"]: Code(row["code"], row["billable"] == "yes", row["description"]) for row in rows}
 
 
 @cache
 def source() -> str:
-    first = files("confide_records").joinpath("data/icd10cm_f_chapter.csv").read_text().splitlines()[0]
+    first = files("confide_contracts.codes").joinpath("data/icd10cm_f_chapter.csv").read_text().splitlines()[0]
     return first.lstrip("# ")
 
 
