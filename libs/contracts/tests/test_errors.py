@@ -36,6 +36,7 @@ def over_the_wire(exc: Exception) -> Exception:
      {"clinician_id": ["no licence in US-CA", "not in PSYPACT"]}),
     (AccessDenied("not on the client's care team"), 403, {}),
     (NotFound("no note 42"), 404, {}),
+    (NotFound("no site east", {"site_id": ["no site east"]}), 404, {"site_id": ["no site east"]}),
     (RecordIntegrityError("note 42 does not match what was signed"), 500, {}),
 ])
 def test_each_error_arrives_as_itself_with_its_fields(error, status, errors):

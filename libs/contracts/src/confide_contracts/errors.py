@@ -109,12 +109,19 @@ class AccessDenied(ServiceError):
 
 @deserialize_to_instance
 class NotFound(ServiceError):
-    """No such thing (or none the caller may know of)."""
+    """No such thing (or none the caller may know of). When the request named it
+    in a field (a body's ``site_id``), ``errors`` says which, as a payment API
+    answers "no such customer" for a customer id in a body."""
 
     status, slug, title = 404, "not-found", "Not found"
 
-    def _wire_args(self) -> tuple[Any, ...]:
-        return (self.detail,)
+    def __init__(self, detail: str = "", errors: FieldErrors | None = None) -> None:
+        super().__init__(detail, errors)
+
+
+def missing(field: str, message: str) -> NotFound:
+    """The thing ``field`` names does not exist: ready to raise."""
+    return NotFound(message, {field: [message]})
 
 
 @deserialize_to_instance

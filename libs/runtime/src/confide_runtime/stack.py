@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stack = Stack(args.state.resolve())
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C stops everything, also when started from a shell's background job, which
+    # starts its children with SIGINT ignored (and Python then leaves it ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return stack.up(demo=not args.no_demo)
     except KeyboardInterrupt:
