@@ -4,7 +4,7 @@ import pytest
 from confide_access import CallerSchema
 from confide_billing.domain.claims import ClaimStatus, transition
 from confide_billing.domain.policy import Task, may
-from confide_contracts.errors import InvalidRequest
+from confide_contracts.errors import Conflict
 from confide_testing import caller
 
 pytestmark = pytest.mark.unit
@@ -30,6 +30,6 @@ def test_a_claim_moves_forward_only():
     assert transition("submitted", "paid") is ClaimStatus.PAID
     assert transition("submitted", "denied") is ClaimStatus.DENIED
     for current, to in [("ready", "paid"), ("paid", "denied"), ("denied", "submitted"), ("paid", "submitted")]:
-        with pytest.raises(InvalidRequest) as refused:
+        with pytest.raises(Conflict) as refused:
             transition(current, to)
         assert list(refused.value.errors) == ["status"]

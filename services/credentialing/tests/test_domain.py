@@ -4,7 +4,7 @@ change or query credentials."""
 from datetime import date
 
 import pytest
-from confide_contracts.errors import InvalidRequest
+from confide_contracts.errors import Conflict, FieldError
 from confide_credentialing.domain import licence, policy
 from confide_credentialing.domain.licence import LicenceStatus as S
 from confide_testing import caller
@@ -32,22 +32,22 @@ def test_a_renewal_moves_expiry_forward_and_keeps_a_suspension():
     (S.ACTIVE, date(2026, 1, 1), date(2028, 1, 1), "not_found", "verification.result"),
 ])
 def test_a_renewal_is_refused_by_field(status, old, new, result, field):
-    with pytest.raises(InvalidRequest) as refused:
+    with pytest.raises(FieldError) as refused:  # bad input, or a licence whose state refuses it
         licence.renewed(status, old, new, result)
     assert list(refused.value.errors) == [field]
 
 
 def test_suspend_reinstate_revoke():
     assert licence.suspended(S.ACTIVE) == {"status": "suspended"}
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(Conflict):
         licence.suspended(S.EXPIRED)
     assert licence.reinstated(S.SUSPENDED, True, date(2027, 1, 1), TODAY) == {"status": "active"}
     assert licence.reinstated(S.SUSPENDED, False, date(2027, 1, 1), TODAY) == {"status": "pending"}
     assert licence.reinstated(S.SUSPENDED, True, TODAY, TODAY) == {"status": "expired"}
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(Conflict):
         licence.reinstated(S.ACTIVE, True, date(2027, 1, 1), TODAY)
     assert licence.revoked(S.SUSPENDED) == {"status": "revoked"}
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(Conflict):
         licence.revoked(S.REVOKED)
 
 

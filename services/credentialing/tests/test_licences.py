@@ -43,7 +43,7 @@ def test_status_changes_are_published_and_access_recorded(cred, cred_db):
     cred.revoke_license(OFFICER, lic["id"], "surrendered")
     with pytest.raises(RemoteError) as again:
         cred.revoke_license(OFFICER, lic["id"], "twice")
-    assert again.value.exc_type == "InvalidRequest"
+    assert again.value.exc_type == "Conflict"  # the licence's state refuses it
 
     messages = [m for m in outbox(cred_db) if m["payload"].get("license_id") == lic["id"]]
     assert [m["type"] for m in messages] == [

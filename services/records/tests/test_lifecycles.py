@@ -1,7 +1,7 @@
 """A note's lifecycle and a break-the-glass grant's review, without a database."""
 
 import pytest
-from confide_contracts.errors import InvalidRequest
+from confide_contracts.errors import FieldError
 from confide_records.domain import break_glass, notes
 from confide_records.domain.notes import NoteStatus
 
@@ -9,7 +9,7 @@ pytestmark = pytest.mark.unit
 
 
 def refused(check, *args) -> dict:
-    with pytest.raises(InvalidRequest) as error:
+    with pytest.raises(FieldError) as error:
         check(*args)
     return error.value.errors
 

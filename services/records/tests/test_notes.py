@@ -25,8 +25,8 @@ def test_a_draft_can_change_until_it_is_signed(clinic):
     assert rpc.get_note(me, nid, cid)["sections"] == [{"concerns": "session", "body": "second draft"}]
 
     error = remote(rpc.update_note, me, nid, {"sections": [{"body": "rewriting history"}]})
-    assert error.exc_type == "InvalidRequest" and "addendum" in str(error)
-    assert remote(rpc.sign_note, me, nid).exc_type == "InvalidRequest"
+    assert error.exc_type == "Conflict" and "addendum" in str(error)  # the note's state refuses it
+    assert remote(rpc.sign_note, me, nid).exc_type == "Conflict"
     assert rpc.get_note(me, nid, cid)["sections"][0]["body"] == "second draft"
 
 
@@ -63,7 +63,7 @@ def test_the_database_refuses_changes_to_a_signed_note(clinic):
 def test_addenda_are_signed_and_shown_with_the_note(clinic):
     rpc, me, cid = clinic.rpc, clinic.clinician, clinic.client_id
     draft = clinic.note(me, [cid], [{"body": "draft"}], sign=False)
-    assert remote(rpc.add_addendum, me, draft, {"body": "too early"}).exc_type == "InvalidRequest"
+    assert remote(rpc.add_addendum, me, draft, {"body": "too early"}).exc_type == "Conflict"
     nid = clinic.note(me, [cid], [{"body": "session"}])
     added = rpc.add_addendum(me, nid, {"body": "Late entry: client called after session."})
     assert len(added["body_sha256"]) == 64
@@ -86,13 +86,13 @@ def test_a_supervisee_note_waits_for_the_supervisors_cosignature(clinic, records
     assert remote(rpc.cosign_note, associate, nid).exc_type == "AccessDenied"
     cosigned = rpc.cosign_note(supervisor, nid)
     assert cosigned["cosigned_by"] == supervisor["user_id"]
-    assert remote(rpc.cosign_note, supervisor, nid).exc_type == "InvalidRequest"
+    assert remote(rpc.cosign_note, supervisor, nid).exc_type == "Conflict"
     # the co-signature is the one change a signed note accepts, and only once
     with clinic.engine.connect() as conn, pytest.raises(sqlalchemy.exc.DBAPIError):
         conn.execute(text("UPDATE notes SET cosigned_by = 'someone-else' WHERE id = :id"), {"id": nid})
     # a fully licensed author's note needs none
     own = clinic.note(clinic.clinician, [cid], [{"body": "licensed"}])
-    assert remote(rpc.cosign_note, supervisor, own).exc_type in ("AccessDenied", "InvalidRequest")
+    assert remote(rpc.cosign_note, supervisor, own).exc_type in ("AccessDenied", "Conflict")
 
 
 def test_supervision_ending_stops_the_supervisors_access(clinic, records_db):
@@ -153,7 +153,7 @@ def test_signed_psychotherapy_notes_are_locked_too(clinic):
         conn.execute(text("UPDATE psychotherapy_notes SET service_date = '2026-11-19' WHERE id = :id"),
                      {"id": draft["id"]})
     rpc.sign_psychotherapy_note(me, draft["id"])
-    assert remote(rpc.sign_psychotherapy_note, me, draft["id"]).exc_type == "InvalidRequest"
+    assert remote(rpc.sign_psychotherapy_note, me, draft["id"]).exc_type == "Conflict"
     for statement in ("UPDATE psychotherapy_notes SET author_id = 'someone-else' WHERE id = :id",
                       "DELETE FROM psychotherapy_notes WHERE id = :id"):
         with clinic.engine.connect() as conn, pytest.raises(sqlalchemy.exc.DBAPIError):

@@ -2,7 +2,7 @@
 
 import pytest
 from confide_access import CallerSchema
-from confide_contracts.errors import InvalidRequest
+from confide_contracts.errors import Conflict
 from confide_scheduling.domain import policy
 from confide_scheduling.domain.appointment import AppointmentStatus as S
 from confide_scheduling.domain.appointment import must_be_booked, transition
@@ -48,9 +48,9 @@ def test_the_lifecycle_moves_forward_only():
     assert transition(S.BOOKED, S.CHECKED_IN) is S.CHECKED_IN
     assert transition(S.CHECKED_IN, S.COMPLETED) is S.COMPLETED
     for current, to in [(S.COMPLETED, S.NO_SHOW), (S.CANCELLED, S.CHECKED_IN), (S.CHECKED_IN, S.NO_SHOW)]:
-        with pytest.raises(InvalidRequest) as refused:
+        with pytest.raises(Conflict) as refused:
             transition(current, to)
         assert refused.value.errors == {"appointment_id": [f"is {current}; cannot become {to}"]}
     must_be_booked(S.BOOKED)
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(Conflict):
         must_be_booked(S.CHECKED_IN)

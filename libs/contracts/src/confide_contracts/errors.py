@@ -121,7 +121,7 @@ class NotFound(ServiceError):
 
 def missing(field: str, message: str) -> NotFound:
     """The thing ``field`` names does not exist: ready to raise."""
-    return NotFound(message, {field: [message]})
+    return NotFound(describe({field: [message]}), {field: [message]})
 
 
 @deserialize_to_instance
@@ -141,6 +141,12 @@ EXPECTED: tuple[type[Exception], ...] = (ServiceError,)
 def invalid(field: str, message: str) -> InvalidRequest:
     """One field's error, ready to raise."""
     return InvalidRequest({field: [message]})
+
+
+def conflict(field: str, message: str) -> Conflict:
+    """What ``field`` names exists already, or is in a state that refuses this
+    (signed, revoked, cancelled): ready to raise."""
+    return Conflict({field: [message]})
 
 
 class ExpectedRefusals(logging.Filter):

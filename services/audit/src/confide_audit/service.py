@@ -11,7 +11,7 @@ from typing import Any
 
 from confide_access import Action, CallerSchema, enforce, load, record_access
 from confide_access.events import Caller, Purpose
-from confide_contracts.errors import EXPECTED, InvalidRequest
+from confide_contracts.errors import EXPECTED, InvalidRequest, conflict, invalid, missing
 from confide_contracts.rpc.audit import (
     AfterHoursSchema,
     ConsistencySchema,
@@ -145,7 +145,7 @@ class AuditService:
                 released = retention.release_hold(uow.session.connection(), data["hold_id"], data["reason"],
                                                   who.user_id)
             except ValueError as exc:
-                raise InvalidRequest({"hold_id": [str(exc)]}) from None
+                raise conflict("hold_id", str(exc)) from None
             record_access(uow, who, action=Action.UPDATE, resource_type="LegalHold", resource_id=str(hold_id),
                           client_id=released["client_id"], reason=data["reason"])
         return released
@@ -219,10 +219,10 @@ class AuditService:
             cp = (store.checkpoint_at(conn, chain, tree_size) if tree_size
                   else store.latest_checkpoint(conn, chain))
             if cp is None:
-                raise InvalidRequest({"tree_size": [f"no checkpoint of chain {chain} at that size"]})
+                raise missing("tree_size", f"no checkpoint of chain {chain} at that size")
             row = store.leaf(conn, chain, seq)
             if row is None or seq >= cp.size:
-                raise InvalidRequest({"seq": [f"entry {seq} is not covered by the checkpoint of size {cp.size}"]})
+                raise missing("seq", f"entry {seq} is not covered by the checkpoint of size {cp.size}")
             proof = inclusion_proof(store.StoredTree(conn, chain), seq, cp.size)
             data = canonical(chain, seq, row.recorded_at, facts_from_row(row))
         return {"chain": chain, "seq": seq, "tree_size": cp.size, "canonical": b64(data),
@@ -236,8 +236,10 @@ class AuditService:
         with self.uow() as uow:
             conn = uow.session.connection()
             old, new = store.checkpoint_at(conn, chain, old_size), store.checkpoint_at(conn, chain, new_size)
-            if old is None or new is None or old_size > new_size:
-                raise InvalidRequest({"old_size": [f"chain {chain} has no checkpoints at {old_size} and {new_size}"]})
+            if old_size > new_size:
+                raise invalid("old_size", f"must not be larger than new_size ({new_size})")
+            if old is None or new is None:
+                raise missing("old_size", f"chain {chain} has no checkpoints at {old_size} and {new_size}")
             proof = consistency_proof(store.StoredTree(conn, chain), old_size, new_size)
         return {"chain": chain, "old": old.note, "new": new.note, "proof": [b64(h) for h in proof]}
 

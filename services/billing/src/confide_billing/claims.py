@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from confide_access import Action, Caller, record_access
-from confide_contracts.errors import InvalidRequest, NotFound, invalid
+from confide_contracts.errors import InvalidRequest, NotFound, conflict, missing
 from confide_messaging import UnitOfWork
 from confide_persistence import plain
 
@@ -25,10 +25,10 @@ def create(uow: UnitOfWork, who: Caller, appointment_id: str, client_id: str, di
         raise NotFound(f"no billing account for {client_id}")
     lines = store.billed_lines(conn, client_id, appointment_id)
     if not lines:
-        raise invalid("appointment_id", "has no charges for this client to claim")
+        raise missing("appointment_id", "has no charges for this client to claim")
     provider = store.billing_provider(conn, lines[0].site_id)
     if provider is None:
-        raise invalid("billing_provider", f"none set for site {lines[0].site_id}")
+        raise conflict("billing_provider", f"none set for site {lines[0].site_id}")
     supervisor = store.supervisor_on(conn, lines[0].clinician_id, lines[0].service_date)
     claim_id = store.new_id()
     doc = build_claim(
@@ -43,7 +43,7 @@ def create(uow: UnitOfWork, who: Caller, appointment_id: str, client_id: str, di
             "appointment_id": appointment_id, "client_id": client_id, "payer": acct.payer,
             "status": ClaimStatus.READY.value, "document": doc, "total_minor": doc["total_charge_minor"],
             "currency": doc["currency"]}):
-        raise invalid("appointment_id", "already has a claim for this client")
+        raise conflict("appointment_id", "already has a claim for this client")
     record_access(uow, who, action=Action.CREATE, resource_type="Claim", resource_id=str(claim_id),
                   client_id=client_id)
     return {"id": str(claim_id), "status": ClaimStatus.READY.value, "document": doc}
@@ -76,7 +76,7 @@ def superbill(uow: UnitOfWork, who: Caller, data: dict[str, Any], diagnoses: lis
     conn = uow.session.connection()
     lines = store.billed_lines(conn, client_id, period=(data["period_start"], data["period_end"]))
     if not lines:
-        raise invalid("period_start", "no sessions billed in this period")
+        raise missing("period_start", "no sessions billed in this period")
     provider = store.billing_provider(conn, lines[0].site_id)
     paid = store.payments_of(conn, client_id, "payment")
     result = {

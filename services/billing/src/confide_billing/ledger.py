@@ -11,7 +11,7 @@ from typing import Any
 
 from confide_access import Action, Caller, record_access
 from confide_contracts import billing as events
-from confide_contracts.errors import NotFound, invalid
+from confide_contracts.errors import NotFound, conflict, invalid, missing
 from confide_events import Actor
 from confide_messaging import UnitOfWork
 from confide_persistence import plain
@@ -103,7 +103,7 @@ def reverse(uow: UnitOfWork, actor: Actor, charge_id, reason: str) -> uuid.UUID:
     if original.kind == "reversal":
         raise invalid("charge_id", "is itself a reversal")
     if store.is_reversed(conn, charge_id):
-        raise invalid("charge_id", "is already reversed")
+        raise conflict("charge_id", "is already reversed")
     rid = store.new_id()
     values = {"client_id": original.client_id, "appointment_id": original.appointment_id,
               "site_id": original.site_id, "clinician_id": original.clinician_id, "kind": "reversal",
@@ -156,7 +156,7 @@ def refund(uow: UnitOfWork, actor: Actor, client_id: str, amount_minor: int, cur
     _locked_account(conn, client_id, currency)
     credit = -store.balance(conn, client_id)
     if amount_minor > credit:
-        raise invalid("amount_minor", f"exceeds the credit of {max(credit, 0)} {currency}")
+        raise conflict("amount_minor", f"exceeds the credit of {max(credit, 0)} {currency}")
     pid = store.new_id()
     store.add_payment(conn, pid, client_id, "refund", amount_minor, currency, method)
     uow.emit(events.PAYMENT_RECORDED, {"payment_id": str(pid), "client_id": client_id, "kind": "refund",
@@ -168,9 +168,9 @@ def _locked_account(conn, client_id: str, currency: str):
     """The client's account, locked for a money movement in ``currency``."""
     acct = store.account(conn, client_id, lock=True)
     if acct is None:
-        raise invalid("client_id", f"no billing account for {client_id}")
+        raise missing("client_id", f"no billing account for {client_id}")
     if currency != acct.currency:
-        raise invalid("currency", f"the account is in {acct.currency}, not {currency}")
+        raise conflict("currency", f"the account is in {acct.currency}, not {currency}")
     return acct
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from confide_access import Action, Caller, record_access
 from confide_contracts import credentialing as events
-from confide_contracts.errors import NotFound, invalid
+from confide_contracts.errors import NotFound, conflict
 from confide_messaging import UnitOfWork
 
 from confide_credentialing import store
@@ -17,7 +17,7 @@ def register(uow: UnitOfWork, who: Caller, data: dict[str, Any]) -> None:
     try:
         store.add_clinician(conn, who.user_id, data)
     except store.AlreadyRegistered as taken:
-        raise invalid(taken.field, "is already registered") from None
+        raise conflict(taken.field, "is already registered") from None
     record_access(uow, who, action=Action.CREATE, resource_type="Practitioner", resource_id=data["id"])
     uow.emit(events.CLINICIAN_REGISTERED, {
         "clinician_id": data["id"], "given_name": data["given_name"], "family_name": data["family_name"],

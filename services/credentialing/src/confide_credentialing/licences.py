@@ -10,7 +10,7 @@ from typing import Any
 
 from confide_access import Action, Caller, CallerSchema, record_access
 from confide_contracts import credentialing as events
-from confide_contracts.errors import NotFound, invalid
+from confide_contracts.errors import NotFound, conflict, missing
 from confide_messaging import UnitOfWork
 from confide_persistence import plain
 
@@ -26,10 +26,10 @@ def record(uow: UnitOfWork, who: Caller, clinician_id: str, data: dict[str, Any]
     """A licence as pending: it comes into force only with a verification."""
     conn = uow.session.connection()
     if not store.known_clinicians(conn, [clinician_id]):
-        raise invalid("clinician_id", f"no clinician {clinician_id}")
+        raise missing("clinician_id", f"no clinician {clinician_id}")
     license_id = store.new_id()
     if not store.add_license(conn, license_id, clinician_id, who.user_id, data):
-        raise invalid("number", f"a {data['type']} licence {data['number']} in {data['jurisdiction']} "
+        raise conflict("number", f"a {data['type']} licence {data['number']} in {data['jurisdiction']} "
                                 "is already recorded")
     row = store.license_row(conn, license_id)
     _changed(uow, who, row, events.LICENSE_RECORDED, Action.CREATE)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from confide_contracts.errors import NotFound, invalid
+from confide_contracts import errors
+from confide_contracts.errors import NotFound
 from confide_licensure import may_practice
 from confide_messaging import UnitOfWork
 
@@ -27,9 +28,9 @@ def matrix(uow: UnitOfWork, q: dict[str, Any]) -> list[dict[str, Any]]:
     ids = list(dict.fromkeys(q["clinician_ids"]))
     conn = uow.session.connection()
     known = store.known_clinicians(conn, ids)
-    missing = [c for c in ids if c not in known]
-    if missing:
-        raise invalid("clinician_ids", f"unknown clinicians: {', '.join(missing)}")
+    unknown = [c for c in ids if c not in known]
+    if unknown:
+        raise errors.missing("clinician_ids", f"unknown clinicians: {', '.join(unknown)}")
     licenses = store.licenses_of(conn, ids)
     supervisions = store.supervisions_of(conn, ids, q["on"])
     return [{"clinician_id": clinician, "jurisdictions": {

@@ -8,7 +8,7 @@ from typing import Any
 
 from confide_access import Action, Caller, record_access
 from confide_contracts import credentialing as events
-from confide_contracts.errors import NotFound, invalid
+from confide_contracts.errors import NotFound, invalid, missing
 from confide_licensure import catalogue
 from confide_licensure.answer import independent_licence_in
 from confide_messaging import UnitOfWork
@@ -23,7 +23,7 @@ def start(uow: UnitOfWork, who: Caller, data: dict[str, Any]):
     known = store.known_clinicians(conn, [data["supervisor_id"], data["supervisee_id"]])
     for field in ("supervisor_id", "supervisee_id"):
         if data[field] not in known:
-            raise invalid(field, f"no clinician {data[field]}")
+            raise missing(field, f"no clinician {data[field]}")
     held = store.licenses_of(conn, [data["supervisor_id"]])[data["supervisor_id"]]
     if independent_licence_in(catalogue(), held, data["jurisdiction"], data["starts_on"]) is None:
         raise invalid("supervisor_id", f"holds no independent licence in force in {data['jurisdiction']} "

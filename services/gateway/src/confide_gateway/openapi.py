@@ -1,5 +1,12 @@
 """The OpenAPI 3.1 document, made with apispec from the operation table and
-the services' own marshmallow schemas (what is documented is what is validated)."""
+the services' own marshmallow schemas (what is documented is what is validated).
+
+What a schema checks in code is stated too: field ``metadata`` (enums, patterns,
+formats: ``confide_contracts.rpc.formats``), the licensure vocabulary (every
+ISO 3166-2 jurisdiction, credential type and service kind the catalogue knows),
+a schema class's ``OPENAPI`` (rules across fields, as JSON Schema), and each path
+parameter's own schema (``routes.PATH_PARAMETERS``). A client generated from the
+document meets no 400 the document did not warn of."""
 
 from __future__ import annotations
 
@@ -9,11 +16,14 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema
+from confide_contracts.rpc.formats import JURISDICTION, STORABLE_TEXT
+from confide_licensure import fields as licensure
+from confide_licensure.catalogue import catalogue
+from marshmallow import Schema, fields
 
 from confide_gateway import __version__
 from confide_gateway.api_schemas import ExportSchema, ProblemSchema
-from confide_gateway.routes import OPERATIONS
+from confide_gateway.routes import OPERATIONS, PATH_PARAMETERS
 
 PROBLEMS = {
     "400": "Bad input; `errors` names each field",
@@ -26,10 +36,19 @@ PROBLEMS = {
 WRITE_PROBLEMS = ("400", "401", "403", "404", "409", "422")
 
 
+NAMED: dict[str, type[Schema]] = {}  # component name -> the schema class it documents
+
+
 def schema_name(schema: type[Schema] | Schema) -> str:
     """``records.Client`` for ``confide_contracts.rpc.records.ClientSchema``: names
     stay unique across services."""
     cls = schema if isinstance(schema, type) else type(schema)
+    name = _name(cls)
+    NAMED.setdefault(name, cls)
+    return name
+
+
+def _name(cls: type[Schema]) -> str:
     parts = cls.__module__.split(".")
     module = parts[-1] if parts[:2] == ["confide_contracts", "rpc"] else parts[0].removeprefix("confide_")
     if module == "gateway":
@@ -49,13 +68,28 @@ def _answer(kind: str) -> dict[str, Any]:
     return {"type": "object"}
 
 
+def vocabulary(self, field, ret=None, **kwargs) -> dict[str, Any]:
+    """The licensure vocabulary's fields, as the catalogue knows them, and the
+    text every service refuses (an apispec attribute function)."""
+    if isinstance(field, licensure.Jurisdiction):
+        return {"$ref": "#/components/schemas/Jurisdiction"}
+    if isinstance(field, licensure.CredentialType):
+        return {"enum": sorted(catalogue().types)}
+    if isinstance(field, licensure.ServiceKind):
+        return {"enum": sorted(catalogue().service_kinds)}
+    if type(field) is fields.String and not {"pattern", "enum", "format", "$ref"} & set(ret or {}):
+        return {"pattern": STORABLE_TEXT}
+    return {}
+
+
 @cache
 def document() -> dict[str, Any]:
+    plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
     spec = APISpec(
         title="Confide API",
         version=__version__,
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
+        plugins=[plugin],
         info={"description": "One authenticated HTTP API over Confide's services. Every call is decided by "
                              "the owning service and every access to a client's record is in the audit trail. "
                              "Errors are RFC 9457 problem details. POSTs that create honour Idempotency-Key."},
@@ -63,7 +97,9 @@ def document() -> dict[str, Any]:
         security=[{"bearer": []}],
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    plugin.converter.add_attribute_function(vocabulary)
     spec.components.schema("Problem", schema=ProblemSchema)
+    spec.components.schema("Jurisdiction", JURISDICTION)
     headers = [
         {"in": "header", "name": "X-Purpose-Of-Use", "required": False, "schema": {
             "type": "string", "enum": ["treatment", "payment", "operations", "emergency", "disclosure",
@@ -75,14 +111,16 @@ def document() -> dict[str, Any]:
     for operation in OPERATIONS:
         path = "/api/v1" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", operation.path)
         names = re.findall(r"{(\w+)}", path)
-        parameters: list[Any] = [{"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
+        parameters: list[Any] = [{"in": "path", "name": n, "required": True, "schema": PATH_PARAMETERS[n]}
                                  for n in names] + list(headers)
         if operation.query is not None:
             parameters.append({"in": "query", "schema": operation.query})
         if operation.creates:
             parameters.append({"in": "header", "name": "Idempotency-Key", "required": False,
                                "schema": {"type": "string", "maxLength": 200},
-                               "description": "The first answer is kept and replayed to any retry"})
+                               "description": "A fresh key (a UUID) for each distinct request: the first answer is "
+                                              "kept and replayed to any retry of the same request; the same key "
+                                              "with another request is refused (422)"})
         ok = {"description": operation.summary,
               "content": {"application/json": {"schema": _answer(operation.returns)}}}
         if operation.paged:
@@ -106,4 +144,7 @@ def document() -> dict[str, Any]:
     }}
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    out = spec.to_dict()
+    for name, component in out["components"]["schemas"].items():
+        component.update(getattr(NAMED.get(name), "OPENAPI", {}))  # rules across fields
+    return out

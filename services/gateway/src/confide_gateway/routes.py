@@ -56,6 +56,16 @@ class Operation:
         return f"{self.service}.{self.rpc}"
 
 
+UUID = {"type": "string", "format": "uuid"}
+# what each service accepts in a path, for the OpenAPI document
+PATH_PARAMETERS = {
+    **{name: UUID for name in ("appointment_id", "charge_id", "claim_id", "client_id", "consent_id", "entry_id",
+                               "grant_id", "hold_id", "license_id", "note_id", "supervision_id")},
+    "clinician_id": {"type": "string", "minLength": 1, "maxLength": 200},
+    "site_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,63}$"},
+}
+
+
 def op(method, path, service, rpc, *args, summary, tag=None, **options) -> Operation:
     return Operation(method, path, service, rpc, tuple(args), summary, tag or service, **options)
 

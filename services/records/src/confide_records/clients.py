@@ -8,7 +8,7 @@ from typing import Any
 
 from confide_access import Action, Caller, record_access
 from confide_contracts import records as events
-from confide_contracts.errors import invalid
+from confide_contracts.errors import conflict, invalid
 from confide_messaging import UnitOfWork
 
 from confide_records import store
@@ -24,7 +24,7 @@ def register(uow: UnitOfWork, who: Caller, data: dict[str, Any]) -> dict[str, An
     minor = (date.today() - data["date_of_birth"]).days < ADULT_DAYS
     conn = uow.session.connection()
     if not store.add_client(conn, client_id, who.user_id, data):
-        raise invalid("user_id", "already belongs to another client")
+        raise conflict("user_id", "already belongs to another client")
     for guardian in guardians:
         store.add_guardian(conn, store.new_id(), client_id, who.user_id, guardian)
     record_access(uow, who, action=Action.CREATE, resource_type="Client", resource_id=str(client_id),
@@ -58,8 +58,8 @@ def join_care_team(client_id, data: dict[str, Any]) -> Work:
     def work(a: Access):
         if not store.join_care_team(a.conn, client_id, a.caller.user_id, data):
             if data["role"] == "primary":
-                raise invalid("role", "the client already has a primary clinician")
-            raise invalid("clinician_id", "already on the care team")
+                raise conflict("role", "the client already has a primary clinician")
+            raise conflict("clinician_id", "already on the care team")
         a.resource_id = data["clinician_id"]
         return store.care_team(a.conn, client_id)
     return work

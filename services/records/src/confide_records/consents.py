@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from confide_contracts import records as events
-from confide_contracts.errors import invalid
+from confide_contracts.errors import conflict
 from confide_messaging import UnitOfWork
 
 from confide_records import store
@@ -32,7 +32,7 @@ def find(uow: UnitOfWork, consent_id) -> dict[str, Any] | None:
 def revoke(consent: dict[str, Any], reason: str) -> Work:
     def work(a: Access):
         if not store.revoke_consent(a.conn, consent["id"], a.caller.user_id, reason):
-            raise invalid("consent_id", "is already revoked")
+            raise conflict("consent_id", "is already revoked")
         a.uow.emit(events.CONSENT_REVOKED, {"consent_id": str(consent["id"]), "client_id": str(consent["client_id"]),
                                             "kind": consent["kind"]}, actor=a.caller.actor)
         return store.consent(a.conn, consent["id"])

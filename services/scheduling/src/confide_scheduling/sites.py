@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from confide_contracts.errors import invalid
+from confide_contracts.errors import conflict
 from confide_messaging import UnitOfWork
 
 from confide_scheduling import store
@@ -12,7 +12,7 @@ from confide_scheduling import store
 
 def create_site(uow: UnitOfWork, data: dict[str, Any]) -> None:
     if not store.add_site(uow.session.connection(), data):
-        raise invalid("id", "is already a site")
+        raise conflict("id", "is already a site")
 
 
 def add_room(uow: UnitOfWork, site_id: str, data: dict[str, Any]):
@@ -20,7 +20,7 @@ def add_room(uow: UnitOfWork, site_id: str, data: dict[str, Any]):
     store.site(conn, site_id)
     rid = store.new_id()
     if not store.add_room(conn, rid, site_id, data):
-        raise invalid("name", f"the site already has a room {data['name']!r}")
+        raise conflict("name", f"the site already has a room {data['name']!r}")
     return rid
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
-from confide_contracts.errors import invalid
+from confide_contracts.errors import missing
 from confide_licensure import License, Supervision
 from confide_persistence import plain
 from psycopg.types.range import Range
@@ -32,7 +32,7 @@ def now() -> datetime:
 def site(conn: Connection, site_id: str):
     row = conn.execute(select(m.sites).where(m.sites.c.id == site_id)).first()
     if row is None:
-        raise invalid("site_id", f"no site {site_id}")
+        raise missing("site_id", f"no site {site_id}")
     return row
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from confide_access import Action, Caller, parse_id, record_access
 from confide_contracts import scheduling as events
-from confide_contracts.errors import NotFound, invalid
+from confide_contracts.errors import NotFound, conflict
 from confide_messaging import UnitOfWork
 
 from confide_scheduling import booking, store
@@ -54,7 +54,7 @@ def answer(uow: UnitOfWork, authorize: booking.Authorize, entry_id, accept: bool
         raise NotFound(f"no waitlist entry {entry_id}")
     who = authorize(entry.site_id, None)
     if entry.status != WaitlistStatus.OFFERED:
-        raise invalid("entry_id", f"has no open offer ({entry.status})")
+        raise conflict("entry_id", f"has no open offer ({entry.status})")
     offer = entry.offer
     if not accept:
         store.change_waitlist_entry(conn, entry_id, status=WaitlistStatus.WAITING.value, offer=None)

@@ -34,6 +34,12 @@ def catalogue() -> dict[str, Code]:
 
 
 @cache
+def codes() -> list[str]:
+    """Every billable code of the list, as the record keeps them (``F32.1``)."""
+    return sorted(code for code, entry in catalogue().items() if entry.billable)
+
+
+@cache
 def source() -> str:
     first = files("confide_contracts.codes").joinpath("data/icd10cm_f_chapter.csv").read_text().splitlines()[0]
     return first.lstrip("# ")

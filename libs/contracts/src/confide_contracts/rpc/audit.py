@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from confide_contracts.rpc import formats
 from confide_contracts.vocabulary import Action, Outcome, Purpose
 
 CHAINS = validate.Range(min=0, max=32767)  # a smallint
@@ -14,25 +15,25 @@ class InclusionSchema(Schema):
     """An inclusion proof of entry ``seq`` of ``chain`` in the checkpoint of
     ``tree_size`` (default: the latest)."""
 
-    chain = fields.Integer(required=True, strict=True, validate=CHAINS)
-    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=POSITION))
-    tree_size = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=POSITION))
+    chain = formats.Integer(required=True, strict=True, validate=CHAINS)
+    seq = formats.Integer(required=True, strict=True, validate=validate.Range(min=0, max=POSITION))
+    tree_size = formats.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=POSITION))
 
 
 class ConsistencySchema(Schema):
     """A consistency proof between the checkpoints of two sizes of ``chain``."""
 
-    chain = fields.Integer(required=True, strict=True, validate=CHAINS)
-    old_size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=POSITION))
-    new_size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=POSITION))
+    chain = formats.Integer(required=True, strict=True, validate=CHAINS)
+    old_size = formats.Integer(required=True, strict=True, validate=validate.Range(min=1, max=POSITION))
+    new_size = formats.Integer(required=True, strict=True, validate=validate.Range(min=1, max=POSITION))
 
 
 class AfterHoursSchema(Schema):
-    time_zone = fields.String(required=True)
-    opens = fields.Integer(load_default=8, validate=validate.Range(min=0, max=23))
-    closes = fields.Integer(load_default=18, validate=validate.Range(min=1, max=24))
+    time_zone = fields.String(required=True, metadata=formats.TIME_ZONE)
+    opens = formats.Integer(load_default=8, validate=validate.Range(min=0, max=23))
+    closes = formats.Integer(load_default=18, validate=validate.Range(min=1, max=24))
     site_id = fields.String(load_default=None, allow_none=True)
-    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
+    limit = formats.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
 
     @validates_schema
     def hours_make_sense(self, data, **kwargs):
@@ -66,7 +67,7 @@ class QuerySchema(Schema):
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
     order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = formats.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     cursor = fields.String(load_default=None, allow_none=True)
 
     @validates_schema
@@ -88,5 +89,5 @@ class ReleaseSchema(Schema):
 
 
 class UnreviewedSchema(Schema):
-    older_than_hours = fields.Integer(load_default=0, validate=validate.Range(min=0, max=24 * 365))
-    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
+    older_than_hours = formats.Integer(load_default=0, validate=validate.Range(min=0, max=24 * 365))
+    limit = formats.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))

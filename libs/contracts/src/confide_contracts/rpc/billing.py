@@ -6,7 +6,8 @@ import pycountry
 from confide_licensure.identifiers import npi_is_valid
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from confide_contracts.codes.psychotherapy import known_code
+from confide_contracts.codes.psychotherapy import known_code, table
+from confide_contracts.rpc import formats
 
 ID = validate.Length(min=1, max=200)
 
@@ -16,15 +17,20 @@ def currency_code(value: str) -> None:
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as USD")
 
 
-Money = fields.Integer  # integer minor units (cents); floats are refused (strict)
+Money = formats.Integer  # integer minor units (cents); fractions are refused
+# a trillion minor units (ten billion dollars) per amount: far above any clinic's, and low enough that
+# no balance, total or sum of them leaves a bigint (or JSON's 64-bit integers)
+MONEY_MAX = 10**12
+AMOUNT = validate.Range(min=0, max=MONEY_MAX)
+POSITIVE = validate.Range(min=1, max=MONEY_MAX, error="must be positive")
 
 
 class FeeSchema(Schema):
     site_id = fields.String(required=True, validate=ID)
     payer = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    code = fields.String(required=True)
-    amount_minor = Money(required=True, strict=True, validate=validate.Range(min=0))
-    currency = fields.String(required=True, validate=currency_code)
+    code = fields.String(required=True, metadata={"enum": sorted(table()["codes"])})
+    amount_minor = Money(required=True, strict=True, validate=AMOUNT)
+    currency = fields.String(required=True, validate=currency_code, metadata=formats.CURRENCY)
     effective_from = fields.Date(required=True)
     effective_until = fields.Date(load_default=None, allow_none=True)
 
@@ -42,35 +48,35 @@ class FeeSchema(Schema):
 
 class TierSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    max_income_minor = Money(required=True, strict=True, validate=validate.Range(min=0))
-    percent = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    max_income_minor = Money(required=True, strict=True, validate=AMOUNT)
+    percent = formats.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
 
 
 class ScaleSchema(Schema):
     site_id = fields.String(required=True, validate=ID)
-    currency = fields.String(required=True, validate=currency_code)
+    currency = fields.String(required=True, validate=currency_code, metadata=formats.CURRENCY)
     tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1, max=20))
 
 
 class PolicySchema(Schema):
     site_id = fields.String(required=True, validate=ID)
-    currency = fields.String(required=True, validate=currency_code)
-    no_show_fee_minor = Money(required=True, strict=True, validate=validate.Range(min=0))
-    late_cancel_fee_minor = Money(required=True, strict=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=currency_code, metadata=formats.CURRENCY)
+    no_show_fee_minor = Money(required=True, strict=True, validate=AMOUNT)
+    late_cancel_fee_minor = Money(required=True, strict=True, validate=AMOUNT)
 
 
 class AccountSchema(Schema):
     client_id = fields.String(required=True, validate=ID)
     payer = fields.String(required=True, validate=validate.Length(min=1, max=64))
     member_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
-    annual_income_minor = Money(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0))
-    currency = fields.String(required=True, validate=currency_code)
+    annual_income_minor = Money(load_default=None, allow_none=True, strict=True, validate=AMOUNT)
+    currency = fields.String(required=True, validate=currency_code, metadata=formats.CURRENCY)
 
 
 class PaymentSchema(Schema):
     client_id = fields.String(required=True, validate=ID)
-    amount_minor = Money(required=True, strict=True, validate=validate.Range(min=1, error="must be positive"))
-    currency = fields.String(required=True, validate=currency_code)
+    amount_minor = Money(required=True, strict=True, validate=POSITIVE)
+    currency = fields.String(required=True, validate=currency_code, metadata=formats.CURRENCY)
     method = fields.String(required=True, validate=validate.OneOf(("card", "cash", "check", "transfer", "insurer")))
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
@@ -89,7 +95,7 @@ class InvoiceRequestSchema(Schema):
 class BillingProviderSchema(Schema):
     site_id = fields.String(required=True, validate=ID)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    npi = fields.String(required=True)
+    npi = fields.String(required=True, metadata=formats.NPI)
     tax_id = fields.String(required=True, validate=validate.Regexp(r"^\d{9}$", error="a 9-digit EIN"))
     address = fields.Dict(required=True)
 
@@ -100,8 +106,16 @@ class BillingProviderSchema(Schema):
 
 
 class ClaimResultSchema(Schema):
+    # what the document states of the rules below
+    OPENAPI = {"allOf": [
+        {"if": {"properties": {"status": {"const": "paid"}}, "required": ["status"]},
+         "then": {"required": ["paid_minor"], "properties": {"paid_minor": {"type": "integer"}}}},
+        {"if": {"properties": {"status": {"const": "denied"}}, "required": ["status"]},
+         "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}}},
+    ]}
+
     status = fields.String(required=True, validate=validate.OneOf(("submitted", "paid", "denied")))
-    paid_minor = Money(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1))
+    paid_minor = Money(load_default=None, allow_none=True, strict=True, validate=POSITIVE)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=2, max=500))
 
     @validates_schema

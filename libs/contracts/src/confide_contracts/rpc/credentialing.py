@@ -11,6 +11,8 @@ from confide_licensure.fields import ServiceKind as ServiceKindField
 from confide_licensure.identifiers import npi_is_valid
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from confide_contracts.rpc import formats
+
 NAME = validate.Length(min=1, max=200)
 ID = validate.Length(min=1, max=200)
 
@@ -19,7 +21,7 @@ class ClinicianSchema(Schema):
     id = fields.String(required=True, validate=ID)
     given_name = fields.String(required=True, validate=NAME)
     family_name = fields.String(required=True, validate=NAME)
-    national_id = fields.String(load_default=None, allow_none=True)
+    national_id = fields.String(load_default=None, allow_none=True, metadata=formats.NPI)
     home_site_id = fields.String(required=True, validate=ID)
     email = fields.Email(load_default=None, allow_none=True)
 
@@ -33,7 +35,7 @@ class LicenseSchema(Schema):
     type = CredentialTypeField(required=True)
     jurisdiction = Jurisdiction(required=True)
     number = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    issued_on = fields.Date(required=True)
+    issued_on = fields.Date(required=True, metadata=formats.PAST_DATE)
     expires_on = fields.Date(required=True)
 
     @validates("issued_on")

@@ -9,6 +9,7 @@ from enum import StrEnum
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from confide_contracts.codes import icd10
+from confide_contracts.rpc import formats
 
 
 class Kind(StrEnum):
@@ -68,7 +69,7 @@ class GuardianSchema(Schema):
     may_see = fields.List(
         fields.String(validate=validate.OneOf(sorted(GUARDIAN_KINDS))), required=True,
     )
-    valid_until = fields.Date(load_default=None, allow_none=True)
+    valid_until = fields.Date(load_default=None, allow_none=True, metadata=formats.FUTURE_DATE)
 
     @validates("valid_until")
     def in_future(self, value, **kwargs):
@@ -80,7 +81,7 @@ class ClientSchema(Schema):
     given_name = fields.String(required=True, validate=NAME)
     family_name = fields.String(required=True, validate=NAME)
     preferred_name = fields.String(load_default=None, allow_none=True, validate=NAME)
-    date_of_birth = fields.Date(required=True, validate=not_future)
+    date_of_birth = fields.Date(required=True, validate=not_future, metadata=formats.PAST_DATE)
     gender_identity = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     pronouns = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
     home_site_id = fields.String(required=True, validate=ID)
@@ -116,12 +117,26 @@ RELEASES = ("release_of_information", "psychotherapy_notes_authorization")
 
 
 class ConsentSchema(Schema):
+    # what the document states of release_rules below
+    OPENAPI = {"oneOf": [
+        {"properties": {"kind": {"enum": ["treatment", "telehealth"]}, "scope": {"maxItems": 0}}},
+        {"properties": {"kind": {"const": "release_of_information"},
+                        "scope": {"minItems": 1, "items": {"enum": [str(k) for k in Kind
+                                                                     if k != Kind.PSYCHOTHERAPY_NOTES]}},
+                        **{f: {"type": "string"} for f in ("recipient", "purpose", "expires_on")}},
+         "required": ["kind", "scope", "recipient", "purpose", "expires_on"]},
+        {"properties": {"kind": {"const": "psychotherapy_notes_authorization"},
+                        "scope": {"minItems": 1, "maxItems": 1, "items": {"const": str(Kind.PSYCHOTHERAPY_NOTES)}},
+                        **{f: {"type": "string"} for f in ("recipient", "purpose", "expires_on")}},
+         "required": ["kind", "scope", "recipient", "purpose", "expires_on"]},
+    ]}
+
     kind = fields.String(required=True, validate=validate.OneOf(CONSENT_KINDS))
     recipient = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=2, max=300))
     scope = fields.List(fields.Enum(Kind, by_value=True), load_default=list)
     purpose = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=2, max=300))
     effective_on = fields.Date(load_default=date.today)
-    expires_on = fields.Date(load_default=None, allow_none=True)
+    expires_on = fields.Date(load_default=None, allow_none=True, metadata=formats.FUTURE_DATE)
     signed_by = fields.String(required=True, validate=NAME)
 
     @validates("expires_on")
@@ -156,10 +171,10 @@ class RevocationSchema(Schema):
 
 
 class DiagnosisSchema(Schema):
-    code = fields.String(required=True)
+    code = fields.String(required=True, metadata=formats.ICD10)
     status = fields.String(load_default="active", validate=validate.OneOf(("active", "provisional", "resolved",
                                                                           "ruled_out")))
-    onset_on = fields.Date(load_default=None, allow_none=True, validate=not_future)
+    onset_on = fields.Date(load_default=None, allow_none=True, validate=not_future, metadata=formats.PAST_DATE)
 
     @validates("code")
     def known(self, value, **kwargs):
@@ -178,7 +193,7 @@ class GoalSchema(Schema):
 class TreatmentPlanSchema(Schema):
     goals = fields.List(fields.Nested(GoalSchema), required=True, validate=validate.Length(min=1, max=50))
     starts_on = fields.Date(load_default=date.today)
-    review_on = fields.Date(required=True)
+    review_on = fields.Date(required=True, metadata=formats.FUTURE_DATE)
 
     @validates_schema
     def review_after_start(self, data, **kwargs):
@@ -195,12 +210,22 @@ SESSION_SIZES = {"individual": (1, 1), "child": (1, 1), "couple": (2, 2), "famil
 
 
 class NoteSchema(Schema):
+    # what the document states of consistent() below: session sizes, and a progress note's appointment
+    OPENAPI = {"allOf": [
+        {"oneOf": [{"properties": {"session_kind": {"const": kind},
+                                   "client_ids": {"minItems": low, "maxItems": high}}}
+                   for kind, (low, high) in sorted(SESSION_SIZES.items())]},
+        {"if": {"properties": {"kind": {"const": "progress"}}, "required": ["kind"]},
+         "then": {"required": ["appointment_id"], "properties": {"appointment_id": {"type": "string"}}}},
+    ]}
+
     kind = fields.String(required=True, validate=validate.OneOf(("intake", "progress")))
     session_kind = fields.String(required=True, validate=validate.OneOf(sorted(SESSION_SIZES)))
     appointment_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    service_date = fields.Date(required=True, validate=not_future)
+    service_date = fields.Date(required=True, validate=not_future, metadata=formats.PAST_DATE)
     site_id = fields.String(required=True, validate=ID)
-    client_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=40))
+    client_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=40),
+                             metadata={"uniqueItems": True})
     sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1, max=41))
 
     @validates_schema
@@ -237,7 +262,7 @@ class AddendumSchema(Schema):
 class PsychotherapyNoteSchema(Schema):
     client_id = fields.UUID(required=True)
     appointment_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    service_date = fields.Date(required=True, validate=not_future)
+    service_date = fields.Date(required=True, validate=not_future, metadata=formats.PAST_DATE)
     body = fields.String(required=True, validate=BODY)
     sign = fields.Boolean(load_default=False)
 
@@ -245,7 +270,7 @@ class PsychotherapyNoteSchema(Schema):
 class BreakGlassSchema(Schema):
     client_id = fields.UUID(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=10, max=1000))
-    minutes = fields.Integer(load_default=60, strict=True, validate=validate.Range(min=5, max=240))
+    minutes = formats.Integer(load_default=60, strict=True, validate=validate.Range(min=5, max=240))
 
 
 class ReviewSchema(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from confide_licensure.fields import Jurisdiction, ServiceKind
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from confide_contracts.rpc import formats
 from confide_contracts.time_zones import UnknownTimeZone, zone
 
 ID = validate.Length(min=1, max=200)
@@ -20,8 +21,8 @@ class SiteSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     address = fields.Dict(load_default=None, allow_none=True)
     jurisdiction = Jurisdiction(required=True)
-    time_zone = fields.String(required=True)
-    late_cancel_hours = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=0, max=168))
+    time_zone = fields.String(required=True, metadata=formats.TIME_ZONE)
+    late_cancel_hours = formats.Integer(load_default=24, strict=True, validate=validate.Range(min=0, max=168))
 
     @validates("time_zone")
     def known_zone(self, value, **kwargs):
@@ -33,16 +34,19 @@ class SiteSchema(Schema):
 
 class RoomSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
+    capacity = formats.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
     telehealth_capable = fields.Boolean(load_default=False)
 
 
 class AvailabilitySchema(Schema):
+    OPENAPI = {"example": {"clinician_id": "dr-ana-ruiz", "site_id": "north", "weekday": 1, "starts": "09:00",
+                           "ends": "17:00", "valid_from": "2026-01-05"}}
+
     clinician_id = fields.String(required=True, validate=ID)
     site_id = fields.String(required=True, validate=ID)
-    weekday = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=6))
-    starts = fields.Time(required=True)
-    ends = fields.Time(required=True)
+    weekday = formats.Integer(required=True, strict=True, validate=validate.Range(min=0, max=6))
+    starts = fields.Time(required=True, metadata=formats.CLOCK_TIME)
+    ends = fields.Time(required=True, metadata=formats.CLOCK_TIME)
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(load_default=None, allow_none=True)
 
@@ -55,6 +59,9 @@ class AvailabilitySchema(Schema):
 
 
 class ExceptionSchema(Schema):
+    OPENAPI = {"anyOf": [{"required": ["clinician_id"], "properties": {"clinician_id": {"type": "string"}}},
+                         {"required": ["site_id"], "properties": {"site_id": {"type": "string"}}}]}
+
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
     starts_at = fields.AwareDateTime(required=True)
@@ -70,17 +77,30 @@ class ExceptionSchema(Schema):
 
 
 class AppointmentSchema(Schema):
+    # what the document states of consistent() below: sizes per kind; telehealth needs the client's
+    # jurisdiction, in person a room
+    OPENAPI = {"allOf": [
+        {"oneOf": [{"properties": {"kind": {"const": kind}, "client_ids": {"minItems": low, "maxItems": high}}}
+                   for kind, (low, high) in sorted(KIND_SIZES.items())]},
+        {"oneOf": [
+            {"properties": {"modality": {"const": "telehealth"}, "client_jurisdiction": {"type": "string"}},
+             "required": ["client_jurisdiction"]},
+            {"properties": {"modality": {"const": "in_person"}, "room_id": {"type": "string"}},
+             "required": ["room_id"]}]},
+    ]}
+
     site_id = fields.String(required=True, validate=ID)
     room_id = fields.UUID(load_default=None, allow_none=True)
     clinician_id = fields.String(required=True, validate=ID)
     co_therapist_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    client_ids = fields.List(fields.String(validate=ID), required=True, validate=validate.Length(min=1, max=40))
+    client_ids = fields.List(fields.String(validate=ID), required=True, validate=validate.Length(min=1, max=40),
+                             metadata={"uniqueItems": True})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     service_kind = ServiceKind(required=True)
     modality = fields.String(required=True, validate=validate.OneOf(("in_person", "telehealth")))
     client_jurisdiction = Jurisdiction(load_default=None, allow_none=True)  # telehealth: where the client is
     starts_at = fields.AwareDateTime(required=True)
-    planned_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=5, max=480))
+    planned_minutes = formats.Integer(required=True, strict=True, validate=validate.Range(min=5, max=480))
 
     @validates_schema
     def consistent(self, data, **kwargs):
@@ -116,7 +136,7 @@ class CancelSchema(Schema):
 
 
 class CompleteSchema(Schema):
-    minutes = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=600))
+    minutes = formats.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=600))
     patient_present = fields.Boolean(load_default=True)  # family sessions: with or without the client
     interactive_complexity = fields.Boolean(load_default=False)
 
@@ -127,9 +147,9 @@ class SlotQuerySchema(Schema):
     service_kind = ServiceKind(required=True)
     modality = fields.String(load_default="in_person", validate=validate.OneOf(("in_person", "telehealth")))
     client_jurisdiction = Jurisdiction(load_default=None, allow_none=True)
-    clients = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=40))
-    minutes = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=5, max=480))
-    step = fields.Integer(load_default=15, strict=True, validate=validate.Range(min=5, max=240))
+    clients = formats.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=40))
+    minutes = formats.Integer(load_default=50, strict=True, validate=validate.Range(min=5, max=480))
+    step = formats.Integer(load_default=15, strict=True, validate=validate.Range(min=5, max=240))
     from_date = fields.Date(required=True)
     to_date = fields.Date(required=True)
 

@@ -9,7 +9,7 @@ import string
 from enum import StrEnum
 from typing import Any
 
-from confide_contracts.errors import invalid
+from confide_contracts.errors import conflict
 from confide_licensure.identifiers import npi_is_valid
 
 from confide_billing.domain.coding import known_code
@@ -101,5 +101,5 @@ def transition(current: str, to: str) -> ClaimStatus:
     """The claim's next status, or :class:`InvalidRequest` naming ``status``."""
     target = ClaimStatus(to)
     if current not in BECOMES_FROM.get(target, ()):
-        raise invalid("status", f"a {current} claim cannot become {to}")
+        raise conflict("status", f"a {current} claim cannot become {to}")
     return target

@@ -18,7 +18,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from confide_contracts.errors import invalid
+from confide_contracts.errors import conflict, invalid
 
 
 class LicenceStatus(StrEnum):
@@ -47,7 +47,7 @@ def verified(status: str, expires_on: date, today: date) -> dict[str, Any]:
 
 def renewed(status: str, expires_on: date, new_expiry: date, verification_result: str) -> dict[str, Any]:
     if status == LicenceStatus.REVOKED:
-        raise invalid("license_id", "is revoked; record a new licence instead")
+        raise conflict("license_id", "is revoked; record a new licence instead")
     if new_expiry <= expires_on:
         raise invalid("expires_on", f"must be after the current expiry {expires_on.isoformat()}")
     if verification_result != "verified":
@@ -59,13 +59,13 @@ def renewed(status: str, expires_on: date, new_expiry: date, verification_result
 
 def suspended(status: str) -> dict[str, Any]:
     if status not in (LicenceStatus.ACTIVE, LicenceStatus.PENDING):
-        raise invalid("license_id", f"is {status}")
+        raise conflict("license_id", f"is {status}")
     return {"status": LicenceStatus.SUSPENDED.value}
 
 
 def reinstated(status: str, was_verified: bool, expires_on: date, today: date) -> dict[str, Any]:
     if status != LicenceStatus.SUSPENDED:
-        raise invalid("license_id", f"is {status}, not suspended")
+        raise conflict("license_id", f"is {status}, not suspended")
     if not was_verified:
         return {"status": LicenceStatus.PENDING.value}
     return {"status": _in_force_or_expired(expires_on, today).value}
@@ -73,5 +73,5 @@ def reinstated(status: str, was_verified: bool, expires_on: date, today: date) -
 
 def revoked(status: str) -> dict[str, Any]:
     if status == LicenceStatus.REVOKED:
-        raise invalid("license_id", "is already revoked")
+        raise conflict("license_id", "is already revoked")
     return {"status": LicenceStatus.REVOKED.value}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from confide_contracts.errors import invalid
+from confide_contracts.errors import conflict, invalid
 
 
 class Review(StrEnum):
@@ -26,4 +26,4 @@ def review_status(value: str) -> Review:
 def reviewed(current: str) -> None:
     """A grant is reviewed once."""
     if current != Review.PENDING:
-        raise invalid("grant_id", f"was already reviewed ({current})")
+        raise conflict("grant_id", f"was already reviewed ({current})")

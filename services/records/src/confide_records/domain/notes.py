@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Iterable
 from enum import StrEnum
 
-from confide_contracts.errors import invalid
+from confide_contracts.errors import conflict
 
 
 def section_hash(note_id: str, client_id: str | None, body: str) -> str:
@@ -48,21 +48,21 @@ class NoteStatus(StrEnum):
 
 def may_change(status: str) -> None:
     if status != NoteStatus.DRAFT:
-        raise invalid("note_id", "is signed and locked; add an addendum instead")
+        raise conflict("note_id", "is signed and locked; add an addendum instead")
 
 
 def may_sign(status: str) -> None:
     if status != NoteStatus.DRAFT:
-        raise invalid("note_id", "is already signed")
+        raise conflict("note_id", "is already signed")
 
 
 def may_add_addendum(status: str) -> None:
     if status != NoteStatus.SIGNED:
-        raise invalid("note_id", "is a draft; change it instead")
+        raise conflict("note_id", "is a draft; change it instead")
 
 
 def may_cosign(status: str, cosign_required: bool, cosigned_by: str | None) -> None:
     if status != NoteStatus.SIGNED or not cosign_required:
-        raise invalid("note_id", "needs no co-signature" if status == NoteStatus.SIGNED else "is not signed yet")
+        raise conflict("note_id", "needs no co-signature" if status == NoteStatus.SIGNED else "is not signed yet")
     if cosigned_by is not None:
-        raise invalid("note_id", f"was co-signed by {cosigned_by}")
+        raise conflict("note_id", f"was co-signed by {cosigned_by}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from confide_contracts.errors import invalid
+from confide_contracts.errors import conflict
 
 
 class AppointmentStatus(StrEnum):
@@ -38,14 +38,14 @@ BECOMES_FROM = {
 def transition(current: str, to: AppointmentStatus) -> AppointmentStatus:
     """``to``, or :class:`InvalidRequest` naming ``appointment_id``."""
     if current not in BECOMES_FROM[to]:
-        raise invalid("appointment_id", f"is {current}; cannot become {to}")
+        raise conflict("appointment_id", f"is {current}; cannot become {to}")
     return to
 
 
 def must_be_booked(current: str) -> None:
     """Moving or cancelling: only a booked appointment."""
     if current != S.BOOKED:
-        raise invalid("appointment_id", f"is {current}")
+        raise conflict("appointment_id", f"is {current}")
 
 
 class WaitlistStatus(StrEnum):
