@@ -8,10 +8,10 @@ from datetime import date
 import confide_contracts  # noqa: F401
 import pytest
 from billing_support import FEES, appointment
-from confide_access import InvalidRequest
 from confide_billing import ledger, store
 from confide_billing import models as m
 from confide_billing.domain.coding import code_session
+from confide_contracts.errors import Conflict
 from confide_events import Actor, registry
 from confide_messaging import UnitOfWork
 from confide_testing import random_id
@@ -101,7 +101,7 @@ def test_balance_never_drifts(books, ops):
                 work(books, lambda uow, a=op[1]: ledger.refund(uow, ACTOR, client, a, "USD", "card"))
                 expected += op[1]
             else:
-                with pytest.raises(InvalidRequest):
+                with pytest.raises(Conflict):  # more than the credit
                     work(books, lambda uow, a=op[1]: ledger.refund(uow, ACTOR, client, a, "USD", "card"))
 
     with books.connect() as conn:

@@ -112,14 +112,14 @@ def test_a_payment_split_across_invoices(rpc, billing_db):
     assert statement["balance_minor"] == 0 and all(i["outstanding_minor"] == 0 for i in statement["invoices"])
 
 
-@pytest.mark.parametrize(("call", "payload", "field", "says"), [
-    ("record_payment", {"amount_minor": -500}, "amount_minor", "must be positive"),
-    ("record_payment", {"amount_minor": 12.5}, "amount_minor", "integer"),
-    ("record_payment", {"currency": "EUR"}, "currency", "the account is in USD"),
-    ("record_payment", {"currency": "XYZ"}, "currency", "ISO 4217"),
-    ("set_fee", {"code": "99999"}, "code", "unknown service code"),
+@pytest.mark.parametrize(("call", "payload", "field", "says", "error"), [
+    ("record_payment", {"amount_minor": -500}, "amount_minor", "must be positive", "InvalidRequest"),
+    ("record_payment", {"amount_minor": 12.5}, "amount_minor", "integer", "InvalidRequest"),
+    ("record_payment", {"currency": "EUR"}, "currency", "the account is in USD", "Conflict"),  # the account's state
+    ("record_payment", {"currency": "XYZ"}, "currency", "ISO 4217", "InvalidRequest"),
+    ("set_fee", {"code": "99999"}, "code", "unknown service code", "InvalidRequest"),
 ])
-def test_bad_input_is_refused_and_nothing_written(rpc, billing_db, call, payload, field, says):
+def test_bad_input_is_refused_and_nothing_written(rpc, billing_db, call, payload, field, says, error):
     rpc.open_account(BILLER, {"client_id": "client-bad", "payer": "self_pay", "currency": "USD"})
     before = [count(billing_db, t) for t in ("payments", "allocations", "fee_schedules")]
     base = {"record_payment": {"client_id": "client-bad", "amount_minor": 1000, "currency": "USD", "method": "card"},
@@ -128,7 +128,7 @@ def test_bad_input_is_refused_and_nothing_written(rpc, billing_db, call, payload
     who = ADMIN if call == "set_fee" else BILLER
     with pytest.raises(RemoteError) as refused:
         getattr(rpc, call)(who, {**base, **payload})
-    assert refused.value.exc_type == "InvalidRequest"
+    assert refused.value.exc_type == error
     assert f"{field}:" in str(refused.value) and says in str(refused.value)
     assert [count(billing_db, t) for t in ("payments", "allocations", "fee_schedules")] == before
 

@@ -1,7 +1,7 @@
 """ICD-10-CM diagnosis codes, checked by format and against the shipped code list
 of chapter 5 (F01-F99, mental, behavioral and neurodevelopmental disorders).
 The list's first line names its source and release (see
-``scripts/make_icd10_f_chapter.py``)."""
+``libs/contracts/scripts/make_icd10_f_chapter.py``)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Regenerate ``confide_records/data/icd10cm_f_chapter.csv``: chapter 5 (F01-F99,
+"""Regenerate ``confide_contracts/codes/data/icd10cm_f_chapter.csv``: chapter 5 (F01-F99,
 mental, behavioral and neurodevelopmental disorders) of ICD-10-CM.
 
 Source: the CMS/NCHS ICD-10-CM tabular list as shipped in the PyPI package
 ``simple-icd-10-cm`` (release noted in the file's first line). Run with
-``uv run --no-project --with simple-icd-10-cm python services/records/scripts/make_icd10_f_chapter.py``.
+``uv run --no-project --with simple-icd-10-cm python libs/contracts/scripts/make_icd10_f_chapter.py``.
 """
 
 import csv
@@ -13,7 +13,7 @@ import pathlib
 
 import simple_icd_10_cm as icd
 
-OUT = pathlib.Path(__file__).parents[1] / "src" / "confide_records" / "data" / "icd10cm_f_chapter.csv"
+OUT = pathlib.Path(__file__).parents[1] / "src" / "confide_contracts" / "codes" / "data" / "icd10cm_f_chapter.csv"
 
 
 def dotted(code: str) -> str:
