@@ -84,6 +84,39 @@ def test_invalid_event_is_parked_in_dead_letters(rpc, audit, producer, audit_db,
     assert sorted(letter.error.split(":")[0] for letter in letters) == ["InvalidEvent", "ValueError"]
 
 
+def test_an_event_the_database_refuses_is_parked_and_the_chain_moves_on(rpc, audit, producer, audit_db,
+                                                                        audit_config):
+    """An event valid by its schema that PostgreSQL will not keep (a NUL in its
+    text) once failed its whole batch, which came back forever: every later access
+    on that chain was served and never reached the trail."""
+    from confide_access import ACCESS_EVENT_TYPE  # noqa: F401 - registers the access event
+    from confide_events import Actor, registry
+    from confide_messaging.dlq import list_dead_letters
+
+    site = random_id("site")
+    bad = registry.build("records.access.recorded", {
+        "action": "read", "outcome": "allowed", "resource_type": "Note", "resource_id": "n-1",
+        "client_id": "client-1", "purpose": "treatment", "reason": "care team\x00 (a NUL PostgreSQL refuses)",
+    }, producer="records", actor=Actor(id="dr-1", role="clinician"), site_id=site)
+    before = producer.access(5, sites=(site,), flush=False)
+    publisher = ConfirmingPublisher(audit_config["AMQP_URI"])
+    producer.relay.drain()
+    publisher.publish([OutgoingMessage(routing_key="records.access.recorded",
+                                       body=json.dumps(bad.to_message()).encode(), headers={"site_id": site})])
+    publisher.close()
+    after = producer.access(5, sites=(site,))
+    wait_until(lambda: stored(audit_db) == 10, what="every good access in the trail")
+    with audit_db.connect() as conn:
+        ids = set(conn.execute(select(entries.c.event_id)).scalars())
+    assert {str(e.id) for e in before + after} <= ids and str(bad.id) not in ids
+    letters = wait_until(lambda: [letter for i in range(2) for letter in
+                                  list_dead_letters(audit_config["AMQP_URI"], f"audit.ingest.{i}.dead")],
+                         what="the refused event parked")
+    assert [letter.error.split(":")[0] for letter in letters] == ["DataError"] or \
+        all("NUL" in letter.error or "0x00" in letter.error for letter in letters), [x.error for x in letters]
+    assert rpc.audit.verify(officer())["ok"]
+
+
 def grow_in_two_steps(rpc, producer, audit_db, site):
     """60 entries, a checkpoint, 70 more, a checkpoint: sizes 60 and 130."""
     producer.access(60, sites=(site,))

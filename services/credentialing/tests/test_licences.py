@@ -106,3 +106,15 @@ def test_clinician_input(cred):
         cred.record_license(OFFICER, "nobody", {"type": "lcsw", "jurisdiction": "US-NY", "number": "1",
                                                 "issued_on": "2020-01-01", "expires_on": "2030-01-01"})
     assert "clinician_id:" in str(unknown.value)
+
+
+def test_a_refusal_naming_a_made_up_id_is_recorded_cut_to_what_the_trail_keeps(cred, cred_db):
+    """An id longer than the trail's column, in a refused call: the denial is
+    recorded (its id cut, with its length), not lost to a 500 or stalling ingest."""
+    nosy = caller("clinician", ("north",))
+    with pytest.raises(RemoteError) as refused:
+        cred.suspend_license(nosy, "x" * 5000, "curious")
+    assert refused.value.exc_type == "AccessDenied"
+    [denial] = [m for m in outbox(cred_db, "credentialing.access") if m["actor"]["id"] == nosy["user_id"]]
+    assert len(denial["payload"]["resource_id"]) == 200 and denial["payload"]["resource_id"].endswith(
+        "(5000 characters)")

@@ -95,6 +95,28 @@ def test_create_read_and_the_trail(gateway):
     assert 'rel="next"' in first.headers["Link"]
 
 
+def test_a_long_header_is_refused_by_name_and_the_trail_keeps_moving(gateway):
+    """A 10 kB X-On-Behalf-Of reached the trail's 200-character column: the
+    audit batch holding it failed forever while reads went on being served."""
+    desk = gateway.token(random_id("fd"), "front_desk")
+    client = call(gateway, "POST", "/api/v1/clients", desk, json=CLIENT).json()["id"]
+    long = call(gateway, "GET", f"/api/v1/clients/{client}", desk, headers={"X-On-Behalf-Of": "x" * 5_000})
+    assert long.status_code == 400 and long.json()["errors"] == {"X-On-Behalf-Of": ["at most 200 characters"]}
+    # (past 8 kB the web server itself refuses the header line, before any service sees it)
+    assert call(gateway, "GET", f"/api/v1/clients/{client}", desk,
+                headers={"X-On-Behalf-Of": "x" * 10_000}).status_code == 400
+    for name, limit in (("X-Break-Glass-Reason", 1000), ("X-Purpose-Of-Use", 32)):
+        refused = call(gateway, "GET", f"/api/v1/clients/{client}", desk, headers={name: "y" * (limit + 1)})
+        assert refused.status_code == 400 and name in refused.json()["errors"]
+    behalf = call(gateway, "GET", f"/api/v1/clients/{client}", desk, headers={"X-On-Behalf-Of": "z" * 200})
+    assert behalf.status_code == 200
+    officer = gateway.token(random_id("co"), "compliance_officer", sites=())
+    entries = wait_until(lambda: [e for e in call(gateway, "GET", "/api/v1/audit/entries", officer, params={
+        "client_id": client, "producer": "records", "action": "read"}).json()["entries"]
+        if e["on_behalf_of"] == "z" * 200], what="the read on behalf, in the trail", timeout=20)
+    assert len(entries) == 1
+
+
 def test_bad_input_is_a_problem_naming_the_field(gateway):
     desk = gateway.token(random_id("fd"), "front_desk")
     answer = call(gateway, "POST", "/api/v1/clients", desk, json={**CLIENT, "date_of_birth": "2999-01-01",

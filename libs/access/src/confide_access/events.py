@@ -55,7 +55,7 @@ class CallerSchema(Schema):
     user_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     sites = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
-    on_behalf_of = fields.String(load_default=None, allow_none=True)
+    on_behalf_of = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     source_address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     user_agent = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=512))
     purpose = fields.Enum(Purpose, by_value=True, load_default=Purpose.TREATMENT)
@@ -78,8 +78,8 @@ class AccessRecordedV1(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     break_glass = fields.Boolean(load_default=False)
     break_glass_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
-    source_address = fields.String(load_default=None, allow_none=True)
-    user_agent = fields.String(load_default=None, allow_none=True)
+    source_address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    user_agent = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=512))
     recipient = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
 
     @validates_schema

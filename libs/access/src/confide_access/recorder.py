@@ -11,6 +11,20 @@ from confide_messaging import UnitOfWork
 
 from confide_access.events import Action, Caller, Outcome, access_event_type
 
+# what the trail keeps of each free-text fact (the audit log's columns, and the
+# event schema's limits): a longer value -- an id the caller made up, a reason
+# quoting it -- is recorded cut to this, never refused, so the access is in the
+# trail and no event can stall a chain
+KEPT = {"resource_id": 200, "client_id": 200, "reason": 500, "recipient": 300, "site_id": 64}
+
+
+def clip(value: str | None, limit: int) -> str | None:
+    """``value``, or its first characters and how long it was."""
+    if value is None or len(value) <= limit:
+        return value
+    tail = f"... ({len(value)} characters)"
+    return value[: limit - len(tail)] + tail
+
 
 def record_access(
     uow: UnitOfWork,
@@ -32,18 +46,18 @@ def record_access(
             "action": str(Action(action)),
             "outcome": str(Outcome(outcome)),
             "resource_type": resource_type,
-            "resource_id": resource_id,
-            "client_id": client_id,
+            "resource_id": clip(resource_id, KEPT["resource_id"]),
+            "client_id": clip(client_id, KEPT["client_id"]),
             "purpose": str(caller.purpose),
-            "reason": reason,
+            "reason": clip(reason, KEPT["reason"]),
             "break_glass": caller.breaking_glass,
             "break_glass_reason": caller.break_glass_reason,
             "source_address": caller.source_address,
             "user_agent": caller.user_agent,
-            "recipient": recipient,
+            "recipient": clip(recipient, KEPT["recipient"]),
         },
         actor=caller.actor,
-        site_id=site_id,
+        site_id=clip(site_id, KEPT["site_id"]),
     )
 
 

@@ -47,7 +47,7 @@ class Event:
 class ActorSchema(Schema):
     id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     role = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    on_behalf_of = fields.String(load_default=None, allow_none=True)
+    on_behalf_of = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class EnvelopeSchema(Schema):
@@ -58,7 +58,7 @@ class EnvelopeSchema(Schema):
     schema_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
     producer = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    site_id = fields.String(load_default=None, allow_none=True)
+    site_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     actor = fields.Nested(ActorSchema, required=True)
     traceparent = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(TRACEPARENT))
     payload = fields.Dict(required=True)

@@ -18,6 +18,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import psycopg
 from amqp.exceptions import AMQPError
 from confide_access import ACCESS_EVENT_TYPE
 from confide_events import Actor, EventError, registry
@@ -31,6 +32,7 @@ from confide_vault import Transit, VaultClient
 from kombu import Connection, Consumer, Exchange, Queue
 from nameko import config
 from nameko.extensions import DependencyProvider
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from confide_audit import events, store
@@ -42,6 +44,8 @@ from confide_audit.signing import CheckpointSigner
 log = logging.getLogger(__name__)
 
 ACCESS_EXCHANGE = "audit.access"
+# what PostgreSQL answers for data it will not keep (through SQLAlchemy, or from COPY directly)
+REFUSED_DATA = (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError)
 SYSTEM_ACTOR = Actor(id="audit", role="system")
 UNDECODABLE = object()
 
@@ -252,17 +256,20 @@ class PartitionConsumer:
                 dead.close()
 
     def _flush(self, received: list, dead: ConfirmingPublisher) -> None:
-        """``received``: (body as kombu decoded it, message) pairs."""
-        batch: list[AccessFacts] = []
+        """``received``: (body as kombu decoded it, message) pairs. Events that do
+        not parse, and events the database will not keep, are parked in the
+        chain's dead letters with the reason; everything else commits in order."""
+        batch: list[tuple[AccessFacts, object]] = []
         poison = []
         for body, message in received:
             try:
                 if body is UNDECODABLE:
                     raise ValueError(f"undecodable body ({message.content_type})")
-                batch.append(AccessFacts.from_event(registry.parse(body)))
+                batch.append((AccessFacts.from_event(registry.parse(body)), message))
             except (EventError, ValueError, KeyError) as exc:
                 poison.append((message, exc))
-        self.writer.append(batch)
+        refused = self._append_isolating(batch)
+        poison += refused
         if poison:
             dead.publish(
                 OutgoingMessage(
@@ -275,10 +282,28 @@ class PartitionConsumer:
                 for m, e in poison
             )
             self.dead_lettered += len(poison)
+            log.error("audit partition %s: %d event(s) the trail cannot keep parked in %s", self.index, len(poison),
+                      dead_letter_queue(self.index).name)
         # everything up to the last delivery tag is committed (or parked): ack at once
         last = received[-1][1]
         last.channel.basic_ack(last.delivery_tag, multiple=True)
-        self.ingested += len(batch)
+        self.ingested += len(batch) - len(refused)
+
+    def _append_isolating(self, batch: list[tuple[AccessFacts, object]]) -> list:
+        """Append ``batch``; if the database refuses its data, halve it until the
+        events it refuses stand alone, commit the others in order, and return the
+        refused with the reason. One bad event never holds up the chain (it
+        once did: the whole batch failed and came back, forever)."""
+        if not batch:
+            return []
+        try:
+            self.writer.append([facts for facts, _ in batch])
+            return []
+        except REFUSED_DATA as exc:
+            if len(batch) == 1:
+                return [(batch[0][1], getattr(exc, "orig", None) or exc)]
+            middle = len(batch) // 2
+            return self._append_isolating(batch[:middle]) + self._append_isolating(batch[middle:])
 
     def stop(self) -> None:
         self.stopping.set()

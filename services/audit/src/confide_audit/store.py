@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from confide_contracts.errors import NotFound
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from confide_audit.domain.chain import TILE_WIDTHS, Appended, ChainHead
@@ -48,13 +48,20 @@ _known_partitions: set[tuple[str, str]] = set()
 
 
 def ensure_partitions(conn: Connection, times: Sequence[datetime]) -> None:
+    """The monthly partitions these times fall in. A partition made here is
+    known to exist only once this transaction commits: a batch that fails rolls
+    its partition back too (remembering it then sent every later batch of that
+    month to a partition that was never there)."""
     database = conn.engine.url.database or ""
     months = {t.strftime("%Y-%m-01") for t in times}
+    made = []
     for month in sorted(months):
         if (database, month) in _known_partitions:
             continue
         conn.execute(text("SELECT audit_ensure_partition(CAST(:m AS date))"), {"m": month})
-        _known_partitions.add((database, month))
+        made.append((database, month))
+    if made:
+        event.listen(conn, "commit", lambda _conn: _known_partitions.update(made), once=True)
 
 
 def write_batch(conn: Connection, appended: Appended) -> None:

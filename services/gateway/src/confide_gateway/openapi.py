@@ -105,7 +105,8 @@ def document() -> dict[str, Any]:
             "type": "string", "enum": ["treatment", "payment", "operations", "emergency", "disclosure",
                                        "client_request"]},
          "description": "Why the caller is asking (defaults by role)"},
-        {"in": "header", "name": "X-On-Behalf-Of", "required": False, "schema": {"type": "string"}},
+        {"in": "header", "name": "X-On-Behalf-Of", "required": False, "schema": {"type": "string", "maxLength": 200},
+         "description": "Whom the caller acts for, as the trail records it"},
     ]
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:

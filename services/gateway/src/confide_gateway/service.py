@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from confide_contracts.audit_export import export
-from confide_contracts.errors import ServiceError, invalid
+from confide_contracts.errors import InvalidRequest, ServiceError, invalid
 from confide_persistence import Database
 from confide_telemetry import current_trace_id
 from marshmallow import Schema, fields
@@ -74,13 +74,23 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
     return Response(orjson.dumps(body), status=status, headers=headers, content_type="application/json")
 
 
+# the caller's own words that reach the audit trail, and how long the trail keeps each
+HEADER_LIMITS = {"X-On-Behalf-Of": 200, "X-Purpose-Of-Use": 32, "X-Break-Glass-Reason": 1000}
+
+
 def caller_from(claims: dict, request: Request) -> dict:
+    """The caller the services expect; a header longer than the trail keeps is
+    refused here, naming it (a 10 kB ``X-On-Behalf-Of`` once stalled an audit chain)."""
+    too_long = {name: [f"at most {limit} characters"] for name, limit in HEADER_LIMITS.items()
+                if len(request.headers.get(name) or "") > limit}
+    if too_long:
+        raise InvalidRequest(too_long)
     role = claims.get("role")
     return {
         "user_id": claims["sub"],
         "role": role,
         "sites": list(claims.get("sites") or []),
-        "on_behalf_of": request.headers.get("X-On-Behalf-Of"),
+        "on_behalf_of": request.headers.get("X-On-Behalf-Of") or None,
         "source_address": request.remote_addr,
         "user_agent": (request.user_agent.string or "")[:512] or None,
         "purpose": request.headers.get("X-Purpose-Of-Use") or DEFAULT_PURPOSE.get(role, "treatment"),
@@ -103,7 +113,10 @@ class GatewayService:
         except NotAuthenticated as exc:
             log.info("refused a request to %s: %s", request.path, exc.why)
             return problems.unauthenticated()
-        caller = caller_from(claims, request)
+        try:
+            caller = caller_from(claims, request)
+        except InvalidRequest as exc:
+            return problems.from_error(exc)
 
         def run() -> Response:
             try:
