@@ -77,7 +77,11 @@ def vocabulary(self, field, ret=None, **kwargs) -> dict[str, Any]:
         return {"enum": sorted(catalogue().types)}
     if isinstance(field, licensure.ServiceKind):
         return {"enum": sorted(catalogue().service_kinds)}
-    if type(field) is fields.String and not {"pattern", "enum", "format", "$ref"} & set(ret or {}):
+    owner = getattr(field, "parent", None)
+    while isinstance(owner, fields.Field):  # an item of a list, a value of a dict: up to its schema
+        owner = getattr(owner, "parent", None)
+    answer = isinstance(owner, ProblemSchema)  # (a problem may quote what was refused)
+    if type(field) is fields.String and not answer and not {"pattern", "enum", "format", "$ref"} & set(ret or {}):
         return {"pattern": STORABLE_TEXT}
     return {}
 
