@@ -69,6 +69,7 @@ def test_expected_refusals_are_one_line_at_info():
     class Ctx:
         class entrypoint:
             method_name = "book"
+            expected_exceptions = (ServiceError,)
 
         class container:
             service_name = "scheduling"
@@ -88,3 +89,7 @@ def test_expected_refusals_are_one_line_at_info():
     broken = record_of(RecordIntegrityError("changed"))
     ExpectedRefusals().filter(broken)
     assert broken.levelno == logging.WARNING and broken.exc_info is not None
+    Ctx.entrypoint.expected_exceptions = ()  # an event handler expects nothing: its failures keep their traceback
+    handler = record_of(BookingConflict({"room_id": ["taken"]}))
+    ExpectedRefusals().filter(handler)
+    assert handler.exc_info is not None

@@ -115,8 +115,6 @@ class NotFound(ServiceError):
 
     status, slug, title = 404, "not-found", "Not found"
 
-    def __init__(self, detail: str = "", errors: FieldErrors | None = None) -> None:
-        super().__init__(detail, errors)
 
 
 def missing(field: str, message: str) -> NotFound:
@@ -156,8 +154,9 @@ class ExpectedRefusals(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, ServiceError) and exc.status < 500:
-            worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        expected = getattr(getattr(worker_ctx, "entrypoint", None), "expected_exceptions", ())
+        if isinstance(exc, ServiceError) and exc.status < 500 and expected and isinstance(exc, expected):
             entrypoint = getattr(getattr(worker_ctx, "entrypoint", None), "method_name", "?")
             service = getattr(getattr(worker_ctx, "container", None), "service_name", "?")
             record.msg, record.args = "%s.%s refused (%s): %s", (service, entrypoint, exc.exc_type, exc.detail)

@@ -32,7 +32,7 @@ from confide_vault import Transit, VaultClient
 from kombu import Connection, Consumer, Exchange, Queue
 from nameko import config
 from nameko.extensions import DependencyProvider
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from confide_audit import events, store
@@ -44,8 +44,10 @@ from confide_audit.signing import CheckpointSigner
 log = logging.getLogger(__name__)
 
 ACCESS_EXCHANGE = "audit.access"
-# what PostgreSQL answers for data it will not keep (through SQLAlchemy, or from COPY directly)
-REFUSED_DATA = (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError)
+# what PostgreSQL answers for data it will not keep (SQLSTATE class 22, through SQLAlchemy or from
+# COPY directly); anything else -- a lost connection, a missing partition -- is the system's, and the
+# batch is retried whole rather than its events parked
+REFUSED_DATA = (DataError, psycopg.DataError)
 SYSTEM_ACTOR = Actor(id="audit", role="system")
 UNDECODABLE = object()
 
@@ -135,6 +137,7 @@ class ChainWriter:
 
     def append(self, batch: list[AccessFacts]) -> ChainHead:
         """Commit ``batch`` (duplicates dropped); returns the new head."""
+        made: list = []
         with self.engine.begin() as conn:
             store.lock_chain(conn, self.chain)
             head = store.load_head(conn, self.chain)
@@ -147,12 +150,13 @@ class ChainWriter:
                 fresh.append(facts)
             if fresh:
                 appended = append(head, fresh, datetime.now(UTC))
-                store.write_batch(conn, appended)
+                made = store.write_batch(conn, appended)
                 head = appended.head
                 last = store.latest_checkpoint(conn, self.chain)
                 if head.size - (last.size if last else 0) >= self.settings.checkpoint_every:
                     self._checkpoint(conn, head)
-            return head
+        store.remember_partitions(made)  # (only now are they there for certain)
+        return head
 
     def checkpoint_if_due(self, force: bool = False) -> bool:
         if not force and time.monotonic() - self.last_checkpoint_at < self.settings.checkpoint_seconds:

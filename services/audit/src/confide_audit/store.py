@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from confide_contracts.errors import NotFound
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from confide_audit.domain.chain import TILE_WIDTHS, Appended, ChainHead
@@ -47,11 +47,11 @@ def already_ingested(conn: Connection, event_ids: Sequence[str]) -> set[str]:
 _known_partitions: set[tuple[str, str]] = set()
 
 
-def ensure_partitions(conn: Connection, times: Sequence[datetime]) -> None:
-    """The monthly partitions these times fall in. A partition made here is
-    known to exist only once this transaction commits: a batch that fails rolls
-    its partition back too (remembering it then sent every later batch of that
-    month to a partition that was never there)."""
+def ensure_partitions(conn: Connection, times: Sequence[datetime]) -> list[tuple[str, str]]:
+    """Make the monthly partitions these times fall in; returns those made, for
+    :func:`remember_partitions` once the transaction has committed (a batch that
+    fails rolls its partition back too: remembering it earlier sent every later
+    batch of that month to a partition that was never there)."""
     database = conn.engine.url.database or ""
     months = {t.strftime("%Y-%m-01") for t in times}
     made = []
@@ -60,15 +60,19 @@ def ensure_partitions(conn: Connection, times: Sequence[datetime]) -> None:
             continue
         conn.execute(text("SELECT audit_ensure_partition(CAST(:m AS date))"), {"m": month})
         made.append((database, month))
-    if made:
-        event.listen(conn, "commit", lambda _conn: _known_partitions.update(made), once=True)
+    return made
 
 
-def write_batch(conn: Connection, appended: Appended) -> None:
-    """Insert the batch's entries, dedupe rows, tiles and new head (COPY for the bulk)."""
+def remember_partitions(made: Sequence[tuple[str, str]]) -> None:
+    _known_partitions.update(made)
+
+
+def write_batch(conn: Connection, appended: Appended) -> list[tuple[str, str]]:
+    """Insert the batch's entries, dedupe rows, tiles and new head (COPY for the
+    bulk); returns the partitions it made (see :func:`ensure_partitions`)."""
     if not appended.entries:
-        return
-    ensure_partitions(conn, [e.facts.occurred_at for e in appended.entries])
+        return []
+    made = ensure_partitions(conn, [e.facts.occurred_at for e in appended.entries])
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
         with cur.copy(f"COPY audit_entries ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
@@ -89,6 +93,7 @@ def write_batch(conn: Connection, appended: Appended) -> None:
             chain_hash=appended.head.chain_hash, frontier=appended.head.frontier,
         )
     )
+    return made
 
 
 class StoredTree:

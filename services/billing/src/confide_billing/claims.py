@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from confide_access import Action, Caller, record_access
-from confide_contracts.errors import InvalidRequest, NotFound, conflict, missing
+from confide_contracts.errors import InvalidRequest, NotFound, conflict, invalid, missing
 from confide_messaging import UnitOfWork
 from confide_persistence import plain
 
@@ -76,7 +76,7 @@ def superbill(uow: UnitOfWork, who: Caller, data: dict[str, Any], diagnoses: lis
     conn = uow.session.connection()
     lines = store.billed_lines(conn, client_id, period=(data["period_start"], data["period_end"]))
     if not lines:
-        raise missing("period_start", "no sessions billed in this period")
+        raise invalid("period_start", "no sessions billed in this period")
     provider = store.billing_provider(conn, lines[0].site_id)
     paid = store.payments_of(conn, client_id, "payment")
     result = {

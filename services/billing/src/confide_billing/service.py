@@ -17,7 +17,7 @@ import confide_contracts  # noqa: F401 - registers the event schemas used here
 from confide_access import Caller, CallerSchema, enforce, load, parse_id
 from confide_contracts import credentialing as cred
 from confide_contracts import scheduling as sched
-from confide_contracts.errors import EXPECTED, invalid, missing
+from confide_contracts.errors import EXPECTED, invalid
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
 from confide_contracts.rpc.billing import (
     AccountSchema,
@@ -126,7 +126,7 @@ class BillingService:
         with self.uow() as uow:
             invoice = ledger.invoice_recorded(uow, who, data)
         if invoice is None:  # (the look at the client's charges is recorded all the same)
-            raise missing("period_start", "no open charges for this client in this period")
+            raise invalid("period_start", "no open charges for this client in this period")
         return invoice
 
     @rpc(expected_exceptions=EXPECTED)

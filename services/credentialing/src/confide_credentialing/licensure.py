@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from confide_contracts import errors
-from confide_contracts.errors import NotFound
+from confide_contracts.errors import NotFound, missing
 from confide_licensure import may_practice
 from confide_messaging import UnitOfWork
 
@@ -30,7 +29,7 @@ def matrix(uow: UnitOfWork, q: dict[str, Any]) -> list[dict[str, Any]]:
     known = store.known_clinicians(conn, ids)
     unknown = [c for c in ids if c not in known]
     if unknown:
-        raise errors.missing("clinician_ids", f"unknown clinicians: {', '.join(unknown)}")
+        raise missing("clinician_ids", f"unknown clinicians: {', '.join(unknown)}")
     licenses = store.licenses_of(conn, ids)
     supervisions = store.supervisions_of(conn, ids, q["on"])
     return [{"clinician_id": clinician, "jurisdictions": {

@@ -10,7 +10,6 @@ mapped by its class: no text is parsed.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -18,8 +17,6 @@ import orjson
 from confide_contracts.errors import InvalidRequest, ServiceError
 from nameko.exceptions import IncorrectSignature, RemoteError
 from werkzeug.wrappers import Response
-
-log = logging.getLogger(__name__)
 
 BASE = "https://confide.local/problems/"
 

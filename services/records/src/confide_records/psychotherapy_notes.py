@@ -68,7 +68,7 @@ def sign(sealers: Sealers, note_id) -> Work:
         rules.may_sign(current.status)
         text = sealers.psychotherapy.open(current.body_ciphertext)
         at = store.now()
-        store.change_psychotherapy_note(a.conn, note_id, status=NoteStatus.SIGNED.value, signed_at=at,
+        store.change_psychotherapy_note(a.conn, note_id, status=NoteStatus.SIGNED.value, signed_at=at, updated_at=at,
                                         content_sha256=rules.psychotherapy_hash(
                                             str(note_id), str(current.client_id), current.author_id, text))
         return {"id": str(note_id), "status": NoteStatus.SIGNED.value, "signed_at": at.isoformat()}

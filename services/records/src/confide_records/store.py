@@ -319,8 +319,7 @@ def psychotherapy_notes_of(conn: Connection, client_id, author_id: str) -> list:
 
 
 def change_psychotherapy_note(conn: Connection, note_id, **values) -> None:
-    conn.execute(update(m.psychotherapy_notes).where(m.psychotherapy_notes.c.id == note_id)
-                 .values(updated_at=now(), **values))
+    conn.execute(update(m.psychotherapy_notes).where(m.psychotherapy_notes.c.id == note_id).values(**values))
 
 
 # --- break the glass ---------------------------------------------------------------------------------

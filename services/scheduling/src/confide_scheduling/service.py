@@ -93,8 +93,13 @@ class SchedulingService:
         """Leave (a clinician), a holiday (a site), or both."""
         data = load(ExceptionSchema(), exception)
         who = load(CallerSchema(), caller)
-        enforce(self.uow, who, policy.may_record_leave(who, data["clinician_id"], data["site_id"]),
-                action=Action.UPDATE, resource_type="Schedule", resource_id=data["clinician_id"] or data["site_id"])
+        decision = policy.may_record_leave(who, data["clinician_id"], data["site_id"])
+        if data["clinician_id"] is None:  # a holiday: the site's
+            enforce(self.uow, who, decision, action=Action.UPDATE, resource_type="Location",
+                    resource_id=data["site_id"] or "close a site")
+        else:
+            enforce(self.uow, who, decision, action=Action.UPDATE, resource_type="Schedule",
+                    resource_id=data["clinician_id"])
         with self.uow() as uow:
             eid = sites.add_exception(uow, data)
         return {"id": str(eid)}

@@ -98,7 +98,7 @@ BECOMES_FROM = {ClaimStatus.SUBMITTED: (ClaimStatus.READY,), ClaimStatus.PAID: (
 
 
 def transition(current: str, to: str) -> ClaimStatus:
-    """The claim's next status, or :class:`InvalidRequest` naming ``status``."""
+    """The claim's next status, or :class:`Conflict` naming ``status``."""
     target = ClaimStatus(to)
     if current not in BECOMES_FROM.get(target, ()):
         raise conflict("status", f"a {current} claim cannot become {to}")

@@ -9,7 +9,8 @@
 
 A licence is *pending* until a primary source verifies it; an unverified
 licence never licenses a session. Each transition returns the columns to change
-or raises :class:`~confide_contracts.errors.InvalidRequest` naming the field.
+or raises :class:`~confide_contracts.errors.InvalidRequest` (bad input) or
+:class:`~confide_contracts.errors.Conflict` (the licence's state refuses it), naming the field.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ BECOMES_FROM = {
 
 
 def transition(current: str, to: AppointmentStatus) -> AppointmentStatus:
-    """``to``, or :class:`InvalidRequest` naming ``appointment_id``."""
+    """``to``, or :class:`Conflict` naming ``appointment_id``."""
     if current not in BECOMES_FROM[to]:
         raise conflict("appointment_id", f"is {current}; cannot become {to}")
     return to
