@@ -14,9 +14,9 @@ from amqp.exceptions import AccessRefused
 from confide_credentialing.service import CredentialingService
 from confide_runtime.broker import definitions, with_passwords
 from confide_testing import random_id, wait_until
+from confide_vault.bootstrap import caller_key
 from kombu import Connection, Queue
 from nameko import config
-from nameko.standalone.rpc import ClusterRpcClient
 
 DEFINITIONS = Path(__file__).parents[1] / "infra" / "rabbitmq" / "definitions.json"
 API = "http://127.0.0.1:15672/api"
@@ -64,7 +64,8 @@ def queue(vhost: str, name: str) -> dict:
 
 
 def test_definitions_load_and_a_service_runs_on_them_as_its_own_user(loaded, migrated_database, vault_client,
-                                                                     container_factory):
+                                                                     container_factory, service_transit,
+                                                                     rpc_client):
     vhost = loaded["vhost"]
     # the audit chains: quorum queues, one active consumer each, fed by the consistent-hash exchange
     chain = queue(vhost, "audit.ingest.0")
@@ -81,9 +82,11 @@ def test_definitions_load_and_a_service_runs_on_them_as_its_own_user(loaded, mig
     own_uri = f"amqp://{quote(user, safe='')}:{password}@127.0.0.1:5672/{quote(vhost, safe='')}"
     guest_uri = f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
     url = migrated_database(Path(confide_credentialing.__file__).parent / "migrations", "credentialing")
-    with config.patch({"AMQP_URI": own_uri, "DATABASE_URL": url, "VAULT": vault_client, "OUTBOX_POLL_SECONDS": 1}):
+    service_transit.create_key(caller_key("credentialing"), key_type="ed25519")
+    with config.patch({"AMQP_URI": own_uri, "DATABASE_URL": url, "VAULT": vault_client, "OUTBOX_POLL_SECONDS": 1,
+                       "TRANSIT_MOUNT": service_transit.mount}):
         container_factory(CredentialingService).start()
-    with config.patch({"AMQP_URI": guest_uri}), ClusterRpcClient() as rpc:
+    with config.patch({"AMQP_URI": guest_uri}), rpc_client() as rpc:
         officer = {"user_id": "cred-1", "role": "credentialing_officer", "sites": ["north"], "purpose": "operations"}
         rpc.credentialing.register_clinician(officer, {"id": random_id("dr"), "given_name": "Ana",
                                                        "family_name": "Ruiz", "home_site_id": "north"})

@@ -8,7 +8,6 @@ import pytest
 from confide_runtime.manifest import find
 from confide_testing import caller, random_id
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcClient
 
 OFFICER = caller("credentialing_officer", ("north",), purpose="operations")
 
@@ -18,7 +17,7 @@ def register(rpc) -> dict:
                                                           "family_name": "Ruiz", "home_site_id": "north"})
 
 
-def test_the_service_connects_as_its_group_role(running_service):
+def test_the_service_connects_as_its_group_role(running_service, rpc_client):
     service = running_service("credentialing")
     with service.engine.connect() as conn:
         user = service.database.service_url.rsplit("@", 1)[0].rsplit("//", 1)[1]
@@ -28,13 +27,13 @@ def test_the_service_connects_as_its_group_role(running_service):
         superuser = conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (user,)).scalar()
     assert member_of == [find("credentialing").group_role(service.database.prefix)]
     assert superuser is False
-    with ClusterRpcClient() as rpc:
+    with rpc_client() as rpc:
         assert register(rpc)["id"]
 
 
-def test_a_missing_grant_fails_the_call_that_needs_it(running_service):
+def test_a_missing_grant_fails_the_call_that_needs_it(running_service, rpc_client):
     read_only = replace(find("credentialing"), table_privileges="SELECT")
     running_service(read_only)
-    with ClusterRpcClient() as rpc, pytest.raises(RemoteError) as refused:
+    with rpc_client() as rpc, pytest.raises(RemoteError) as refused:
         register(rpc)
     assert "permission denied" in str(refused.value) or refused.value.exc_type == "InsufficientPrivilege"

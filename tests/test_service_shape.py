@@ -61,3 +61,34 @@ def test_the_check_finds_sql():
     """The check itself can fail: a service.py with a query in it is caught."""
     assert sql_in("from sqlalchemy import select\nconn.execute(select(1))\n") == [
         "imports select from sqlalchemy", "calls .execute() on line 2"]
+
+
+def unverified_entrypoints(service_class) -> list[str]:
+    """RPC entrypoints of ``service_class`` that do not verify their caller
+    (only ``health``, which acts for nobody, may)."""
+    from confide_access.entrypoint import CallerRpc
+    from nameko.rpc import Rpc
+
+    found = []
+    for name, method in vars(service_class).items():
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, Rpc) and not isinstance(entrypoint, CallerRpc) and name != "health":
+                found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("manifest", SERVICES, ids=[m.name for m in SERVICES])
+def test_every_rpc_entrypoint_verifies_its_caller(manifest):
+    assert unverified_entrypoints(manifest.service_class()) == [], \
+        f"{manifest.name} answers RPC without a caller assertion; use confide_access.rpc"
+
+
+def test_the_check_finds_an_unverified_entrypoint():
+    from nameko.rpc import rpc
+
+    class Leaky:
+        @rpc
+        def get_everything(self, caller):
+            return caller
+
+    assert unverified_entrypoints(Leaky) == ["get_everything"]

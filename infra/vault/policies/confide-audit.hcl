@@ -5,5 +5,7 @@ path "sys/leases/revoke/database/creds/audit/*" { capabilities = ["update"] }
 path "transit/sign/audit-checkpoints" { capabilities = ["update"] }
 path "transit/verify/audit-checkpoints" { capabilities = ["update"] }
 path "transit/keys/audit-checkpoints" { capabilities = ["read"] }
+path "transit/sign/caller-audit" { capabilities = ["update"] }
+path "transit/keys/caller-*" { capabilities = ["read"] }
 path "auth/token/renew-self" { capabilities = ["update"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }

@@ -2,5 +2,7 @@
 path "database/creds/billing" { capabilities = ["read"] }
 path "sys/leases/renew/database/creds/billing/*" { capabilities = ["update"] }
 path "sys/leases/revoke/database/creds/billing/*" { capabilities = ["update"] }
+path "transit/sign/caller-billing" { capabilities = ["update"] }
+path "transit/keys/caller-*" { capabilities = ["read"] }
 path "auth/token/renew-self" { capabilities = ["update"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }

@@ -10,5 +10,7 @@ path "transit/encrypt/psychotherapy-notes" { capabilities = ["update"] }
 path "transit/decrypt/psychotherapy-notes" { capabilities = ["update"] }
 path "transit/rewrap/psychotherapy-notes" { capabilities = ["update"] }
 path "transit/keys/psychotherapy-notes" { capabilities = ["read"] }
+path "transit/sign/caller-records" { capabilities = ["update"] }
+path "transit/keys/caller-*" { capabilities = ["read"] }
 path "auth/token/renew-self" { capabilities = ["update"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }

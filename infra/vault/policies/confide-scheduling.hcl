@@ -2,5 +2,7 @@
 path "database/creds/scheduling" { capabilities = ["read"] }
 path "sys/leases/renew/database/creds/scheduling/*" { capabilities = ["update"] }
 path "sys/leases/revoke/database/creds/scheduling/*" { capabilities = ["update"] }
+path "transit/sign/caller-scheduling" { capabilities = ["update"] }
+path "transit/keys/caller-*" { capabilities = ["read"] }
 path "auth/token/renew-self" { capabilities = ["update"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }

@@ -4,7 +4,7 @@ from confide_audit.service import AuditService
 from confide_messaging import add_messaging_tables
 from confide_persistence import create_engine, make_metadata
 from confide_runtime.manifest import find
-from confide_vault import Transit
+from confide_vault.bootstrap import caller_key
 from nameko import config
 
 
@@ -23,11 +23,11 @@ def audit_db(audit_database):
 
 
 @pytest.fixture
-def transit(vault_client, vault_mount):
-    mount = vault_mount("transit")
-    transit = Transit(vault_client, mount)
-    transit.create_key("audit-checkpoints", key_type="ed25519")
-    return transit
+def transit(service_transit):
+    """The test's transit mount with the audit service's keys."""
+    for key in (*find("audit").signing_keys, caller_key("audit")):
+        service_transit.create_key(key, key_type="ed25519")
+    return service_transit
 
 
 @pytest.fixture

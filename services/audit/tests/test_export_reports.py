@@ -12,12 +12,11 @@ from audit_support import officer
 from confide_contracts.audit_export import export, pages
 from confide_testing import caller, random_id, wait_until
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcClient
 
 
 @pytest.fixture
-def rpc(audit):
-    with ClusterRpcClient() as client:
+def rpc(rpc_client, audit):
+    with rpc_client() as client:
         yield client
 
 

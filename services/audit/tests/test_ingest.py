@@ -12,7 +12,6 @@ from confide_audit.models import checkpoints, entries
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
 from confide_testing import random_id, wait_until
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcClient
 from rfc6962 import independent_root_from_path
 from sqlalchemy import func, select
 
@@ -26,8 +25,8 @@ def stored(engine) -> int:
 
 
 @pytest.fixture
-def rpc(audit):
-    with ClusterRpcClient() as client:
+def rpc(rpc_client, audit):
+    with rpc_client() as client:
         yield client
 
 
@@ -254,7 +253,7 @@ def test_a_bad_chain_setting_stops_start_up_with_its_name(audit_config, containe
             replica.start()
 
 
-def test_a_standby_replica_takes_over_when_the_active_one_dies(audit_config, container_factory, producer,
+def test_a_standby_replica_takes_over_when_the_active_one_dies(rpc_client, audit_config, container_factory, producer,
                                                               audit_db):
     """Both replicas consume every chain; RabbitMQ lets one be active per queue.
     When it dies, the standby continues the same chains with no gap."""
@@ -275,7 +274,7 @@ def test_a_standby_replica_takes_over_when_the_active_one_dies(audit_config, con
     producer.access(30)
     wait_until(lambda: stored(audit_db) == 60, timeout=30, what="the standby to take over")
     assert ingested(standby) == 30
-    with ClusterRpcClient() as rpc:
+    with rpc_client() as rpc:
         rpc.audit.checkpoint_now(officer())
         assert rpc.audit.verify(officer())["ok"]
 

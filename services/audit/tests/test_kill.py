@@ -10,7 +10,6 @@ from pathlib import Path
 from audit_support import officer
 from confide_audit.models import entries
 from confide_testing import wait_until
-from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import func, select
 
 HERE = Path(__file__).parent
@@ -32,7 +31,7 @@ def counts(engine) -> tuple[int, int]:
         ).one()
 
 
-def test_sigkill_mid_batch_loses_and_duplicates_nothing(audit_config, producer, audit_db, dev_vault):
+def test_sigkill_mid_batch_loses_and_duplicates_nothing(rpc_client, audit_config, producer, audit_db, dev_vault):
     settings = {k: v for k, v in audit_config.items() if k != "VAULT"}
     settings.update(AUDIT_BATCH_SIZE=50, AUDIT_FLUSH_MS=50, AUDIT_CHECKPOINT_EVERY=1000)
     producer.access(3000, flush=False)
@@ -51,7 +50,7 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(audit_config, producer, 
         wait_until(lambda: counts(audit_db)[0] >= 3000, timeout=60, what="the rest after restart")
         total, distinct = counts(audit_db)
         assert total == distinct == 3000
-        with ClusterRpcClient() as rpc:
+        with rpc_client() as rpc:
             rpc.audit.checkpoint_now(officer())
             report = rpc.audit.verify(officer())
         assert report["ok"], report

@@ -15,7 +15,6 @@ from confide_audit.domain.entry import AccessFacts
 from confide_audit.models import entries, purges
 from confide_testing import caller, random_id
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcClient
 from rfc6962 import independent_root_from_path
 from sqlalchemy import func, select, text
 
@@ -40,8 +39,8 @@ def write(engine, batch: list[AccessFacts], recorded_at: datetime) -> None:
 
 
 @pytest.fixture
-def rpc(audit):
-    with ClusterRpcClient() as client:
+def rpc(rpc_client, audit):
+    with rpc_client() as client:
         yield client
 
 

@@ -7,17 +7,16 @@ from confide_audit.domain.entry import GENESIS, canonical, chain_link, facts_fro
 from confide_audit.domain.merkle import leaf_hash
 from confide_audit.models import entries
 from confide_testing import wait_until
-from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import func, select, text
 
 SITE = "site-t"
 
 
 @pytest.fixture
-def trail(audit, producer, audit_db):
+def trail(rpc_client, audit, producer, audit_db):
     """20 entries in one chain, checkpointed at 20; then the service verifies clean."""
     producer.access(20, sites=(SITE,))
-    with ClusterRpcClient() as rpc:
+    with rpc_client() as rpc:
         wait_until(lambda: count(audit_db) == 20)
         rpc.audit.checkpoint_now(officer())
         assert rpc.audit.verify(officer())["ok"]
@@ -45,35 +44,35 @@ def tamper(engine, *statements, params=None):
             conn.execute(text(statement), params or {})
 
 
-def first_fault(chain):
-    with ClusterRpcClient() as rpc:
+def first_fault(rpc_client, chain):
+    with rpc_client() as rpc:
         report = rpc.audit.verify(officer())
     assert not report["ok"]
     [mine] = [c for c in report["chains"] if c["chain"] == chain]
     return mine["faults"][0]
 
 
-def test_changed_field(trail, audit_db):
+def test_changed_field(rpc_client, trail, audit_db):
     tamper(audit_db, f"UPDATE audit_entries SET actor_id = 'innocent' WHERE chain = {trail} AND seq = 7")
-    fault = first_fault(trail)
+    fault = first_fault(rpc_client, trail)
     assert (fault["seq"], fault["kind"]) == (7, "modified")
 
 
-def test_deleted_entry(trail, audit_db):
+def test_deleted_entry(rpc_client, trail, audit_db):
     tamper(audit_db, f"DELETE FROM audit_entries WHERE chain = {trail} AND seq = 5")
-    fault = first_fault(trail)
+    fault = first_fault(rpc_client, trail)
     assert (fault["seq"], fault["kind"]) == (5, "deleted")
 
 
-def test_deleted_entry_with_the_rest_renumbered(trail, audit_db):
+def test_deleted_entry_with_the_rest_renumbered(rpc_client, trail, audit_db):
     tamper(audit_db,
            f"DELETE FROM audit_entries WHERE chain = {trail} AND seq = 5",
            f"UPDATE audit_entries SET seq = seq - 1 WHERE chain = {trail} AND seq > 5")
-    fault = first_fault(trail)
+    fault = first_fault(rpc_client, trail)
     assert (fault["seq"], fault["kind"]) == (5, "deleted")
 
 
-def test_inserted_entry(trail, audit_db):
+def test_inserted_entry(rpc_client, trail, audit_db):
     """A forged entry at seq 9 with hashes computed the way the service would."""
     with audit_db.connect() as conn:
         row = conn.execute(select(entries).where(entries.c.chain == trail, entries.c.seq == 8)).one()
@@ -87,20 +86,20 @@ def test_inserted_entry(trail, audit_db):
            f"UPDATE audit_entries SET seq = seq + 1 WHERE chain = {trail} AND seq >= 9",
            f"INSERT INTO audit_entries ({columns}) VALUES ({', '.join(':' + c for c in values)})",
            params=values)
-    fault = first_fault(trail)
+    fault = first_fault(rpc_client, trail)
     assert (fault["seq"], fault["kind"]) == (9, "inserted")
 
 
-def test_swapped_entries(trail, audit_db):
+def test_swapped_entries(rpc_client, trail, audit_db):
     tamper(audit_db,
            f"UPDATE audit_entries SET seq = -1 WHERE chain = {trail} AND seq = 12",
            f"UPDATE audit_entries SET seq = 12 WHERE chain = {trail} AND seq = 13",
            f"UPDATE audit_entries SET seq = 13 WHERE chain = {trail} AND seq = -1")
-    fault = first_fault(trail)
+    fault = first_fault(rpc_client, trail)
     assert (fault["seq"], fault["kind"]) == (12, "reordered")
 
 
-def test_altered_and_rehashed_is_caught_by_the_signed_root(trail, audit_db):
+def test_altered_and_rehashed_is_caught_by_the_signed_root(rpc_client, trail, audit_db):
     """The attacker recomputes every hash after the change: only the signed
     checkpoint can tell, and verify says which entries it covers."""
     tamper(audit_db, f"UPDATE audit_entries SET purpose = 'emergency' WHERE chain = {trail} AND seq = 3")
@@ -113,18 +112,18 @@ def test_altered_and_rehashed_is_caught_by_the_signed_root(trail, audit_db):
         statements.append(f"UPDATE audit_entries SET leaf_hash = '\\x{leaf.hex()}', "
                           f"chain_hash = '\\x{previous.hex()}' WHERE chain = {trail} AND seq = {row.seq}")
     tamper(audit_db, *statements)
-    fault = first_fault(trail)
+    fault = first_fault(rpc_client, trail)
     assert fault["kind"] == "root_mismatch"
     assert "entries 0..19" in fault["detail"]
 
 
-def test_forged_checkpoint(trail, audit_db):
+def test_forged_checkpoint(rpc_client, trail, audit_db):
     tamper(audit_db, f"UPDATE audit_checkpoints SET note = replace(note, E'\\n20\\n', E'\\n19\\n'), size = 19 "
                      f"WHERE chain = {trail}")
-    fault = first_fault(trail)
+    fault = first_fault(rpc_client, trail)
     assert fault["kind"] == "bad_signature"
 
 
-def test_untouched_trail_verifies(trail):
-    with ClusterRpcClient() as rpc:
+def test_untouched_trail_verifies(rpc_client, trail):
+    with rpc_client() as rpc:
         assert rpc.audit.verify(officer())["ok"]

@@ -1,5 +1,4 @@
 import pytest
-from nameko.standalone.rpc import ClusterRpcClient
 
 
 @pytest.fixture
@@ -14,6 +13,6 @@ def billing_db(billing):
 
 
 @pytest.fixture
-def rpc(billing):
-    with ClusterRpcClient() as client:
+def rpc(rpc_client, billing):
+    with rpc_client() as client:
         yield client.billing

@@ -20,15 +20,14 @@ def records(billing, running_service):
 
 
 @pytest.fixture
-def clinic(rpc, billing_db, records):
+def clinic(rpc_client, rpc, billing_db, records):
     """A client in records with a diagnosis; their clinician, supervised, known to billing."""
-    from nameko.standalone.rpc import ClusterRpcClient
 
     price_site(rpc)
     price_site(rpc, payer="aetna", fees={"90834": 11000, "90837": 13000})
     rpc.set_billing_provider(ADMIN, PROVIDER)
     desk, dr = caller("front_desk", ("north",)), caller("clinician", ("north",))
-    with ClusterRpcClient() as cluster:
+    with rpc_client() as cluster:
         client = cluster.records.register_client(desk, {"given_name": "Robin", "family_name": "Hale",
                                                         "date_of_birth": "1990-01-01", "home_site_id": "north"})["id"]
         cluster.records.assign_care_team(desk, client, {"clinician_id": dr["user_id"], "role": "primary"})

@@ -1,5 +1,4 @@
 import pytest
-from nameko.standalone.rpc import ClusterRpcClient
 
 
 @pytest.fixture
@@ -16,9 +15,9 @@ def start_credentialing(running_service):
 
 
 @pytest.fixture
-def cred(start_credentialing):
+def cred(rpc_client, start_credentialing):
     start_credentialing()
-    with ClusterRpcClient() as client:
+    with rpc_client() as client:
         yield client.credentialing
 
 

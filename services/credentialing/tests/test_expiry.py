@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 from confide_credentialing.domain.expiry import notice_due
 from cred_support import OFFICER, clinician, licensed, outbox
-from nameko.standalone.rpc import ClusterRpcClient
 
 
 @pytest.mark.unit
@@ -23,7 +22,7 @@ def notices(engine, license_id):
                    if m["payload"].get("license_id") == license_id and m["type"].endswith(("expiring", "expired")))
 
 
-def test_each_notice_once_across_repeats_and_restarts(cred, cred_db, start_credentialing):
+def test_each_notice_once_across_repeats_and_restarts(rpc_client, cred, cred_db, start_credentialing):
     dr = clinician(cred)
     lic = licensed(cred, dr, expires_in=100)
     expires = date.fromisoformat(lic["expires_on"])
@@ -33,7 +32,7 @@ def test_each_notice_once_across_repeats_and_restarts(cred, cred_db, start_crede
         cred.check_expiries(OFFICER, day.isoformat())  # the timer running twice a day
 
     start_credentialing()  # a second replica starts (its timer runs at once) ...
-    with ClusterRpcClient() as rpc:  # ... and is asked again
+    with rpc_client() as rpc:  # ... and is asked again
         for day in days:
             rpc.credentialing.check_expiries(OFFICER, day.isoformat())
 

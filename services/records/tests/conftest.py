@@ -1,5 +1,4 @@
 import pytest
-from nameko.standalone.rpc import ClusterRpcClient
 from records_support import Clinic
 
 
@@ -20,8 +19,8 @@ def transit(records_service):
 
 
 @pytest.fixture
-def records(records_service):
-    with ClusterRpcClient() as client:
+def records(rpc_client, records_service):
+    with rpc_client() as client:
         yield client.records
 
 

@@ -5,7 +5,6 @@ records of their supervisee's clients; ending it takes that away."""
 import pytest
 from confide_testing import caller, random_id, wait_until
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcClient
 from records_support import SITE, Clinic
 
 OFFICER = caller("credentialing_officer", (SITE,), purpose="operations")
@@ -13,9 +12,9 @@ VERIFIED = {"source": "state board", "result": "verified"}
 
 
 @pytest.fixture
-def both(records_service, running_service):
+def both(rpc_client, records_service, running_service):
     running_service("credentialing")
-    with ClusterRpcClient() as rpc:
+    with rpc_client() as rpc:
         yield rpc
 
 

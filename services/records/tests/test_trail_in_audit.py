@@ -5,15 +5,14 @@ the real relay, broker and ingest. Events carry no clinical text."""
 import pytest
 from confide_testing import caller, wait_until
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcClient
 from records_support import OTHER_SITE, Clinic
 from sqlalchemy import text
 
 
 @pytest.fixture
-def both(records_service, running_service):
+def both(rpc_client, records_service, running_service):
     running_service("audit", AUDIT_PARTITIONS=2, AUDIT_FLUSH_MS=20, AUDIT_LOG_NAME="confide.test/audit")
-    with ClusterRpcClient() as rpc:
+    with rpc_client() as rpc:
         yield rpc
 
 

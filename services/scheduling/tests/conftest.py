@@ -1,5 +1,4 @@
 import pytest
-from nameko.standalone.rpc import ClusterRpcClient
 from sched_support import Network
 
 
@@ -15,8 +14,8 @@ def sched_db(scheduling):
 
 
 @pytest.fixture
-def rpc(scheduling):
-    with ClusterRpcClient() as client:
+def rpc(rpc_client, scheduling):
+    with rpc_client() as client:
         yield client
 
 

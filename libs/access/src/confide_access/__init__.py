@@ -7,6 +7,7 @@ returned. A denial is committed in a transaction of its own, then raised.
 """
 
 from confide_access.decision import Decision, allow, enforce, refuse
+from confide_access.entrypoint import open_rpc, rpc
 from confide_access.events import (
     ACCESS_EVENT_TYPE,
     Action,
@@ -33,7 +34,9 @@ __all__ = [
     "deny",
     "enforce",
     "load",
+    "open_rpc",
     "parse_id",
     "record_access",
     "refuse",
+    "rpc",
 ]

@@ -3,7 +3,7 @@ when, why, outcome), and the caller identity every service receives."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from confide_contracts.vocabulary import Action, Outcome, Purpose
 from confide_events import Actor, registry
@@ -41,6 +41,9 @@ class Caller:
     user_agent: str | None = None
     purpose: Purpose = Purpose.TREATMENT
     break_glass_reason: str | None = None
+    # the verified assertion this caller came in (forwarded on onward calls), and its trace
+    assertion: str | None = field(default=None, repr=False, compare=False)
+    trace: str | None = field(default=None, compare=False)
 
     @property
     def actor(self) -> Actor:

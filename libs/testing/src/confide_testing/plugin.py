@@ -12,6 +12,8 @@ Fixtures:
 - ``running_service``: ``running_service("records", **settings)`` starts a service
   from its manifest on such a database, connected as its own group role, with its
   Vault keys on a fresh transit mount (see ``confide_testing.services``).
+- ``rpc_client``: ``with rpc_client() as rpc:`` calls services as the gateway
+  does, the caller signed into an assertion (``caller_signer``).
 """
 
 from __future__ import annotations
@@ -171,19 +173,56 @@ def service_database():
 
 
 @pytest.fixture
-def running_service(rabbit_config, service_database, vault_client, vault_mount, container_factory):
+def service_transit(vault_client, vault_mount):
+    """The transit mount a test's services share (each with its own keys), holding
+    the gateway's caller key: tests call services as the gateway does."""
+    from confide_vault import Transit
+    from confide_vault.bootstrap import caller_key
+
+    transit = Transit(vault_client, vault_mount("transit"))
+    transit.create_key(caller_key("gateway"), key_type="ed25519")
+    return transit
+
+
+@pytest.fixture
+def caller_signer(service_transit):
+    """Signs caller assertions as the gateway, for the test's services to verify."""
+    from confide_access.assertions import GATEWAY, CallerSigner
+
+    return CallerSigner(service_transit, GATEWAY)
+
+
+@pytest.fixture
+def rpc_client(rabbit_config, caller_signer):
+    """``with rpc_client() as rpc: rpc.records.get_client(caller(...), ...)``:
+    nameko's cluster client, each call carrying the caller (its first argument)
+    as an assertion signed for the service called, as the gateway sends it."""
+    import contextlib
+
+    from confide_access.assertions import signing
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    @contextlib.contextmanager
+    def client(**options):
+        with ClusterRpcClient(**options) as proxy:
+            yield signing(proxy, caller_signer)
+
+    return client
+
+
+@pytest.fixture
+def running_service(rabbit_config, service_database, vault_client, service_transit, container_factory):
     """``running_service(name, **settings)`` -> a started
     :class:`confide_testing.services.RunningService`: the service of that name, as
-    its manifest describes it, with its production database privileges. Several
-    services in one test share one transit mount (each with its own keys)."""
+    its manifest describes it, with its production database privileges, its
+    Vault keys (and caller key) on the test's transit mount."""
     import nameko
     from confide_persistence import create_engine
     from confide_runtime.manifest import find
-    from confide_vault import Transit
+    from confide_vault.bootstrap import caller_key
 
     from confide_testing.services import RunningService
 
-    transit: list[Transit] = []
     patches, engines, containers = [], [], []
 
     def start(name, replica_of: RunningService | None = None, **settings) -> RunningService:
@@ -191,14 +230,12 @@ def running_service(rabbit_config, service_database, vault_client, vault_mount, 
         if replica_of is not None:  # another instance on the same database, as a second replica
             return _run(manifest, replica_of.database, replica_of.settings)
         database = service_database(manifest)
-        if (manifest.encryption_keys or manifest.signing_keys) and not transit:
-            transit.append(Transit(vault_client, vault_mount("transit")))
         for key in manifest.encryption_keys:
-            transit[0].create_key(key)
-        for key in manifest.signing_keys:
-            transit[0].create_key(key, key_type="ed25519")
+            service_transit.create_key(key)
+        for key in (*manifest.signing_keys, caller_key(manifest.name)):
+            service_transit.create_key(key, key_type="ed25519")
         values = {**manifest.config, "DATABASE_URL": database.service_url, "VAULT": vault_client,
-                  "OUTBOX_POLL_SECONDS": 1, **({"TRANSIT_MOUNT": transit[0].mount} if transit else {}), **settings}
+                  "OUTBOX_POLL_SECONDS": 1, "TRANSIT_MOUNT": service_transit.mount, **settings}
         return _run(manifest, database, values)
 
     def _run(manifest, database, values) -> RunningService:
@@ -210,7 +247,7 @@ def running_service(rabbit_config, service_database, vault_client, vault_mount, 
         containers.append(container)
         engine = create_engine(database.admin_database_url)
         engines.append(engine)
-        return RunningService(manifest.name, container, database, engine, transit[0] if transit else None, values)
+        return RunningService(manifest.name, container, database, engine, service_transit, values)
 
     yield start
     for container in reversed(containers):  # while their settings are still in place

@@ -107,8 +107,16 @@ def policy_for(spec: ServiceSpec, transit: str, database: str) -> str:
         for op in ("sign", "verify"):
             rules.append(f'path "{transit}/{op}/{key}" {{ capabilities = ["update"] }}')
         rules.append(f'path "{transit}/keys/{key}" {{ capabilities = ["read"] }}')
+    # certify its own caller assertions; read every identity's public key to verify theirs
+    rules.append(f'path "{transit}/sign/{caller_key(spec.name)}" {{ capabilities = ["update"] }}')
+    rules.append(f'path "{transit}/keys/{caller_key("*")}" {{ capabilities = ["read"] }}')
     rules.extend(TOKEN_RULES)
     return "\n".join(rules) + "\n"
+
+
+def caller_key(identity: str) -> str:
+    """The transit key that certifies ``identity``'s caller assertions (``confide_access.assertions``)."""
+    return f"caller-{identity}"
 
 
 def _mounts(client: hvac.Client) -> set[str]:
@@ -162,7 +170,7 @@ def bootstrap(
     for spec in services:
         for key in spec.encryption_keys:
             ensure_transit_key(client, key, "aes256-gcm96", transit_mount)
-        for key in spec.signing_keys:
+        for key in (*spec.signing_keys, caller_key(spec.name)):
             ensure_transit_key(client, key, "ed25519", transit_mount)
         client.secrets.database.configure(
             name=spec.name,

@@ -9,7 +9,7 @@ import base64
 from dataclasses import replace
 from typing import Any
 
-from confide_access import Action, CallerSchema, enforce, load, record_access
+from confide_access import Action, enforce, load, open_rpc, record_access, rpc
 from confide_access.events import Caller, Purpose
 from confide_contracts.errors import EXPECTED, InvalidRequest, conflict, invalid, missing
 from confide_contracts.rpc.audit import (
@@ -22,7 +22,6 @@ from confide_contracts.rpc.audit import (
     UnreviewedSchema,
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
-from nameko.rpc import rpc
 
 from confide_audit import queries, retention, store
 from confide_audit.domain import policy
@@ -50,14 +49,14 @@ class AuditService:
     ingestor = AuditIngestor()
 
     # --- authorization ---------------------------------------------------------
-    def _officer(self, caller: dict, what: str, client_id: str | None = None) -> Caller:
-        who = load(CallerSchema(), caller)
+    def _officer(self, caller: Caller, what: str, client_id: str | None = None) -> Caller:
+        who = caller
         return enforce(self.uow, who, policy.may_use_trail(who, what), action=Action.READ,
                        resource_type="AuditTrail", resource_id=what, client_id=client_id)
 
     # --- queries ---------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def query(self, caller: dict, filters: dict | None = None, export: bool = False) -> dict[str, Any]:
+    def query(self, caller: Caller, filters: dict | None = None, export: bool = False) -> dict[str, Any]:
         """Entries matching ``filters`` (see ``QuerySchema``), oldest first unless
         ``order`` is ``desc``; ``next_cursor`` fetches the next page. For
         compliance officers and admins; ``export`` marks the access as an export
@@ -73,7 +72,7 @@ class AuditService:
         return result
 
     @rpc(expected_exceptions=EXPECTED)
-    def denied_by_actor(self, caller: dict, since: str | None = None, until: str | None = None) -> list[dict]:
+    def denied_by_actor(self, caller: Caller, since: str | None = None, until: str | None = None) -> list[dict]:
         """Report: denied attempts per actor, most first."""
         spec = load(QuerySchema(), {"since": since, "until": until} if since or until else {})
         who = self._officer(caller, "report")
@@ -83,7 +82,7 @@ class AuditService:
         return result
 
     @rpc(expected_exceptions=EXPECTED)
-    def outside_care_team(self, caller: dict, since: str | None = None, until: str | None = None,
+    def outside_care_team(self, caller: Caller, since: str | None = None, until: str | None = None,
                           limit: int = 1000) -> list[dict]:
         """Report: clinicians' and supervisors' access to clients outside their care
         team (supervision, break-the-glass, ...), newest first, with the basis."""
@@ -96,7 +95,7 @@ class AuditService:
         return rows
 
     @rpc(expected_exceptions=EXPECTED)
-    def after_hours(self, caller: dict, time_zone: str, opens: int = 8, closes: int = 18,
+    def after_hours(self, caller: Caller, time_zone: str, opens: int = 8, closes: int = 18,
                     site_id: str | None = None, limit: int = 1000) -> list[dict]:
         """Report: accesses outside opening hours (``opens``..``closes``, local to
         ``time_zone``, an IANA name such as ``America/Chicago``) or at weekends."""
@@ -110,7 +109,7 @@ class AuditService:
         return rows
 
     @rpc(expected_exceptions=EXPECTED)
-    def break_glass_unreviewed(self, caller: dict, older_than_hours: int = 0, limit: int = 1000) -> list[dict]:
+    def break_glass_unreviewed(self, caller: Caller, older_than_hours: int = 0, limit: int = 1000) -> list[dict]:
         """Report: break-the-glass grants no compliance officer has reviewed yet,
         oldest first, with how often the grantee read the record under each.
         Read from the trail itself: opening a grant and reviewing it are both
@@ -125,7 +124,7 @@ class AuditService:
 
     # --- retention -------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def place_legal_hold(self, caller: dict, hold: dict) -> dict[str, Any]:
+    def place_legal_hold(self, caller: Caller, hold: dict) -> dict[str, Any]:
         """Hold one client's entries (``client_id``) or, without one, the whole
         log: no purge removes them until the hold is released."""
         data = load(LegalHoldSchema(), hold)
@@ -137,7 +136,7 @@ class AuditService:
         return {"id": str(hold_id), "client_id": data["client_id"], "reason": data["reason"], "active": True}
 
     @rpc(expected_exceptions=EXPECTED)
-    def release_legal_hold(self, caller: dict, hold_id: str, reason: str) -> dict[str, Any]:
+    def release_legal_hold(self, caller: Caller, hold_id: str, reason: str) -> dict[str, Any]:
         data = load(ReleaseSchema(), {"hold_id": hold_id, "reason": reason})
         who = self._officer(caller, "hold")
         with self.uow() as uow:
@@ -151,7 +150,7 @@ class AuditService:
         return released
 
     @rpc(expected_exceptions=EXPECTED)
-    def legal_holds(self, caller: dict) -> dict[str, Any]:
+    def legal_holds(self, caller: Caller) -> dict[str, Any]:
         """Every hold, active and released, and where each chain now starts."""
         who = self._officer(caller, "holds")
         with self.uow() as uow:
@@ -165,7 +164,7 @@ class AuditService:
         return {"holds": holds, "retention_days": RETENTION_DAYS, "chains_start_at": starts}
 
     @rpc(expected_exceptions=EXPECTED)
-    def disclosures(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
+    def disclosures(self, caller: Caller, client_id: str) -> list[dict[str, Any]]:
         """Accounting of disclosures for ``client_id`` over the last six years."""
         if not client_id:
             raise InvalidRequest({"client_id": ["required"]})
@@ -177,9 +176,9 @@ class AuditService:
         return result
 
     @rpc(expected_exceptions=EXPECTED)
-    def my_access_report(self, caller: dict, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
+    def my_access_report(self, caller: Caller, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
         """For a client: who accessed my record, when and why. Only the caller's own."""
-        who = load(CallerSchema(), caller)
+        who = caller
         enforce(self.uow, who, policy.may_see_access_report(who), action=Action.READ, resource_type="AccessReport",
                 resource_id=who.user_id)
         spec = load(QuerySchema(), {"client_id": who.user_id, "cursor": cursor, "limit": limit, "order": "desc"})
@@ -192,7 +191,7 @@ class AuditService:
 
     # --- tamper evidence -------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def checkpoints(self, caller: dict) -> dict[str, Any]:
+    def checkpoints(self, caller: Caller) -> dict[str, Any]:
         """The latest signed checkpoint of every chain, and the public keys to check them."""
         self._officer(caller, "checkpoints")
         signer = self.ingestor.signer
@@ -208,7 +207,7 @@ class AuditService:
         }
 
     @rpc(expected_exceptions=EXPECTED)
-    def prove_inclusion(self, caller: dict, chain: int, seq: int, tree_size: int | None = None) -> dict[str, Any]:
+    def prove_inclusion(self, caller: Caller, chain: int, seq: int, tree_size: int | None = None) -> dict[str, Any]:
         """An RFC 6962 inclusion proof of entry ``seq`` in the checkpoint of
         ``tree_size`` (default: the latest), with the entry's canonical bytes."""
         args = load(InclusionSchema(), {"chain": chain, "seq": seq, "tree_size": tree_size})
@@ -229,7 +228,7 @@ class AuditService:
                 "leaf_hash": b64(bytes(row.leaf_hash)), "proof": [b64(h) for h in proof], "checkpoint": cp.note}
 
     @rpc(expected_exceptions=EXPECTED)
-    def prove_consistency(self, caller: dict, chain: int, old_size: int, new_size: int) -> dict[str, Any]:
+    def prove_consistency(self, caller: Caller, chain: int, old_size: int, new_size: int) -> dict[str, Any]:
         """An RFC 6962 consistency proof that the checkpoint of ``new_size`` extends that of ``old_size``."""
         load(ConsistencySchema(), {"chain": chain, "old_size": old_size, "new_size": new_size})
         self._officer(caller, "prove")
@@ -244,7 +243,7 @@ class AuditService:
         return {"chain": chain, "old": old.note, "new": new.note, "proof": [b64(h) for h in proof]}
 
     @rpc(expected_exceptions=EXPECTED)
-    def verify(self, caller: dict) -> dict[str, Any]:
+    def verify(self, caller: Caller) -> dict[str, Any]:
         """Recompute every chain and tree, check every checkpoint signature; the
         first fault of each chain with its sequence number and kind."""
         self._officer(caller, "verify")
@@ -263,12 +262,12 @@ class AuditService:
         return {"ok": all(r["ok"] for r in reports), "chains": reports}
 
     @rpc(expected_exceptions=EXPECTED)
-    def checkpoint_now(self, caller: dict) -> list[int]:
+    def checkpoint_now(self, caller: Caller) -> list[int]:
         """Sign a checkpoint of every chain that grew since its last one (operators, tests)."""
         self._officer(caller, "checkpoint")
         return [c.writer.chain for c in self.ingestor.consumers if c.writer.checkpoint_if_due(force=True)]
 
-    @rpc
+    @open_rpc
     def health(self) -> dict[str, Any]:
         with self.uow() as uow:
             heads = store.heads(uow.session.connection())

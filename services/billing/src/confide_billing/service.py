@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
-from confide_access import Caller, CallerSchema, enforce, load, parse_id
+from confide_access import Caller, CallerSchema, enforce, load, open_rpc, parse_id, rpc
 from confide_contracts import credentialing as cred
 from confide_contracts import scheduling as sched
 from confide_contracts.errors import EXPECTED, invalid
@@ -32,7 +32,7 @@ from confide_contracts.rpc.billing import (
 from confide_contracts.rpc.billing import InvoiceRequestSchema as PeriodSchema
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 from nameko import config
-from nameko.rpc import ServiceRpc, rpc
+from nameko.rpc import ServiceRpc
 
 from confide_billing import accounts, claims, ledger, prices, store
 from confide_billing import models as m
@@ -49,14 +49,14 @@ class BillingService:
     relay = OutboxRelayRunner()
     records = ServiceRpc("records")  # diagnoses, read as the caller (records records the access)
 
-    def _may(self, caller: dict, task: Task, client_id: str | None = None) -> Caller:
-        who = load(CallerSchema(), caller)
+    def _may(self, caller: Caller, task: Task, client_id: str | None = None) -> Caller:
+        who = caller
         return enforce(self.uow, who, may(who, task), action=action_of(task), resource_type="Account",
                        resource_id=client_id or str(task), client_id=client_id)
 
     # --- price lists ---------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def set_fee(self, caller: dict, fee: dict) -> dict[str, Any]:
+    def set_fee(self, caller: Caller, fee: dict) -> dict[str, Any]:
         """A price for a code at a site for a payer (``self_pay`` or a payer id), from a date."""
         data = load(FeeSchema(), fee)
         self._may(caller, Task.SET_FEES)
@@ -65,7 +65,7 @@ class BillingService:
         return {"id": str(fee_id), **FeeSchema().dump(data)}
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_sliding_scale(self, caller: dict, scale: dict) -> list[dict[str, Any]]:
+    def set_sliding_scale(self, caller: Caller, scale: dict) -> list[dict[str, Any]]:
         """Replace a site's income tiers for self-pay clients."""
         data = load(ScaleSchema(), scale)
         self._may(caller, Task.SET_SCALE)
@@ -74,7 +74,7 @@ class BillingService:
         return data["tiers"]
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_site_policy(self, caller: dict, policy: dict) -> dict[str, Any]:
+    def set_site_policy(self, caller: Caller, policy: dict) -> dict[str, Any]:
         """The site's no-show and late-cancellation fees."""
         data = load(PolicySchema(), policy)
         self._may(caller, Task.SET_SITE_FEES)
@@ -83,7 +83,7 @@ class BillingService:
         return data
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_billing_provider(self, caller: dict, provider: dict) -> dict[str, Any]:
+    def set_billing_provider(self, caller: Caller, provider: dict) -> dict[str, Any]:
         data = load(BillingProviderSchema(), provider)
         self._may(caller, Task.SET_PROVIDER)
         with self.uow() as uow:
@@ -92,7 +92,7 @@ class BillingService:
 
     # --- accounts ------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def open_account(self, caller: dict, account: dict) -> dict[str, Any]:
+    def open_account(self, caller: Caller, account: dict) -> dict[str, Any]:
         """Who pays for the client (``self_pay`` or a payer with the member id),
         and household income for the sliding scale."""
         data = load(AccountSchema(), account)
@@ -102,7 +102,7 @@ class BillingService:
         return data
 
     @rpc(expected_exceptions=EXPECTED)
-    def statement(self, caller: dict, client_id: str) -> dict[str, Any]:
+    def statement(self, caller: Caller, client_id: str) -> dict[str, Any]:
         """The client's charges, invoices (with what is still owed), payments and balance."""
         who = self._may(caller, Task.READ, client_id)
         with self.uow() as uow:
@@ -110,7 +110,7 @@ class BillingService:
 
     # --- charges, invoices, payments ---------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def reverse_charge(self, caller: dict, charge_id: str, reason: str) -> dict[str, Any]:
+    def reverse_charge(self, caller: Caller, charge_id: str, reason: str) -> dict[str, Any]:
         """A correction: a charge of the opposite amount; the two net to zero."""
         if not isinstance(reason, str) or len(reason.strip()) < 2:
             raise invalid("reason", "say why the charge is reversed")
@@ -120,7 +120,7 @@ class BillingService:
             return ledger.reverse_recorded(uow, who, cid, reason)
 
     @rpc(expected_exceptions=EXPECTED)
-    def issue_invoice(self, caller: dict, request: dict) -> dict[str, Any]:
+    def issue_invoice(self, caller: Caller, request: dict) -> dict[str, Any]:
         data = load(InvoiceRequestSchema(), request)
         who = self._may(caller, Task.INVOICE, data["client_id"])
         with self.uow() as uow:
@@ -130,7 +130,7 @@ class BillingService:
         return invoice
 
     @rpc(expected_exceptions=EXPECTED)
-    def record_payment(self, caller: dict, payment: dict) -> dict[str, Any]:
+    def record_payment(self, caller: Caller, payment: dict) -> dict[str, Any]:
         """A payment, split over open invoices oldest first; any rest is a credit."""
         data = load(PaymentSchema(), payment)
         who = self._may(caller, Task.RECORD_PAYMENTS, data["client_id"])
@@ -138,7 +138,7 @@ class BillingService:
             return ledger.payment_recorded(uow, who, data)
 
     @rpc(expected_exceptions=EXPECTED)
-    def refund(self, caller: dict, payment: dict) -> dict[str, Any]:
+    def refund(self, caller: Caller, payment: dict) -> dict[str, Any]:
         """Pay back (part of) a credit."""
         data = load(PaymentSchema(), payment)
         who = self._may(caller, Task.REFUND, data["client_id"])
@@ -146,14 +146,14 @@ class BillingService:
             return ledger.refund_recorded(uow, who, data)
 
     # --- claims and superbills ------------------------------------------------------------
-    def _diagnoses(self, caller: dict, client_id: str) -> list[str]:
-        """Active diagnosis codes from records, asked as the caller: records
-        decides and records the access."""
-        return [d["code"] for d in self.records.list_diagnoses(caller, client_id)
+    def _diagnoses(self, caller: Caller, client_id: str) -> list[str]:
+        """Active diagnosis codes from records, asked as the caller (the gateway's
+        assertion names records too): records decides and records the access."""
+        return [d["code"] for d in self.records.list_diagnoses(caller.assertion, client_id)
                 if d["status"] in CLAIMABLE_DIAGNOSES]
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_claim(self, caller: dict, appointment_id: str, client_id: str) -> dict[str, Any]:
+    def create_claim(self, caller: Caller, appointment_id: str, client_id: str) -> dict[str, Any]:
         """An 837P-shaped claim for one session of an insured client, validated
         before it is kept; a pre-licensed clinician's session names the
         supervisor credentialing records for its date."""
@@ -163,7 +163,7 @@ class BillingService:
             return claims.create(uow, who, appointment_id, client_id, diagnoses)
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_claim(self, caller: dict, claim_id: str, result: dict) -> dict[str, Any]:
+    def update_claim(self, caller: Caller, claim_id: str, result: dict) -> dict[str, Any]:
         """Track a claim: ``submitted``, then ``paid`` (the payer's payment goes to
         the client's account) or ``denied`` with the payer's reason."""
         data = load(ClaimResultSchema(), result)
@@ -173,7 +173,7 @@ class BillingService:
             return claims.track(uow, who, kid, data)
 
     @rpc(expected_exceptions=EXPECTED)
-    def superbill(self, caller: dict, request: dict) -> dict[str, Any]:
+    def superbill(self, caller: Caller, request: dict) -> dict[str, Any]:
         """For a client who claims from their insurer themself: provider,
         diagnoses (from records), sessions with codes and fees, and what was paid."""
         data = load(PeriodSchema(), request)
@@ -214,7 +214,7 @@ class BillingService:
         with self.uow(handling=event) as uow:
             apply_supervision(uow.session.connection(), m.supervisions, event.payload)
 
-    @rpc
+    @open_rpc
     def health(self) -> dict[str, Any]:
         with self.uow() as uow:
             store.ping(uow.session.connection())

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from confide_access.assertions import GATEWAY, CallerSigner, signing
 from confide_contracts.audit_export import export
 from confide_contracts.errors import InvalidRequest, ServiceError, invalid
 from confide_persistence import Database
@@ -56,6 +57,19 @@ class Authentication(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Authenticator:
         return self.authenticator
+
+
+class CallerSigning(DependencyProvider):
+    """What vouches for the caller on every call behind the gateway: an assertion
+    signed by a key Vault certifies as the gateway's (``confide_access.assertions``)."""
+
+    def setup(self) -> None:
+        from confide_vault import Transit
+
+        self.signer = CallerSigner(Transit(config["VAULT"], config.get("TRANSIT_MOUNT", "transit")), GATEWAY)
+
+    def get_dependency(self, worker_ctx) -> CallerSigner:
+        return self.signer
 
 
 class Settings(DependencyProvider):
@@ -103,6 +117,7 @@ class GatewayService:
     rpc = ClusterRpc()
     db = Database()
     auth = Authentication()
+    callers = CallerSigning()
     settings = Settings()
 
     # --- the one way through --------------------------------------------------------
@@ -226,7 +241,11 @@ class GatewayService:
 
     def _invoke(self, operation: Operation, who: dict, request: Request, variables: dict) -> Any:
         args, kwargs = arguments(operation, request, variables)
-        return getattr(getattr(self.rpc, operation.service), operation.rpc)(who, *args, **kwargs)
+        return getattr(getattr(self._services(), operation.service), operation.rpc)(who, *args, **kwargs)
+
+    def _services(self):
+        """The services, each call carrying the caller's assertion for the service called."""
+        return signing(self.rpc, self.callers, current_trace_id)
 
     @endpoint("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:
@@ -247,7 +266,7 @@ class GatewayService:
         if form not in EXPORT_TYPES:
             raise invalid("format", "one of csv, jsonl, fhir")
         filters["limit"] = 1000
-        query = self.rpc.audit.query
+        query = self._services().audit.query
         # the first page is asked for before answering, so a refusal is a problem and not a broken stream
         first = query(who, dict(filters), export=True)
 

@@ -15,12 +15,11 @@ from dataclasses import replace
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
-from confide_access import Action, Caller, CallerSchema, Purpose, enforce, load
+from confide_access import Action, Caller, Purpose, enforce, load, open_rpc, rpc
 from confide_contracts.errors import EXPECTED, NotFound, invalid
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
 from confide_contracts.rpc import records as s
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
-from nameko.rpc import rpc
 
 from confide_records import break_glass, clients, clinical, consents, disclosures, notes, psychotherapy_notes, store
 from confide_records import models as m
@@ -46,35 +45,35 @@ class RecordsService:
     relay = OutboxRelayRunner()
     sealing: Sealers = Sealing()
 
-    def _access(self, caller: dict | Caller, client_ids: list, *, action: Action, resource_type: str, work: Work,
+    def _access(self, caller: Caller | Caller, client_ids: list, *, action: Action, resource_type: str, work: Work,
                 kind: Kind | None = None, write: bool = False, decide: Decide | None = None,
                 resource_id: str | None = None) -> Any:
         """Decide (``decide``, or the policy for reading or writing ``kind``), do
         ``work`` and record the access, in one transaction."""
-        who = caller if isinstance(caller, Caller) else load(CallerSchema(), caller)
+        who = caller
         return through_policy(self.uow, who, client_ids, action=action, resource_type=resource_type, work=work,
                               decide=decide or decider(kind, write), resource_id=resource_id)
 
     # --- clients -----------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def register_client(self, caller: dict, client: dict) -> dict[str, Any]:
+    def register_client(self, caller: Caller, client: dict) -> dict[str, Any]:
         """Register a client at their home site (front desk, admin, clinicians of that site)."""
         data = load(s.ClientSchema(), client)
-        who = load(CallerSchema(), caller)
+        who = caller
         enforce(self.uow, who, p.may_register(who, data["home_site_id"]), action=Action.CREATE,
                 resource_type="Client")
         with self.uow() as uow:
             return clients.register(uow, who, data)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_client(self, caller: dict, client_id: str) -> dict[str, Any]:
+    def get_client(self, caller: Caller, client_id: str) -> dict[str, Any]:
         """Demographics, contacts, insurance and guardians."""
         cid = client_id_of(client_id)
         return self._access(caller, [cid], kind=Kind.DEMOGRAPHICS, action=Action.READ, resource_type="Client",
                             resource_id=str(cid), work=clients.read(cid))
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_client(self, caller: dict, client_id: str, changes: dict) -> dict[str, Any]:
+    def update_client(self, caller: Caller, client_id: str, changes: dict) -> dict[str, Any]:
         cid = client_id_of(client_id)
         data = load(s.ClientChangesSchema(), changes, partial=True)
         if not data:
@@ -83,7 +82,7 @@ class RecordsService:
                             resource_type="Client", resource_id=str(cid), work=clients.update(cid, data))
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_guardian(self, caller: dict, client_id: str, guardian: dict) -> dict[str, Any]:
+    def add_guardian(self, caller: Caller, client_id: str, guardian: dict) -> dict[str, Any]:
         """Record a guardian and what they may see of the client's record."""
         cid = client_id_of(client_id)
         data = load(s.GuardianSchema(), guardian)
@@ -92,34 +91,34 @@ class RecordsService:
 
     # --- care team ---------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def assign_care_team(self, caller: dict, client_id: str, member: dict) -> list[dict[str, Any]]:
+    def assign_care_team(self, caller: Caller, client_id: str, member: dict) -> list[dict[str, Any]]:
         cid = client_id_of(client_id)
         data = load(s.CareTeamSchema(), member)
         return self._access(caller, [cid], kind=Kind.CARE_TEAM, write=True, action=Action.UPDATE,
                             resource_type="CareTeam", work=clients.join_care_team(cid, data))
 
     @rpc(expected_exceptions=EXPECTED)
-    def end_care_team(self, caller: dict, client_id: str, clinician_id: str) -> list[dict[str, Any]]:
+    def end_care_team(self, caller: Caller, client_id: str, clinician_id: str) -> list[dict[str, Any]]:
         cid = client_id_of(client_id)
         return self._access(caller, [cid], kind=Kind.CARE_TEAM, write=True, action=Action.UPDATE,
                             resource_type="CareTeam", work=clients.leave_care_team(cid, clinician_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_care_team(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
+    def get_care_team(self, caller: Caller, client_id: str) -> list[dict[str, Any]]:
         cid = client_id_of(client_id)
         return self._access(caller, [cid], kind=Kind.CARE_TEAM, action=Action.READ, resource_type="CareTeam",
                             work=clients.care_team(cid))
 
     # --- consents ----------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def record_consent(self, caller: dict, client_id: str, consent: dict) -> dict[str, Any]:
+    def record_consent(self, caller: Caller, client_id: str, consent: dict) -> dict[str, Any]:
         cid = client_id_of(client_id)
         data = load(s.ConsentSchema(), consent)
         return self._access(caller, [cid], kind=Kind.CONSENTS, write=True, action=Action.CREATE,
                             resource_type="Consent", work=consents.record(cid, data))
 
     @rpc(expected_exceptions=EXPECTED)
-    def revoke_consent(self, caller: dict, consent_id: str, reason: str) -> dict[str, Any]:
+    def revoke_consent(self, caller: Caller, consent_id: str, reason: str) -> dict[str, Any]:
         kid = id_of(consent_id)
         why = load(s.RevocationSchema(), {"reason": reason})["reason"]
         with self.uow() as uow:
@@ -130,27 +129,27 @@ class RecordsService:
                             resource_type="Consent", resource_id=str(kid), work=consents.revoke(found, why))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_consents(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
+    def list_consents(self, caller: Caller, client_id: str) -> list[dict[str, Any]]:
         cid = client_id_of(client_id)
         return self._access(caller, [cid], kind=Kind.CONSENTS, action=Action.READ, resource_type="Consent",
                             work=consents.listed(cid))
 
     # --- diagnoses and treatment plans --------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def add_diagnosis(self, caller: dict, client_id: str, diagnosis: dict) -> dict[str, Any]:
+    def add_diagnosis(self, caller: Caller, client_id: str, diagnosis: dict) -> dict[str, Any]:
         cid = client_id_of(client_id)
         data = load(s.DiagnosisSchema(), diagnosis)
         return self._access(caller, [cid], kind=Kind.DIAGNOSES, write=True, action=Action.CREATE,
                             resource_type="Condition", work=clinical.add_diagnosis(cid, data))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_diagnoses(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
+    def list_diagnoses(self, caller: Caller, client_id: str) -> list[dict[str, Any]]:
         cid = client_id_of(client_id)
         return self._access(caller, [cid], kind=Kind.DIAGNOSES, action=Action.READ, resource_type="Condition",
                             work=clinical.diagnoses(cid))
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_treatment_plan(self, caller: dict, client_id: str, plan: dict) -> dict[str, Any]:
+    def create_treatment_plan(self, caller: Caller, client_id: str, plan: dict) -> dict[str, Any]:
         cid = client_id_of(client_id)
         data = load(s.TreatmentPlanSchema(), plan)
         goals = s.TreatmentPlanSchema().dump(data)["goals"]
@@ -158,7 +157,7 @@ class RecordsService:
                             resource_type="CarePlan", work=clinical.create_plan(self.sealing, cid, data, goals))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_treatment_plans(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
+    def list_treatment_plans(self, caller: Caller, client_id: str) -> list[dict[str, Any]]:
         cid = client_id_of(client_id)
         return self._access(caller, [cid], kind=Kind.TREATMENT_PLANS, action=Action.READ, resource_type="CarePlan",
                             work=clinical.listed_plans(self.sealing, cid))
@@ -169,7 +168,7 @@ class RecordsService:
             return notes.header(uow, note_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_note(self, caller: dict, note: dict) -> dict[str, Any]:
+    def create_note(self, caller: Caller, note: dict) -> dict[str, Any]:
         """A draft intake or progress note for one session and its clients; each
         section concerns one client, or (``client_id`` null) the whole session.
         The author must be on the care team of every client in it."""
@@ -178,7 +177,7 @@ class RecordsService:
                             resource_type="Note", work=notes.create(self.sealing, data))
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_note(self, caller: dict, note_id: str, changes: dict) -> dict[str, Any]:
+    def update_note(self, caller: Caller, note_id: str, changes: dict) -> dict[str, Any]:
         """Replace a draft's sections (author only). A signed note is locked."""
         nid = id_of(note_id)
         data = load(s.NoteChangesSchema(), changes)
@@ -189,7 +188,7 @@ class RecordsService:
                             work=notes.update(self.sealing, nid, data["sections"]))
 
     @rpc(expected_exceptions=EXPECTED)
-    def sign_note(self, caller: dict, note_id: str) -> dict[str, Any]:
+    def sign_note(self, caller: Caller, note_id: str) -> dict[str, Any]:
         """Sign and lock a draft (author only). A pre-licensed author's note then
         waits for their supervisor's co-signature."""
         nid = id_of(note_id)
@@ -199,7 +198,7 @@ class RecordsService:
                             work=notes.sign(self.sealing, nid, participants))
 
     @rpc(expected_exceptions=EXPECTED)
-    def cosign_note(self, caller: dict, note_id: str) -> dict[str, Any]:
+    def cosign_note(self, caller: Caller, note_id: str) -> dict[str, Any]:
         """Co-sign a supervisee's signed note (their supervisor on the service date)."""
         nid = id_of(note_id)
         _header, participants = self._note(nid)
@@ -207,7 +206,7 @@ class RecordsService:
                             resource_type="Note", resource_id=str(nid), work=notes.cosign(nid))
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_addendum(self, caller: dict, note_id: str, addendum: dict) -> dict[str, Any]:
+    def add_addendum(self, caller: Caller, note_id: str, addendum: dict) -> dict[str, Any]:
         """A signed addendum to a signed note, concerning one client or the whole session."""
         nid = id_of(note_id)
         data = load(s.AddendumSchema(), addendum)
@@ -217,7 +216,7 @@ class RecordsService:
                             work=notes.add_addendum(self.sealing, nid, data))
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_note(self, caller: dict, note_id: str, client_id: str) -> dict[str, Any]:
+    def get_note(self, caller: Caller, note_id: str, client_id: str) -> dict[str, Any]:
         """A note as ``client_id``'s record shows it: the whole session's sections
         and this client's own, with the addenda that concern them."""
         nid = id_of(note_id)
@@ -230,7 +229,7 @@ class RecordsService:
                             work=notes.read(self.sealing, header, participants, cid))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_notes(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
+    def list_notes(self, caller: Caller, client_id: str) -> list[dict[str, Any]]:
         """The client's notes (headers, no text), newest first."""
         cid = client_id_of(client_id)
         return self._access(caller, [cid], kind=Kind.NOTES, action=Action.READ, resource_type="NoteIndex",
@@ -238,7 +237,7 @@ class RecordsService:
 
     # --- psychotherapy notes ------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def write_psychotherapy_note(self, caller: dict, note: dict) -> dict[str, Any]:
+    def write_psychotherapy_note(self, caller: Caller, note: dict) -> dict[str, Any]:
         """Process notes kept apart from the record, under their own key, for their author alone."""
         data = load(s.PsychotherapyNoteSchema(), note)
         return self._access(caller, [data["client_id"]], kind=Kind.PSYCHOTHERAPY_NOTES, write=True,
@@ -246,16 +245,16 @@ class RecordsService:
                             work=psychotherapy_notes.write(self.sealing, data))
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_psychotherapy_notes(self, caller: dict, client_id: str) -> list[dict[str, Any]]:
+    def get_psychotherapy_notes(self, caller: Caller, client_id: str) -> list[dict[str, Any]]:
         """The caller's own psychotherapy notes about ``client_id`` (nobody else's, ever)."""
         cid = client_id_of(client_id)
-        who = load(CallerSchema(), caller)
+        who = caller
         return self._access(who, [cid], decide=p.may_read_psychotherapy_notes, action=Action.READ,
                             resource_type="PsychotherapyNote",
                             work=psychotherapy_notes.read_own(self.sealing, cid, who.user_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def sign_psychotherapy_note(self, caller: dict, note_id: str) -> dict[str, Any]:
+    def sign_psychotherapy_note(self, caller: Caller, note_id: str) -> dict[str, Any]:
         nid = id_of(note_id)
         with self.uow() as uow:
             row = psychotherapy_notes.find(uow, nid)
@@ -265,23 +264,23 @@ class RecordsService:
 
     # --- break the glass ----------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def break_glass(self, caller: dict, client_id: str, reason: str, minutes: int = 60) -> dict[str, Any]:
+    def break_glass(self, caller: Caller, client_id: str, reason: str, minutes: int = 60) -> dict[str, Any]:
         """Emergency access for a clinician outside the care team: for ``minutes``,
         flagged on every access, queued for compliance review, and the client's
         primary clinician is told. Never opens psychotherapy notes."""
         data = load(s.BreakGlassSchema(), {"client_id": client_id, "reason": reason, "minutes": minutes})
-        who = replace(load(CallerSchema(), caller), break_glass_reason=data["reason"], purpose=Purpose.EMERGENCY)
+        who = replace(caller, break_glass_reason=data["reason"], purpose=Purpose.EMERGENCY)
         return self._access(who, [data["client_id"]], decide=lambda c, r: p.may_break_glass(c), action=Action.READ,
                             resource_type="BreakGlassGrant",
                             work=break_glass.open_grant(who, data["client_id"], data["reason"], data["minutes"]))
 
-    def _reviewer(self, caller: dict, action: Action, resource_id: str) -> Caller:
-        who = load(CallerSchema(), caller)
+    def _reviewer(self, caller: Caller, action: Action, resource_id: str) -> Caller:
+        who = caller
         return enforce(self.uow, who, p.may_review_break_glass(who), action=action,
                        resource_type="BreakGlassGrant", resource_id=resource_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def break_glass_reviews(self, caller: dict, status: str = "pending") -> list[dict[str, Any]]:
+    def break_glass_reviews(self, caller: Caller, status: str = "pending") -> list[dict[str, Any]]:
         """The compliance officers' queue of break-the-glass grants."""
         wanted = glass.review_status(status)
         who = self._reviewer(caller, Action.READ, break_glass.REVIEW_QUEUE)
@@ -289,7 +288,7 @@ class RecordsService:
             return break_glass.queue(uow, who, wanted)
 
     @rpc(expected_exceptions=EXPECTED)
-    def review_break_glass(self, caller: dict, grant_id: str, outcome: str, comment: str) -> dict[str, Any]:
+    def review_break_glass(self, caller: Caller, grant_id: str, outcome: str, comment: str) -> dict[str, Any]:
         gid = id_of(grant_id)
         data = load(s.ReviewSchema(), {"outcome": outcome, "comment": comment})
         who = self._reviewer(caller, Action.UPDATE, str(gid))
@@ -297,15 +296,15 @@ class RecordsService:
             return break_glass.review(uow, who, gid, data)
 
     @rpc(expected_exceptions=EXPECTED)
-    def my_notifications(self, caller: dict) -> list[dict[str, Any]]:
+    def my_notifications(self, caller: Caller) -> list[dict[str, Any]]:
         """The caller's notifications (e.g. someone broke the glass on their client)."""
-        who = load(CallerSchema(), caller)
+        who = caller
         with self.uow() as uow:
             return break_glass.notifications(uow, who)
 
     # --- exports and disclosures ----------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def export_record(self, caller: dict, client_id: str) -> dict[str, Any]:
+    def export_record(self, caller: Caller, client_id: str) -> dict[str, Any]:
         """The parts of the client's record the caller may see, as one document:
         for the client's own copy or a clinician's. Psychotherapy notes never."""
         cid = client_id_of(client_id)
@@ -313,7 +312,7 @@ class RecordsService:
                             work=disclosures.export(self.sealing, cid))
 
     @rpc(expected_exceptions=EXPECTED)
-    def disclose(self, caller: dict, client_id: str, consent_id: str) -> dict[str, Any]:
+    def disclose(self, caller: Caller, client_id: str, consent_id: str) -> dict[str, Any]:
         """Release what an active consent covers to its named recipient; recorded as
         a disclosure (for the accounting of disclosures). Psychotherapy notes only
         under an authorization for them alone, and only by their author."""
@@ -329,7 +328,7 @@ class RecordsService:
         with self.uow(handling=event) as uow:
             apply_supervision(uow.session.connection(), m.supervisions, event.payload)
 
-    @rpc
+    @open_rpc
     def health(self) -> dict[str, Any]:
         with self.uow() as uow:
             store.ping(uow.session.connection())

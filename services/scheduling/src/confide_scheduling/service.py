@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
-from confide_access import Action, Caller, CallerSchema, enforce, load, parse_id
+from confide_access import Action, Caller, enforce, load, open_rpc, parse_id, rpc
 from confide_contracts import credentialing as cred
 from confide_contracts.errors import EXPECTED
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
@@ -32,7 +32,6 @@ from confide_contracts.rpc.scheduling import (
     WaitlistSchema,
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
-from nameko.rpc import rpc
 
 from confide_scheduling import appointments, booking, licensure, series, sites, slots, store, waitlist
 from confide_scheduling import models as m
@@ -47,24 +46,24 @@ class SchedulingService:
     relay = OutboxRelayRunner()
 
     # --- authorization -----------------------------------------------------------
-    def _may_book(self, caller: dict | Caller, site_id: str, clinician_id: str | None, what: str) -> Caller:
-        who = caller if isinstance(caller, Caller) else load(CallerSchema(), caller)
+    def _may_book(self, caller: Caller | Caller, site_id: str, clinician_id: str | None, what: str) -> Caller:
+        who = caller
         return enforce(self.uow, who, policy.may_book(who, site_id, clinician_id, what), action=Action.UPDATE,
                        resource_type="Appointment", resource_id=what)
 
-    def _booker(self, caller: dict, what: str) -> booking.Authorize:
+    def _booker(self, caller: Caller, what: str) -> booking.Authorize:
         """The check a use case makes once it knows the site and clinician."""
-        who = load(CallerSchema(), caller)
+        who = caller
         return lambda site_id, clinician_id: self._may_book(who, site_id, clinician_id, what)
 
-    def _admin(self, caller: dict, site_id: str | None, what: str) -> Caller:
-        who = load(CallerSchema(), caller)
+    def _admin(self, caller: Caller, site_id: str | None, what: str) -> Caller:
+        who = caller
         return enforce(self.uow, who, policy.may_administer(who, site_id, what), action=Action.UPDATE,
                        resource_type="Location", resource_id=site_id or what)
 
     # --- sites, rooms, availability ------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def create_site(self, caller: dict, site: dict) -> dict[str, Any]:
+    def create_site(self, caller: Caller, site: dict) -> dict[str, Any]:
         data = load(SiteSchema(), site)
         self._admin(caller, data["id"], "create sites")
         with self.uow() as uow:
@@ -72,7 +71,7 @@ class SchedulingService:
         return SiteSchema().dump(data)
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_room(self, caller: dict, site_id: str, room: dict) -> dict[str, Any]:
+    def add_room(self, caller: Caller, site_id: str, room: dict) -> dict[str, Any]:
         data = load(RoomSchema(), room)
         self._admin(caller, site_id, "add rooms")
         with self.uow() as uow:
@@ -80,7 +79,7 @@ class SchedulingService:
         return {"id": str(rid), "site_id": site_id, **data}
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_availability(self, caller: dict, template: dict) -> dict[str, Any]:
+    def add_availability(self, caller: Caller, template: dict) -> dict[str, Any]:
         """A weekly window (site-local wall-clock times) when a clinician sees clients at a site."""
         data = load(AvailabilitySchema(), template)
         self._may_book(caller, data["site_id"], data["clinician_id"], "set availability")
@@ -89,10 +88,10 @@ class SchedulingService:
         return {"id": str(aid), **AvailabilitySchema().dump(data)}
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_exception(self, caller: dict, exception: dict) -> dict[str, Any]:
+    def add_exception(self, caller: Caller, exception: dict) -> dict[str, Any]:
         """Leave (a clinician), a holiday (a site), or both."""
         data = load(ExceptionSchema(), exception)
-        who = load(CallerSchema(), caller)
+        who = caller
         decision = policy.may_record_leave(who, data["clinician_id"], data["site_id"])
         if data["clinician_id"] is None:  # a holiday: the site's
             enforce(self.uow, who, decision, action=Action.UPDATE, resource_type="Location",
@@ -106,7 +105,7 @@ class SchedulingService:
 
     # --- booking -------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def book(self, caller: dict, appointment: dict) -> dict[str, Any]:
+    def book(self, caller: Caller, appointment: dict) -> dict[str, Any]:
         """Book one appointment. Refused with ``BookingConflict`` (what collides),
         ``NotLicensed`` (every reason) or ``InvalidRequest``."""
         data = load(AppointmentSchema(), appointment)
@@ -115,7 +114,7 @@ class SchedulingService:
             return booking.book(uow, who, data)
 
     @rpc(expected_exceptions=EXPECTED)
-    def book_series(self, caller: dict, request: dict) -> dict[str, Any]:
+    def book_series(self, caller: Caller, request: dict) -> dict[str, Any]:
         """A recurring series from an RRULE over the site's wall-clock time, e.g.
         ``FREQ=WEEKLY;INTERVAL=2;COUNT=10``. All occurrences or none: every
         conflict is named."""
@@ -125,7 +124,7 @@ class SchedulingService:
             return series.book_series(uow, who, spec)
 
     @rpc(expected_exceptions=EXPECTED)
-    def reschedule(self, caller: dict, appointment_id: str, change: dict) -> dict[str, Any]:
+    def reschedule(self, caller: Caller, appointment_id: str, change: dict) -> dict[str, Any]:
         """Move one appointment, or (``scope: following``) it and every later
         occurrence of its series by the same wall-clock shift."""
         data = load(RescheduleSchema(), change)
@@ -134,7 +133,7 @@ class SchedulingService:
             return booking.reschedule(uow, self._booker(caller, "reschedule"), aid, data)
 
     @rpc(expected_exceptions=EXPECTED)
-    def cancel(self, caller: dict, appointment_id: str, cancellation: dict) -> dict[str, Any]:
+    def cancel(self, caller: Caller, appointment_id: str, cancellation: dict) -> dict[str, Any]:
         """Cancel by the client or the clinic; late when inside the site's notice
         period. The freed slot is offered to the waitlist, in order."""
         data = load(CancelSchema(), cancellation)
@@ -142,17 +141,17 @@ class SchedulingService:
         with self.uow() as uow:
             return booking.cancel(uow, self._booker(caller, "cancel"), aid, data, on_freed=waitlist.offer_freed)
 
-    def _advance(self, caller: dict, appointment_id: str, status: AppointmentStatus, **values) -> dict[str, Any]:
+    def _advance(self, caller: Caller, appointment_id: str, status: AppointmentStatus, **values) -> dict[str, Any]:
         aid = parse_id(appointment_id, "appointment_id")
         with self.uow() as uow:
             return booking.advance(uow, self._booker(caller, status.value), aid, status, **values)
 
     @rpc(expected_exceptions=EXPECTED)
-    def check_in(self, caller: dict, appointment_id: str) -> dict[str, Any]:
+    def check_in(self, caller: Caller, appointment_id: str) -> dict[str, Any]:
         return self._advance(caller, appointment_id, AppointmentStatus.CHECKED_IN)
 
     @rpc(expected_exceptions=EXPECTED)
-    def complete(self, caller: dict, appointment_id: str, completion: dict | None = None) -> dict[str, Any]:
+    def complete(self, caller: Caller, appointment_id: str, completion: dict | None = None) -> dict[str, Any]:
         """Completed, with the face-to-face minutes (default: as planned) billing
         codes from, whether the client was present (family sessions) and whether
         interactive complexity applied."""
@@ -162,14 +161,14 @@ class SchedulingService:
                              interactive_complexity=data["interactive_complexity"])
 
     @rpc(expected_exceptions=EXPECTED)
-    def no_show(self, caller: dict, appointment_id: str) -> dict[str, Any]:
+    def no_show(self, caller: Caller, appointment_id: str) -> dict[str, Any]:
         return self._advance(caller, appointment_id, AppointmentStatus.NO_SHOW)
 
     # --- reads (they name clients: access-recorded) -------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def get_appointment(self, caller: dict, appointment_id: str) -> dict[str, Any]:
+    def get_appointment(self, caller: Caller, appointment_id: str) -> dict[str, Any]:
         aid = parse_id(appointment_id, "appointment_id")
-        who = load(CallerSchema(), caller)
+        who = caller
         with self.uow() as uow:
             found, decision = appointments.get(uow, who, aid)
         enforce(self.uow, who, decision, action=Action.READ, resource_type="Appointment", resource_id=str(aid),
@@ -177,11 +176,11 @@ class SchedulingService:
         return found
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_appointments(self, caller: dict, query: dict) -> list[dict[str, Any]]:
+    def list_appointments(self, caller: Caller, query: dict) -> list[dict[str, Any]]:
         """Appointments of a site, clinician or client in a time range. Staff of the
         site see all; a clinician their own. Each appointment read is recorded per client."""
         q = load(ListSchema(), query)
-        who = load(CallerSchema(), caller)
+        who = caller
         enforce(self.uow, who, policy.may_list_appointments(who, q["clinician_id"]), action=Action.READ,
                 resource_type="Appointment", resource_id="list", client_id=q["client_id"])
         with self.uow() as uow:
@@ -189,17 +188,16 @@ class SchedulingService:
 
     # --- slots ---------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def find_slots(self, caller: dict, query: dict) -> list[dict[str, Any]]:
+    def find_slots(self, caller: Caller, query: dict) -> list[dict[str, Any]]:
         """Free slots for a clinician at a site (see ``slots``): only on days the
         clinician may practise for the client's jurisdiction."""
         q = load(SlotQuerySchema(), query)
-        load(CallerSchema(), caller)
         with self.uow() as uow:
             return slots.find(uow, q)
 
     # --- waitlist -----------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def waitlist_add(self, caller: dict, entry: dict) -> dict[str, Any]:
+    def waitlist_add(self, caller: Caller, entry: dict) -> dict[str, Any]:
         data = load(WaitlistSchema(), entry)
         who = self._may_book(caller, data["site_id"], data["clinician_id"], "keep the waitlist")
         with self.uow() as uow:
@@ -207,7 +205,7 @@ class SchedulingService:
         return {"id": str(wid), "status": "waiting", **data}
 
     @rpc(expected_exceptions=EXPECTED)
-    def answer_offer(self, caller: dict, entry_id: str, accept: bool) -> dict[str, Any]:
+    def answer_offer(self, caller: Caller, entry_id: str, accept: bool) -> dict[str, Any]:
         """The client takes the offered slot (booked for them), or declines it
         (back to waiting; the slot goes to the next in line)."""
         wid = parse_id(entry_id, "entry_id")
@@ -231,7 +229,7 @@ class SchedulingService:
             if event.type == cred.SUPERVISION_ENDED:
                 licensure.reassess(uow, event.payload["supervisee_id"], event)
 
-    @rpc
+    @open_rpc
     def health(self) -> dict[str, Any]:
         with self.uow() as uow:
             known = store.ping(uow.session.connection())
