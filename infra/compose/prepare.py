@@ -1,8 +1,8 @@
 """`make up`, before compose: the secrets docker-compose.yml reads, in .secrets/
 (outside git). Made once and kept: a random PostgreSQL password, Vault dev root
 token and per-service broker password; the admin database URL; the broker
-definitions with those passwords hashed in; the development token issuer's key
-and JWKS (mint tokens with `uv run confide token --state .secrets/dev-issuer ...`)."""
+definitions with those passwords hashed in. (Tokens come from the clinic
+network's identity provider: CONFIDE_GATEWAY_ISSUER and CONFIDE_GATEWAY_JWKS.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import secrets
 import sys
 from pathlib import Path
 
-from confide_client.devtokens import ensure_issuer
 from confide_runtime.broker import definitions, with_passwords
 from confide_runtime.manifest import discover
 
@@ -34,7 +33,6 @@ def main(folder: str = ".secrets") -> int:
         keep(out / f"amqp-{name}", lambda: secrets.token_urlsafe(24))
     (out / "rabbitmq-definitions.json").write_text(json.dumps(with_passwords(definitions(), out), indent=2))
     (out / "rabbitmq-definitions.json").chmod(0o644)  # (read by the broker's own user; holds hashes only)
-    ensure_issuer(out / "dev-issuer")
     print(f"==> compose secrets in {out}/ (broker UI: confide-admin / {out}/amqp-admin)")
     return 0
 

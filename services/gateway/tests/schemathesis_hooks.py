@@ -34,6 +34,10 @@ schemathesis.openapi.format("icd-10-cm", st.sampled_from(icd10.codes()))
 @schemathesis.hook
 def before_call(context, case, **kwargs):
     """A fresh Idempotency-Key for every request, as the document asks of a client
-    (a key reused for another request is refused, 422: tested in test_gateway)."""
+    (a key reused for another request is refused, 422: tested in test_gateway);
+    a purpose the fuzzer's role (admin) may claim, a rule the document states in
+    words since it depends on the token (refusals: tests/adversarial)."""
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    if case.headers and "X-Purpose-Of-Use" in case.headers:
+        case.headers["X-Purpose-Of-Use"] = "operations"

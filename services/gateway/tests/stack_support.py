@@ -53,5 +53,8 @@ def start_stack(names, running_service, tmp_path):
     port = free_port()
     engines["gateway"] = running_service("gateway", **{
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "GATEWAY_JWKS": str(jwks), "GATEWAY_ISSUER": ISSUER,
-        "GATEWAY_AUDIENCE": AUDIENCE, "GATEWAY_READY_TIMEOUT": 0.5}).engine
+        "GATEWAY_AUDIENCE": AUDIENCE, "GATEWAY_READY_TIMEOUT": 0.5,
+        "ENVIRONMENT": "development",
+        # the suite's clients are scripts (the fuzzer sends thousands of requests as one user)
+        "GATEWAY_RATE_PER_SECOND": 10_000, "GATEWAY_RATE_BURST": 10_000}).engine
     return Api(f"http://127.0.0.1:{port}", tmp_path), engines

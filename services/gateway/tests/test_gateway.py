@@ -21,7 +21,8 @@ def gateway(running_service, tmp_path):
     _, _, jwks = ensure_issuer(tmp_path)
     port = free_port()
     running_service("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", GATEWAY_JWKS=str(jwks), GATEWAY_ISSUER=ISSUER,
-                    GATEWAY_AUDIENCE=AUDIENCE, GATEWAY_READY_TIMEOUT=0.5)
+                    GATEWAY_AUDIENCE=AUDIENCE, GATEWAY_READY_TIMEOUT=0.5,
+                    ENVIRONMENT="development")
     session = requests.Session()
     session.base = f"http://127.0.0.1:{port}"
     session.token = lambda user, role, sites=("north",), **kw: mint(tmp_path, user, role, list(sites), **kw)
@@ -105,9 +106,8 @@ def test_a_long_header_is_refused_by_name_and_the_trail_keeps_moving(gateway):
     # (past 8 kB the web server itself refuses the header line, before any service sees it)
     assert call(gateway, "GET", f"/api/v1/clients/{client}", desk,
                 headers={"X-On-Behalf-Of": "x" * 10_000}).status_code == 400
-    for name, limit in (("X-Break-Glass-Reason", 1000), ("X-Purpose-Of-Use", 32)):
-        refused = call(gateway, "GET", f"/api/v1/clients/{client}", desk, headers={name: "y" * (limit + 1)})
-        assert refused.status_code == 400 and name in refused.json()["errors"]
+    refused = call(gateway, "GET", f"/api/v1/clients/{client}", desk, headers={"X-Purpose-Of-Use": "y" * 33})
+    assert refused.json()["errors"] == {"X-Purpose-Of-Use": ["at most 32 characters"]}
     behalf = call(gateway, "GET", f"/api/v1/clients/{client}", desk, headers={"X-On-Behalf-Of": "z" * 200})
     assert behalf.status_code == 200
     officer = gateway.token(random_id("co"), "compliance_officer", sites=())

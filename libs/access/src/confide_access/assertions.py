@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from marshmallow import ValidationError
 
-from confide_access.events import Caller, CallerSchema
+from confide_access.events import Caller, CallerSchema, default_purpose, purpose_refused
 
 _CALLERS = CallerSchema()
 
@@ -79,13 +79,17 @@ def _unb64(text: str) -> bytes:
 
 
 def may_assert(issuer: str, claims: dict) -> str | None:
-    """Why ``issuer`` may not assert ``claims``, or None if it may."""
+    """Why ``issuer`` may not assert ``claims``, or None if it may. Nobody
+    vouches for a break-the-glass reason or a purpose the role may not claim:
+    those are set by the service that grants them."""
     role, user = claims.get("role"), str(claims.get("sub", ""))
-    if issuer == GATEWAY:
-        return "the gateway does not speak for services" if role == "system" else None
-    if role != "system" or not user.startswith(f"{issuer}."):
+    if issuer == GATEWAY and role == "system":
+        return "the gateway does not speak for services"
+    if issuer != GATEWAY and (role != "system" or not user.startswith(f"{issuer}.")):
         return f"{issuer} may speak only for itself"
-    return None
+    if claims.get("break_glass_reason"):
+        return "break-the-glass is opened by its own operation, not asserted"
+    return purpose_refused(str(role), str(claims.get("purpose") or default_purpose(str(role))))
 
 
 class CallerSigner:

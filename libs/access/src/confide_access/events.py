@@ -29,6 +29,36 @@ ROLES = (
 )
 
 
+# why each role may say it is acting (X-Purpose-Of-Use). Two purposes are never
+# the caller's to claim: "emergency" is set by an open break-the-glass grant and
+# "disclosure" by the disclosure operation itself -- each enters reports
+# (break-the-glass review, the accounting of disclosures) that must not be padded.
+PURPOSES_BY_ROLE = {
+    "clinician": (Purpose.TREATMENT, Purpose.OPERATIONS),
+    "supervisor": (Purpose.TREATMENT, Purpose.OPERATIONS),
+    "front_desk": (Purpose.OPERATIONS, Purpose.PAYMENT),
+    "biller": (Purpose.PAYMENT, Purpose.OPERATIONS),
+    "credentialing_officer": (Purpose.OPERATIONS,),
+    "compliance_officer": (Purpose.OPERATIONS,),
+    "admin": (Purpose.OPERATIONS,),
+    "client": (Purpose.CLIENT_REQUEST,),
+    "system": (Purpose.OPERATIONS, Purpose.PAYMENT, Purpose.TREATMENT),
+}
+
+
+def default_purpose(role: str) -> Purpose:
+    """What a role acts for when it does not say."""
+    return PURPOSES_BY_ROLE.get(role, (Purpose.TREATMENT,))[0]
+
+
+def purpose_refused(role: str, purpose: str) -> str | None:
+    """Why ``role`` may not claim ``purpose``, or None."""
+    allowed = PURPOSES_BY_ROLE.get(role, ())
+    if purpose in allowed:
+        return None
+    return f"a {role} may act for {', '.join(str(p) for p in allowed) or 'no purpose'}, not {purpose}"
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is asking, as the gateway authenticated them."""

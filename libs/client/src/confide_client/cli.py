@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("rest", nargs=argparse.REMAINDER, help="list QUEUE | replay QUEUE ...")
     args = parser.parse_args(argv)
     if args.command == "token":
-        if not 1 <= args.minutes <= 24 * 60:
-            parser.error("--minutes must be between 1 and 1440")
+        if not 1 <= args.minutes <= 12 * 60:
+            parser.error("--minutes must be between 1 and 720 (the gateway refuses longer tokens)")
         print(mint(args.state, args.user, args.role, args.site, args.minutes))
         return 0
     if args.command == "demo":

@@ -44,10 +44,11 @@ def mint(state: Path, user: str, role: str, sites: list[str], minutes: int = 60,
     now = int(time.time())
     payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": user, "role": role, "sites": sites, "iat": now,
                "nbf": now, "exp": now + minutes * 60, "jti": secrets.token_hex(8), **claims}
-    return jwt.encode(payload, key, algorithm="EdDSA", headers={"kid": kid})
+    return jwt.encode(payload, key, algorithm="EdDSA", headers={"kid": kid, "typ": "at+jwt"})
 
 
 def local_settings(state: Path) -> dict[str, str]:
-    """For `make run`: the gateway trusts the dev issuer's JWKS in the state folder."""
+    """For `make run`: the gateway trusts the dev issuer's JWKS in the state folder,
+    which it does only where development is declared."""
     _, _, jwks = ensure_issuer(state)
-    return {"CONFIDE_GATEWAY_JWKS": str(jwks)}
+    return {"CONFIDE_GATEWAY_JWKS": str(jwks), "CONFIDE_ENVIRONMENT": "development"}

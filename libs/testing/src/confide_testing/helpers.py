@@ -28,12 +28,15 @@ def wait_until(
 
 
 def caller(role: str = "clinician", sites: tuple[str, ...] = ("site-a",), **overrides) -> dict:
-    """A caller identity as the gateway passes it to services, with a fresh user id."""
+    """A caller identity as the gateway passes it to services, with a fresh user id
+    (acting for the role's usual purpose unless told)."""
+    from confide_access.events import default_purpose
+
     data = {
         "user_id": random_id(role),
         "role": role,
         "sites": list(sites),
-        "purpose": "treatment",
+        "purpose": str(default_purpose(role)),
         "source_address": "127.0.0.1",
         "user_agent": "confide-tests",
     }

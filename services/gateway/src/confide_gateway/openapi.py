@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from apispec import APISpec
+from confide_access.events import PURPOSES_BY_ROLE
 from apispec.ext.marshmallow import MarshmallowPlugin
 from confide_contracts.rpc.formats import JURISDICTION, STORABLE_TEXT
 from confide_licensure import fields as licensure
@@ -106,9 +107,11 @@ def document() -> dict[str, Any]:
     spec.components.schema("Jurisdiction", JURISDICTION)
     headers = [
         {"in": "header", "name": "X-Purpose-Of-Use", "required": False, "schema": {
-            "type": "string", "enum": ["treatment", "payment", "operations", "emergency", "disclosure",
-                                       "client_request"]},
-         "description": "Why the caller is asking (defaults by role)"},
+            "type": "string", "enum": sorted({str(p) for ps in PURPOSES_BY_ROLE.values() for p in ps})},
+         "description": "Why the caller is asking; by default the role's usual purpose. A role may claim only "
+                        "its own: " + "; ".join(f"{role}: {', '.join(map(str, ps))}"
+                                                for role, ps in PURPOSES_BY_ROLE.items() if role != "system")
+                        + ". Emergency and disclosure are set by break-the-glass and disclosure themselves."},
         {"in": "header", "name": "X-On-Behalf-Of", "required": False, "schema": {"type": "string", "maxLength": 200},
          "description": "Whom the caller acts for, as the trail records it"},
     ]

@@ -56,3 +56,9 @@ def unauthenticated() -> Response:
     response = problem(401, "unauthenticated", "Not authenticated")
     response.headers["WWW-Authenticate"] = 'Bearer realm="confide"'
     return response
+
+
+def too_many(wait_seconds: float) -> Response:
+    response = problem(429, "too-many-requests", "Too many requests", "slow down and retry after the pause given")
+    response.headers["Retry-After"] = str(max(1, int(wait_seconds + 0.999)))
+    return response

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
+import eventlet
 import orjson
 from confide_access.assertions import GATEWAY, CallerSigner, signing
+from confide_access.events import default_purpose, purpose_refused
+from confide_client.devtokens import ISSUER as DEV_ISSUER
 from confide_contracts.audit_export import export
 from confide_contracts.errors import InvalidRequest, ServiceError, invalid
 from confide_persistence import Database
@@ -33,7 +37,8 @@ from werkzeug.wrappers import Request, Response
 from confide_gateway import problems, store
 from confide_gateway.api_schemas import ExportSchema
 from confide_gateway.arguments import arguments, query_values
-from confide_gateway.auth import Authenticator, NotAuthenticated
+from confide_gateway.auth import MAX_LIFETIME_SECONDS, Authenticator, NotAuthenticated, check_configuration
+from confide_gateway.limits import RateLimiter
 from confide_gateway.openapi import document
 from confide_gateway.routes import OPERATIONS, Operation
 from confide_gateway.web import endpoint
@@ -41,9 +46,6 @@ from confide_gateway.web import endpoint
 log = logging.getLogger(__name__)
 
 API = "/api/v1"
-DEFAULT_PURPOSE = {"biller": "payment", "front_desk": "operations", "admin": "operations",
-                   "compliance_officer": "operations", "credentialing_officer": "operations",
-                   "client": "client_request"}
 SERVICES = ("audit", "billing", "credentialing", "records", "scheduling")
 
 
@@ -52,8 +54,11 @@ class Authentication(DependencyProvider):
     ``GATEWAY_ISSUER`` and ``GATEWAY_AUDIENCE``."""
 
     def setup(self) -> None:
-        self.authenticator = Authenticator(config["GATEWAY_JWKS"], config["GATEWAY_ISSUER"],
-                                           config.get("GATEWAY_AUDIENCE", "confide"))
+        check_configuration(config["GATEWAY_JWKS"], config["GATEWAY_ISSUER"],
+                            development=config.get("ENVIRONMENT") == "development", dev_issuer=DEV_ISSUER)
+        self.authenticator = Authenticator(
+            config["GATEWAY_JWKS"], config["GATEWAY_ISSUER"], config.get("GATEWAY_AUDIENCE", "confide"),
+            max_lifetime=int(config.get("GATEWAY_MAX_TOKEN_SECONDS", MAX_LIFETIME_SECONDS)))
 
     def get_dependency(self, worker_ctx) -> Authenticator:
         return self.authenticator
@@ -73,11 +78,21 @@ class CallerSigning(DependencyProvider):
 
 
 class Settings(DependencyProvider):
-    """What ``/readyz`` checks with, read once at start: the Vault client
-    ``confide-serve`` logged in with, and how long to wait for each service."""
+    """Read once at start: the Vault client ``confide-serve`` logged in with and
+    how long ``/readyz`` waits for each service; how long a call may take
+    (``GATEWAY_RPC_TIMEOUT``, then 504); which proxies' ``X-Forwarded-For`` to
+    believe; each user's request rate."""
 
     def setup(self) -> None:
-        self.values = {"vault": config.get("VAULT"), "timeout": float(config.get("GATEWAY_READY_TIMEOUT", 3))}
+        self.values = {
+            "vault": config.get("VAULT"), "timeout": float(config.get("GATEWAY_READY_TIMEOUT", 3)),
+            "rpc_timeout": float(config.get("GATEWAY_RPC_TIMEOUT", 30)),
+            "ready_cache": float(config.get("GATEWAY_READY_CACHE", 5)),
+            "trusted_proxies": frozenset(p.strip() for p in str(config.get("GATEWAY_TRUSTED_PROXIES", "")).split(",")
+                                         if p.strip()),
+            "limiter": RateLimiter(float(config.get("GATEWAY_RATE_PER_SECOND", 20)),
+                                   float(config.get("GATEWAY_RATE_BURST", 100))),
+        }
 
     def get_dependency(self, worker_ctx) -> dict:
         return self.values
@@ -88,27 +103,45 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
 
 
 # the caller's own words that reach the audit trail, and how long the trail keeps each
-HEADER_LIMITS = {"X-On-Behalf-Of": 200, "X-Purpose-Of-Use": 32, "X-Break-Glass-Reason": 1000}
+HEADER_LIMITS = {"X-On-Behalf-Of": 200, "X-Purpose-Of-Use": 32}
 
 
-def caller_from(claims: dict, request: Request) -> dict:
-    """The caller the services expect; a header longer than the trail keeps is
-    refused here, naming it (a 10 kB ``X-On-Behalf-Of`` once stalled an audit chain)."""
-    too_long = {name: [f"at most {limit} characters"] for name, limit in HEADER_LIMITS.items()
-                if len(request.headers.get(name) or "") > limit}
-    if too_long:
-        raise InvalidRequest(too_long)
+def caller_from(claims: dict, request: Request, trusted_proxies: frozenset[str] = frozenset()) -> dict:
+    """The caller the services expect. What the caller says of themselves is
+    checked before it can reach the trail: a header longer than the trail keeps
+    (a 10 kB ``X-On-Behalf-Of`` once stalled an audit chain), a purpose their
+    role may not claim, a break-the-glass reason (opened by its own operation).
+    The client's address is the connection's, or -- only behind a proxy named in
+    ``GATEWAY_TRUSTED_PROXIES`` -- the last one that proxy saw."""
     role = claims.get("role")
+    errors = {name: [f"at most {limit} characters"] for name, limit in HEADER_LIMITS.items()
+              if len(request.headers.get(name) or "") > limit}
+    purpose = request.headers.get("X-Purpose-Of-Use") or str(default_purpose(role))
+    why = None if "X-Purpose-Of-Use" in errors else purpose_refused(role, purpose)
+    if why:
+        errors["X-Purpose-Of-Use"] = [why]
+    if request.headers.get("X-Break-Glass-Reason"):
+        errors["X-Break-Glass-Reason"] = ["break the glass with POST /clients/{client_id}/break-glass, "
+                                          "stating the reason there"]
+    if errors:
+        raise InvalidRequest(errors)
     return {
         "user_id": claims["sub"],
         "role": role,
         "sites": list(claims.get("sites") or []),
         "on_behalf_of": request.headers.get("X-On-Behalf-Of") or None,
-        "source_address": request.remote_addr,
+        "source_address": client_address(request, trusted_proxies),
         "user_agent": (request.user_agent.string or "")[:512] or None,
-        "purpose": request.headers.get("X-Purpose-Of-Use") or DEFAULT_PURPOSE.get(role, "treatment"),
-        "break_glass_reason": request.headers.get("X-Break-Glass-Reason"),
+        "purpose": purpose,
     }
+
+
+def client_address(request: Request, trusted_proxies: frozenset[str]) -> str | None:
+    address = request.remote_addr
+    forwarded = request.headers.get("X-Forwarded-For")
+    if address in trusted_proxies and forwarded:
+        address = forwarded.split(",")[-1].strip() or address
+    return address[:64] if address else None
 
 
 class GatewayService:
@@ -127,15 +160,25 @@ class GatewayService:
         except NotAuthenticated as exc:
             log.info("refused a request to %s: %s", request.path, exc.why)
             return problems.unauthenticated()
+        wait = self.settings["limiter"].take(claims["sub"])
+        if wait:
+            log.info("refused a request to %s: %s is over their rate", request.path, claims["sub"])
+            return problems.too_many(wait)
         try:
-            caller = caller_from(claims, request)
+            caller = caller_from(claims, request, self.settings["trusted_proxies"])
         except InvalidRequest as exc:
             return problems.from_error(exc)
 
         def run() -> Response:
             try:
-                result = work(caller)
+                with eventlet.Timeout(self.settings["rpc_timeout"]):
+                    result = work(caller)
                 return result if isinstance(result, Response) else json_response(result, status)
+            except eventlet.Timeout:
+                log.error("%s %s: no answer within %s s", request.method, request.path, self.settings["rpc_timeout"])
+                return problems.problem(504, "timeout", "The platform did not answer in time",
+                                        "try again; nothing was changed unless a retry with the same "
+                                        "Idempotency-Key says so", trace_id=current_trace_id())
             except ServiceError as exc:  # the services' refusals, and the gateway's own bad input
                 if exc.status >= 500:
                     log.error("%s %s failed: %s", request.method, request.path, exc)
@@ -196,29 +239,39 @@ class GatewayService:
 
     @endpoint("GET", "/readyz")
     def readyz(self, request: Request) -> Response:
-        """200 only when the database, Vault and every service answer."""
+        """200 only when the database, Vault and every service answer. Asked of
+        everything at most once every few seconds (``GATEWAY_READY_CACHE``),
+        however often it is asked: a public probe must not multiply load."""
+        kept = self.settings.get("ready")
+        if kept is None or time.monotonic() - kept[0] > self.settings["ready_cache"]:
+            checks = self._checks()
+            kept = self.settings["ready"] = (time.monotonic(), checks)
+        checks = kept[1]
+        ready = all(v == "ok" for v in checks.values())
+        return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+
+    def _checks(self) -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
             with self.db.transaction() as session:
                 store.ping(session)
             checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
-            checks["database"] = f"down: {type(exc).__name__}"
+        except Exception:  # noqa: BLE001 - reported, not raised
+            checks["database"] = "down"
         vault = self.settings["vault"]
         if vault is not None:
             try:
                 checks["vault"] = "ok" if vault.hvac.sys.read_health_status(method="GET") else "down"
-            except Exception as exc:  # noqa: BLE001 - reported, not raised
-                checks["vault"] = f"down: {type(exc).__name__}"
+            except Exception:  # noqa: BLE001 - reported, not raised
+                checks["vault"] = "down"
         for service in SERVICES:
             try:
                 reply = getattr(self.rpc, service).health.call_async()
                 within = _within(reply, self.settings["timeout"])
                 checks[service] = reply.result()["status"] if within else "timeout"
-            except Exception as exc:  # noqa: BLE001 - reported, not raised
-                checks[service] = f"down: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
-        return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+            except Exception:  # noqa: BLE001 - reported, not raised
+                checks[service] = "down"
+        return checks
 
     # --- the API: one entrypoint, dispatched by the table in routes.py ------------------
     @endpoint("GET,POST,PUT,PATCH,DELETE", f"{API}/<path:rest>")
@@ -288,8 +341,6 @@ URL_MAP = Map([Rule(o.path, methods=[o.method], endpoint=o) for o in OPERATIONS]
 
 
 def _within(reply, seconds: float) -> bool:
-    import eventlet
-
     try:
         with eventlet.Timeout(seconds):
             reply.result()

@@ -1,12 +1,17 @@
 """nameko's HTTP entrypoint and server, made to answer every error -- routing
 misses, malformed requests, anything unexpected -- as an RFC 9457 problem
-document rather than werkzeug's HTML or nameko's plain text."""
+document rather than werkzeug's HTML or nameko's plain text; to refuse a body
+larger than ``GATEWAY_MAX_BODY_BYTES`` before anything reads it (413); and to
+mark every answer as not to be cached or sniffed (``Cache-Control: no-store``,
+``X-Content-Type-Options: nosniff``): answers carry health information."""
 
 from __future__ import annotations
 
+import io
 import logging
 
 from confide_telemetry import current_trace_id
+from nameko import config
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
@@ -19,13 +24,47 @@ TITLES = {404: ("not-found", "Not found"), 405: ("method-not-allowed", "Method n
           400: ("invalid-request", "The request is not valid")}
 
 
+MAX_BODY_BYTES = 1024 * 1024  # a note, a claim or a client's record fits many times over
+EVERY_ANSWER = (("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"))
+
+
+def _too_large(environ, limit: int) -> bool:
+    """Whether the request body is over ``limit`` bytes; a chunked body (no
+    length given) is read up to the limit and handed on from memory."""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        try:
+            return int(length) > limit
+        except ValueError:
+            return False
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        body = environ["wsgi.input"].read(limit + 1)
+        if len(body) > limit:
+            return True
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    return False
+
+
 class ProblemsMiddleware:
     """Rewrites any non-JSON error answer of the wrapped app as a problem."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, max_body: int = MAX_BODY_BYTES) -> None:
         self.app = app
+        self.max_body = max_body
 
     def __call__(self, environ, start_response):
+        def marked(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            return start_response(status, [*headers, *(h for h in EVERY_ANSWER if h[0].lower() not in present)],
+                                  exc_info)
+
+        if _too_large(environ, self.max_body):
+            answer = problems.problem(413, "too-large", "The request body is too large",
+                                      f"at most {self.max_body} bytes")
+            return answer(environ, marked)
+        return self._answer(environ, marked)
+
+    def _answer(self, environ, start_response):
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -49,7 +88,8 @@ class ProblemsMiddleware:
 
 class ProblemWebServer(WebServer):
     def get_wsgi_app(self):
-        return ProblemsMiddleware(super().get_wsgi_app())
+        return ProblemsMiddleware(super().get_wsgi_app(),
+                                  int(config.get("GATEWAY_MAX_BODY_BYTES", MAX_BODY_BYTES)))
 
 
 class Endpoint(HttpRequestHandler):
