@@ -30,7 +30,7 @@ def _claims(**extra) -> dict:
 
 def test_a_token_whose_algorithm_does_not_fit_its_key_is_a_401(gw):
     """An RS256 token naming the dev issuer's Ed25519 key once raised TypeError: a 500."""
-    key, kid, _ = ensure_issuer(gw.state)
+    _, kid, _ = ensure_issuer(gw.state)
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     token = jwt.encode(_claims(), rsa_key, algorithm="RS256", headers={"kid": kid, "typ": "at+jwt"})
     answer = gw.call("GET", "/api/v1/audit/entries", token)

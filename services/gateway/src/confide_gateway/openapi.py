@@ -15,8 +15,8 @@ from functools import cache
 from typing import Any
 
 from apispec import APISpec
-from confide_access.events import PURPOSES_BY_ROLE
 from apispec.ext.marshmallow import MarshmallowPlugin
+from confide_access.events import PURPOSES_BY_ROLE
 from confide_contracts.rpc.formats import JURISDICTION, STORABLE_TEXT
 from confide_licensure import fields as licensure
 from confide_licensure.catalogue import catalogue
