@@ -85,7 +85,7 @@ def test_expected_refusals_are_one_line_at_info():
     refused = record_of(BookingConflict({"room_id": ["taken"]}))
     assert ExpectedRefusals().filter(refused)
     assert refused.levelno == logging.INFO and refused.exc_info is None
-    assert refused.getMessage() == "scheduling.book refused (BookingConflict): room_id: taken"
+    assert refused.getMessage() == "scheduling.book refused: BookingConflict (room_id)"  # no words of the request
     broken = record_of(RecordIntegrityError("changed"))
     ExpectedRefusals().filter(broken)
     assert broken.levelno == logging.WARNING and broken.exc_info is not None

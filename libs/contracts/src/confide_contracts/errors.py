@@ -116,7 +116,6 @@ class NotFound(ServiceError):
     status, slug, title = 404, "not-found", "Not found"
 
 
-
 def missing(field: str, message: str) -> NotFound:
     """The thing ``field`` names does not exist: ready to raise."""
     return NotFound(describe({field: [message]}), {field: [message]})
@@ -131,6 +130,15 @@ class RecordIntegrityError(ServiceError):
 
     def _wire_args(self) -> tuple[Any, ...]:
         return (self.detail,)
+
+
+@deserialize_to_instance
+class UndecryptableRecord(RecordIntegrityError):
+    """Stored clinical text that Vault cannot decrypt: its transit key is gone
+    (a Vault that lost its storage, restored without the keys) or the ciphertext
+    was changed. Nothing is returned; operators are alerted."""
+
+    slug, title = "record-undecryptable", "The record cannot be decrypted"
 
 
 EXPECTED: tuple[type[Exception], ...] = (ServiceError,)
@@ -159,7 +167,9 @@ class ExpectedRefusals(logging.Filter):
         if isinstance(exc, ServiceError) and exc.status < 500 and expected and isinstance(exc, expected):
             entrypoint = getattr(getattr(worker_ctx, "entrypoint", None), "method_name", "?")
             service = getattr(getattr(worker_ctx, "container", None), "service_name", "?")
-            record.msg, record.args = "%s.%s refused (%s): %s", (service, entrypoint, exc.exc_type, exc.detail)
+            # the class and the fields only: a refusal's words may quote the request (no client data in logs)
+            fields = f" ({', '.join(sorted(exc.errors))})" if exc.errors else ""
+            record.msg, record.args = "%s.%s refused: %s%s", (service, entrypoint, exc.exc_type, fields)
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True

@@ -64,6 +64,7 @@ def create_engine(
     engine = sqlalchemy.create_engine(
         normalise_url(url),
         pool_pre_ping=True,
+        hide_parameters=True,  # an error's text must not quote a client's data into logs or spans
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args=connect_args,

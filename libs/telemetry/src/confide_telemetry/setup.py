@@ -8,7 +8,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from pythonjsonlogger.json import JsonFormatter
+
+from confide_telemetry.scrub import ScrubbedJsonFormatter, ScrubbingSpanProcessor
 
 # Entrypoints of our own that nameko_opentelemetry should describe as consumers.
 ENTRYPOINT_ADAPTERS = {
@@ -23,7 +24,8 @@ def configure_tracing(service_name: str, *extra_processors: SpanProcessor) -> Tr
 
     Spans go to OTLP over HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set, and
     to any ``extra_processors`` (tests pass an in-memory exporter). Payloads and
-    headers are never recorded: only identifiers and outcomes.
+    headers are never recorded: only identifiers and outcomes; an exception's
+    text is withheld (``confide_telemetry.scrub``).
     """
     global _configured
     if _configured is None:
@@ -31,7 +33,7 @@ def configure_tracing(service_name: str, *extra_processors: SpanProcessor) -> Tr
         if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            provider.add_span_processor(ScrubbingSpanProcessor(BatchSpanProcessor(OTLPSpanExporter())))
         trace.set_tracer_provider(provider)
         _configured = provider
 
@@ -49,7 +51,7 @@ def configure_tracing(service_name: str, *extra_processors: SpanProcessor) -> Tr
         # (statements only; never parameters).
         SQLAlchemyInstrumentor().instrument(enable_commenter=False)
     for processor in extra_processors:
-        _configured.add_span_processor(processor)
+        _configured.add_span_processor(ScrubbingSpanProcessor(processor))
     return _configured
 
 
@@ -67,11 +69,12 @@ class TraceContextFilter(logging.Filter):
 
 
 def configure_logging(service_name: str, level: str | None = None, stream=None) -> logging.Handler:
-    """JSON lines on stderr, each with the service, trace id and span id."""
+    """JSON lines on stderr, each with the service, trace id and span id; no
+    exception's text (it may quote a request: ``confide_telemetry.scrub``)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(TraceContextFilter())
     handler.setFormatter(
-        JsonFormatter(
+        ScrubbedJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             static_fields={"service": service_name},

@@ -154,15 +154,25 @@ class GatewayService:
     settings = Settings()
 
     # --- the one way through --------------------------------------------------------
-    def _call(self, request: Request, work: Callable[[dict], Any], status: int = 200, creates: bool = False):
+    def _call(self, request: Request, name: str, work: Callable[[dict], Any], status: int = 200,
+              creates: bool = False):
+        """Answer ``request`` (operation ``name``) by ``work``. Logged by the
+        operation's name, never its path or body: those hold client data."""
+        started = time.monotonic()
+        response = self._answer(request, name, work, status, creates)
+        log.info("%s %s answered %s in %.0f ms", request.method, name, response.status_code,
+                 (time.monotonic() - started) * 1000)
+        return response
+
+    def _answer(self, request: Request, name: str, work: Callable[[dict], Any], status: int, creates: bool):
         try:
             claims = self.auth.claims(request.headers.get("Authorization"))
         except NotAuthenticated as exc:
-            log.info("refused a request to %s: %s", request.path, exc.why)
+            log.info("refused %s: %s", name, exc.why)
             return problems.unauthenticated()
         wait = self.settings["limiter"].take(claims["sub"])
         if wait:
-            log.info("refused a request to %s: %s is over their rate", request.path, claims["sub"])
+            log.info("refused %s: %s is over their rate", name, claims["sub"])
             return problems.too_many(wait)
         try:
             caller = caller_from(claims, request, self.settings["trusted_proxies"])
@@ -175,17 +185,17 @@ class GatewayService:
                     result = work(caller)
                 return result if isinstance(result, Response) else json_response(result, status)
             except eventlet.Timeout:
-                log.error("%s %s: no answer within %s s", request.method, request.path, self.settings["rpc_timeout"])
+                log.error("%s: no answer within %s s", name, self.settings["rpc_timeout"])
                 return problems.problem(504, "timeout", "The platform did not answer in time",
                                         "try again; nothing was changed unless a retry with the same "
                                         "Idempotency-Key says so", trace_id=current_trace_id())
             except ServiceError as exc:  # the services' refusals, and the gateway's own bad input
                 if exc.status >= 500:
-                    log.error("%s %s failed: %s", request.method, request.path, exc)
+                    log.error("%s failed: %s", name, exc)
                 return problems.from_error(exc, current_trace_id())
             except (IncorrectSignature, RemoteError) as exc:  # nameko raises IncorrectSignature as itself
                 if not isinstance(exc, IncorrectSignature) and exc.exc_type != "IncorrectSignature":
-                    log.error("%s %s failed: %s", request.method, request.path, exc)
+                    log.error("%s failed: %s", name, exc)
                 return problems.from_remote(exc, current_trace_id())
 
         key = request.headers.get("Idempotency-Key")
@@ -287,8 +297,9 @@ class GatewayService:
         except HTTPException:
             return problems.problem(404, "not-found", "Not found", f"no operation at {request.path}")
         if operation == "export":
-            return self._call(request, lambda who: self._export(who, request))
-        response = self._call(request, lambda who: self._invoke(operation, who, request, variables),
+            return self._call(request, "audit.export", lambda who: self._export(who, request))
+        response = self._call(request, operation.operation_id,
+                              lambda who: self._invoke(operation, who, request, variables),
                               status=operation.status, creates=operation.creates)
         return self._linked(request, response) if operation.paged else response
 

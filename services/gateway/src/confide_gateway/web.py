@@ -87,6 +87,14 @@ class ProblemsMiddleware:
 
 
 class ProblemWebServer(WebServer):
+    def get_wsgi_server(self, sock, wsgi_app, protocol=None, debug=False):
+        """eventlet's server without its access log, whose request lines carry
+        paths and query strings (client ids, a searched name): the gateway logs
+        each answer by its operation's name instead."""
+        server = super().get_wsgi_server(sock, wsgi_app, **({"protocol": protocol} if protocol else {}), debug=debug)
+        server.log_output = False
+        return server
+
     def get_wsgi_app(self):
         return ProblemsMiddleware(super().get_wsgi_app(),
                                   int(config.get("GATEWAY_MAX_BODY_BYTES", MAX_BODY_BYTES)))

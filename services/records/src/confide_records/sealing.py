@@ -3,12 +3,17 @@ comes back only through it: the database holds ``vault:vN:...`` ciphertext."""
 
 from __future__ import annotations
 
-from confide_vault import Transit
+import logging
+
+from confide_contracts.errors import UndecryptableRecord
+from confide_vault import Transit, VaultError
 from nameko import config
 from nameko.extensions import DependencyProvider
 
 NOTES_KEY = "record-notes"
 PSYCHOTHERAPY_KEY = "psychotherapy-notes"
+
+log = logging.getLogger(__name__)
 
 
 class Sealer:
@@ -27,10 +32,21 @@ class Sealer:
         return self.transit.encrypt_batch(self.key, [t.encode() for t in texts])
 
     def open(self, ciphertext: str) -> str:
-        return self.transit.decrypt(self.key, ciphertext).decode()
+        return self.open_many([ciphertext])[0]
 
     def open_many(self, ciphertexts: list[str]) -> list[str]:
-        return [p.decode() for p in self.transit.decrypt_batch(self.key, ciphertexts)]
+        """The texts; :class:`UndecryptableRecord` (and an alert) if Vault cannot
+        decrypt one -- its key lost with a Vault that did not keep its storage, or
+        the ciphertext changed in the database."""
+        try:
+            return [p.decode() for p in self.transit.decrypt_batch(self.key, ciphertexts)]
+        except VaultError as exc:
+            versions = sorted({c.split(":")[1] for c in ciphertexts if c.count(":") >= 2})
+            log.critical("ALERT record-undecryptable: Vault cannot decrypt text sealed with %s %s (%s); "
+                         "restore the transit keys that were backed up with this database", self.key,
+                         ", ".join(versions), exc)
+            raise UndecryptableRecord(
+                "stored text cannot be decrypted: its key is not in Vault; operators have been alerted") from None
 
 
 class Sealers:
