@@ -1,9 +1,11 @@
-"""`make run` from nothing: `confide-stack up` starts OpenBao, prepares each
+"""`make run` from nothing: `confide-stack up` starts OpenBao (over TLS, its
+storage kept in the state folder), prepares each
 service's database and Vault role, starts every installed service (each logs in
 with its AppRole and connects with a Vault-issued database user), loads the demo
 network through the gateway so that a first `confide audit query` shows a real
-trail, and Ctrl-C stops all of it. Runs in its own vhost, database prefix and
-Vault port."""
+trail, and Ctrl-C stops all of it; started again, it reads what it wrote before
+(a note sealed with transit keys Vault kept). Runs in its own vhost, database
+prefix and Vault port."""
 
 import json
 import os
@@ -48,27 +50,42 @@ def prefix():
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(group)))
 
 
-def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefix, rabbit_config):
-    from nameko import config
-
-    port, web = free_port(), free_port()
-    env = dict(os.environ, CONFIDE_VAULT_PORT=str(port), CONFIDE_DATABASE_PREFIX=prefix,
-               AMQP_URI=config["AMQP_URI"], CONFIDE_WEB_SERVER_ADDRESS=f"127.0.0.1:{web}")
+def up(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    """``confide-stack up``, once it says it is running: (process, what it printed)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "confide_runtime.stack", "up", "--state", str(tmp_path)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     output = []
     deadline = time.monotonic() + 300
+    for line in process.stdout:
+        output.append(line)
+        if "Press Ctrl-C" in line or time.monotonic() > deadline:
+            break
+    return process, "".join(output)
+
+
+def ctrl_c(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, rest
+    return rest
+
+
+def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefix, rabbit_config):
+    from nameko import config
+
+    port, web = free_port(), free_port()
+    env = dict(os.environ, CONFIDE_VAULT_PORT=str(port), CONFIDE_DATABASE_PREFIX=prefix,
+               AMQP_URI=config["AMQP_URI"], CONFIDE_WEB_SERVER_ADDRESS=f"127.0.0.1:{web}")
+    process, text = up(tmp_path, env)
+    ca = str(tmp_path / "vault" / "tls" / "ca.pem")
     try:
-        for line in process.stdout:
-            output.append(line)
-            if "Press Ctrl-C" in line or time.monotonic() > deadline:
-                break
-        text = "".join(output)
         assert "Confide is running" in text, text
         token = (tmp_path / "vault-token").read_text().strip()
-        mounts = requests.get(f"http://127.0.0.1:{port}/v1/sys/mounts",
+        # TLS only: plain HTTP is answered by the TLS server's refusal, never by Vault
+        assert requests.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=2).status_code == 400
+        mounts = requests.get(f"https://127.0.0.1:{port}/v1/sys/mounts", verify=ca,
                               headers={"X-Vault-Token": token}, timeout=5).json()["data"]
         assert "transit/" in mounts and "database/" in mounts
         # every installed service answers, as a Vault-issued database user
@@ -120,17 +137,39 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         assert "already loaded" in again  # (loaded once per stack)
         assert {"records", "scheduling", "billing", "credentialing"} <= {e["producer"] for e in flagged}
         # records encrypts with its own transit keys
-        keys = requests.request("LIST", f"http://127.0.0.1:{port}/v1/transit/keys",
+        keys = requests.request("LIST", f"https://127.0.0.1:{port}/v1/transit/keys", verify=ca,
                                 headers={"X-Vault-Token": token}, timeout=5).json()["data"]["keys"]
         assert {"record-notes", "psychotherapy-notes", "audit-checkpoints"} <= set(keys)
+        note_before = _demo_note(tmp_path, web)
+        assert "paced breathing" in note_before
     finally:
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, rest
+        rest = ctrl_c(process)
     stopped = ("audit", "billing", "credentialing", "gateway", "records", "scheduling", "openbao")
     assert all(f"stopping {s}" in rest for s in stopped), rest
     with pytest.raises(requests.RequestException):
-        requests.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=1)
+        requests.get(f"https://127.0.0.1:{port}/v1/sys/health", verify=ca, timeout=1)
+
+    # started again (as a newcomer would after Ctrl-C): Vault unseals from its key file and
+    # the note written before reads the same -- its transit key was kept, not made anew
+    process, text = up(tmp_path, env)
+    try:
+        assert "Confide is running" in text and "unsealing OpenBao" in text and "initialising" not in text, text
+        assert wait_until(lambda: _demo_note(tmp_path, web), timeout=60, what="the note after a restart") \
+            == note_before
+    finally:
+        ctrl_c(process)
+
+
+def _demo_note(state: Path, web: int) -> str | None:
+    """The demo's first note, as its author reads it through the gateway."""
+    from confide_client.demo import ANA, MARKER
+    from confide_client.devtokens import mint
+
+    ids = json.loads((state / MARKER).read_text())
+    answer = requests.get(f"http://127.0.0.1:{web}/api/v1/clients/{ids['robin']}/notes/{ids['robin_note']}",
+                          headers={"Authorization": f"Bearer {mint(state, ANA, 'clinician', ['north', 'south'])}"},
+                          timeout=10)
+    return " ".join(s["body"] for s in answer.json()["sections"]) if answer.status_code == 200 else None
 
 
 def _get(url, status):

@@ -1,6 +1,7 @@
 """``confide-stack up``: the whole platform on this machine, behind `make run`.
 
-Starts an OpenBao dev server, creates each service's database and roles,
+Starts OpenBao (its storage and unseal key in the state folder, over TLS:
+``confide_runtime.local_vault``), creates each service's database and roles,
 bootstraps Vault (engines, keys, policies, AppRoles), migrates each database
 with owner credentials Vault issues for the purpose, starts every service in
 its own process, loads the demo network, and stops all of it on Ctrl-C.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 import hvac
-import requests
 from confide_vault import VaultClient
 from confide_vault.client import AppRole
 
 from confide_runtime.bootstrap import provision_all
+from confide_runtime.local_vault import LocalVault
 from confide_runtime.manifest import ServiceManifest, discover
 from confide_runtime.provision import migrate_with_vault
 
@@ -52,49 +52,34 @@ class Stack:
     def __init__(self, state_dir: Path) -> None:
         self.state = state_dir
         self.state.mkdir(parents=True, exist_ok=True)
-        self.vault_addr = f"http://127.0.0.1:{VAULT_PORT}"
+        self.vault = LocalVault(self.state, VAULT_PORT)
+        self.vault_addr = self.vault.addr
         self.processes: dict[str, subprocess.Popen] = {}
         self.probes: dict[str, str] = {}
         self.stopped = False
 
     # --- Vault ----------------------------------------------------------
-    def _vault_answers(self, token: str) -> bool:
-        try:
-            response = requests.get(
-                f"{self.vault_addr}/v1/auth/token/lookup-self", headers={"X-Vault-Token": token}, timeout=1
-            )
-        except requests.RequestException:
-            return False
-        return response.status_code == 200
-
     def start_vault(self) -> str:
+        """OpenBao with its storage in the state folder, initialised once and
+        unsealed at every start; the root token (also in ``vault-token``)."""
         token_file = self.state / "vault-token"
-        if token_file.exists() and self._vault_answers(token_file.read_text().strip()):
-            step(f"OpenBao dev server already running at {self.vault_addr}")
+        if (self.vault.health() or {}).get("initialized") is not None and token_file.exists() \
+                and self.vault.token_works(token_file.read_text().strip()):
+            step(f"OpenBao already running at {self.vault_addr}")
             return token_file.read_text().strip()
-        token = secrets.token_hex(16)
-        log = open(self.state / "bao.log", "wb")
-        bao = Path(sys.executable).parent / "bao"
-        step(f"starting OpenBao dev server at {self.vault_addr} (log: {self.state / 'bao.log'})")
-        self.processes["openbao"] = subprocess.Popen(
-            [str(bao), "server", "-dev", f"-dev-root-token-id={token}",
-             f"-dev-listen-address=127.0.0.1:{VAULT_PORT}"],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.state,
-        )
-        for _ in range(150):
-            if self._vault_answers(token):
-                token_file.write_text(token)
-                token_file.chmod(0o600)
-                return token
-            if self.processes["openbao"].poll() is not None:
-                break
-            time.sleep(0.1)
-        raise SystemExit(f"OpenBao did not start; see {self.state / 'bao.log'} (is port {VAULT_PORT} taken?)")
+        step(f"starting OpenBao at {self.vault_addr} (storage: {self.vault.folder / 'data'}, "
+             f"log: {self.state / 'bao.log'})")
+        self.processes["openbao"] = self.vault.start(self.state / "bao.log")
+        token = self.vault.unseal(step)
+        token_file.write_text(token)
+        token_file.chmod(0o600)
+        return token
 
     # --- services -------------------------------------------------------
     def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str]) -> None:
         env = dict(os.environ)
-        env.update(vault_env, AMQP_URI=AMQP_URI, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr)
+        env.update(vault_env, AMQP_URI=AMQP_URI, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr,
+                   VAULT_CACERT=str(self.vault.ca))
         env.update(manifest.local_environment(self.state))
         env.pop("VAULT_TOKEN", None)
         # each service's probes (/healthz, /readyz) on a free port, listed in probes.json
@@ -123,14 +108,15 @@ class Stack:
     def up(self, demo: bool = True) -> int:
         manifests = discover()
         token = self.start_vault()
-        client = hvac.Client(url=self.vault_addr, token=token)
+        client = hvac.Client(url=self.vault_addr, token=token, verify=str(self.vault.ca))
         # the same bootstrap as compose's job and the cluster's (confide-bootstrap)
         urls, ids = provision_all(ADMIN_URL, client, manifests, PREFIX, self.state / "approles", say=step)
         for manifest in manifests:
             step(f"migrating {manifest.name} (as its owner, with credentials from Vault)")
             identity = ids[f"{manifest.name}-migrate"]
             migrator = VaultClient(self.vault_addr, approle=AppRole(identity["VAULT_ROLE_ID"],
-                                                                   identity["VAULT_SECRET_ID"]))
+                                                                   identity["VAULT_SECRET_ID"]),
+                                   ca_cert=str(self.vault.ca))
             migrate_with_vault(manifest, urls[manifest.name], migrator, PREFIX)
         if not manifests:
             step("no services are installed yet: infrastructure only")
@@ -145,7 +131,8 @@ class Stack:
                     print(f"warning: {manifest.name}'s start-up step failed: {exc}", file=sys.stderr)
         print(
             "\nConfide is running.\n"
-            f"  Vault (OpenBao dev): {self.vault_addr}  token in {self.state / 'vault-token'}\n"
+            f"  Vault (OpenBao):     {self.vault_addr}  token in {self.state / 'vault-token'}, "
+            f"CA {self.vault.ca}\n"
             f"  RabbitMQ:            {AMQP_URI}  (management: http://127.0.0.1:15672)\n"
             f"  Services:            {', '.join(m.name for m in manifests) or 'none yet'}\n"
             + (f"  Gateway:             http://{GATEWAY_ADDRESS}  (a token: uv run confide token --user dr-1 "

@@ -54,13 +54,14 @@ class VaultClient:
 
     def __init__(self, addr: str, *, token: str | None = None, approle: AppRole | None = None,
                  kubernetes: KubernetesLogin | None = None, namespace: str | None = None,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, ca_cert: str | None = None) -> None:
         if not token and not approle and not kubernetes:
             raise VaultError("Vault needs VAULT_ROLE_ID and VAULT_SECRET_ID, VAULT_K8S_ROLE, or VAULT_TOKEN")
         self.addr = addr
         self.approle = approle
         self.kubernetes = kubernetes
-        self.hvac = hvac.Client(url=addr, token=token, namespace=namespace, timeout=timeout)
+        # over https, Vault's certificate is checked against ca_cert (VAULT_CACERT) if given, else the system's CAs
+        self.hvac = hvac.Client(url=addr, token=token, namespace=namespace, timeout=timeout, verify=ca_cert or True)
         self._renewer: threading.Thread | None = None
         self._stop = threading.Event()
         if approle or kubernetes:
@@ -83,7 +84,8 @@ class VaultClient:
         if env.get("VAULT_K8S_ROLE"):
             kubernetes = KubernetesLogin(env["VAULT_K8S_ROLE"], env.get("VAULT_K8S_TOKEN_PATH", SERVICE_ACCOUNT_TOKEN),
                                          env.get("VAULT_K8S_MOUNT", "kubernetes"))
-        return cls(addr, token=env.get("VAULT_TOKEN"), approle=approle, kubernetes=kubernetes)
+        return cls(addr, token=env.get("VAULT_TOKEN"), approle=approle, kubernetes=kubernetes,
+                   ca_cert=env.get("VAULT_CACERT") or None)
 
     def login(self) -> None:
         if self.kubernetes is not None:

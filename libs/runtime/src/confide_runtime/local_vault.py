@@ -1,0 +1,167 @@
+"""OpenBao for ``make run``: a real server, not ``-dev``. Its storage lives in
+the state folder beside PostgreSQL's data, so transit keys -- without which no
+note can be read -- outlive a restart. It listens over TLS with a certificate
+from a small CA of its own (services pin that CA, ``VAULT_CACERT``); it is
+initialised once, with one unseal key, kept with the root token in
+``<state>/vault/init.json`` (mode 0600), and unsealed from it at every start.
+
+Development only: a clinic network keeps unseal keys with separate custodians
+or auto-unseals with a KMS (README, "Operating it").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+# integrated storage (raft), one node: OpenBao's own, no other server to run
+CONFIG = """\
+storage "raft" {{
+  path    = "{data}"
+  node_id = "confide-local"
+}}
+listener "tcp" {{
+  address         = "127.0.0.1:{port}"
+  cluster_address = "127.0.0.1:{cluster_port}"
+  tls_cert_file   = "{cert}"
+  tls_key_file    = "{key}"
+}}
+api_addr     = "https://127.0.0.1:{port}"
+cluster_addr = "https://127.0.0.1:{cluster_port}"
+ui           = false
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    path.chmod(0o600)
+
+
+def _key_pem(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def ensure_tls(folder: Path) -> tuple[Path, Path, Path]:
+    """(CA certificate, server certificate, server key) for 127.0.0.1 and
+    localhost, made once: a CA of this machine's own, valid ten years."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_path, cert_path, key_path = folder / "ca.pem", folder / "server.pem", folder / "server-key.pem"
+    if ca_path.exists() and cert_path.exists() and key_path.exists():
+        return ca_path, cert_path, key_path
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Confide local CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+          .not_valid_after(now + dt.timedelta(days=3650))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False),
+                         critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    _write_private(key_path, _key_pem(key))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return ca_path, cert_path, key_path
+
+
+class LocalVault:
+    def __init__(self, state: Path, port: int) -> None:
+        self.folder = state / "vault"
+        self.port = port
+        self.addr = f"https://127.0.0.1:{port}"
+        self.keys_file = self.folder / "init.json"
+        self.ca, self._cert, self._key = ensure_tls(self.folder / "tls")
+
+    def _get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(f"{self.addr}/v1/{path}", verify=str(self.ca), timeout=2, **kwargs)
+
+    def _put(self, path: str, body: dict) -> dict:
+        answer = requests.put(f"{self.addr}/v1/{path}", json=body, verify=str(self.ca), timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def health(self) -> dict | None:
+        """``{"initialized": ..., "sealed": ...}``, or None when nothing answers."""
+        try:
+            return self._get("sys/health").json()
+        except (requests.RequestException, ValueError):
+            return None
+
+    def token_works(self, token: str) -> bool:
+        try:
+            return self._get("auth/token/lookup-self", headers={"X-Vault-Token": token}).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def start(self, log_path: Path) -> subprocess.Popen:
+        data = self.folder / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        config = self.folder / "config.hcl"
+        config.write_text(CONFIG.format(data=data, port=self.port, cluster_port=_free_port(), cert=self._cert,
+                                        key=self._key))
+        bao = Path(sys.executable).parent / "bao"
+        process = subprocess.Popen([str(bao), "server", f"-config={config}"], stdout=open(log_path, "ab"),
+                                   stderr=subprocess.STDOUT, cwd=self.folder)
+        for _ in range(150):
+            if self.health() is not None:
+                return process
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+        process.kill()
+        raise SystemExit(f"OpenBao did not start; see {log_path} (is port {self.port} taken?)")
+
+    def unseal(self, say) -> str:
+        """Initialise (the first time) and unseal; the root token."""
+        health = self.health() or {}
+        if not health.get("initialized"):
+            if self.keys_file.exists():
+                raise SystemExit(f"OpenBao's storage in {self.folder / 'data'} is empty but {self.keys_file} "
+                                 "exists: the keys belong to a Vault that is gone. Restore its data folder, "
+                                 f"or remove {self.folder} to start over (notes sealed before will not read)")
+            say("initialising OpenBao (once): one unseal key, kept in " + str(self.keys_file))
+            keys = self._put("sys/init", {"secret_shares": 1, "secret_threshold": 1})
+            _write_private(self.keys_file, json.dumps(
+                {"unseal_keys_b64": keys["keys_base64"], "root_token": keys["root_token"]}, indent=2).encode())
+        kept = json.loads(self.keys_file.read_text())
+        if (self.health() or {}).get("sealed", True):
+            say("unsealing OpenBao")
+            for key in kept["unseal_keys_b64"]:
+                self._put("sys/unseal", {"key": key})
+        for _ in range(100):  # active, and its mounts loaded
+            health = self.health() or {}
+            if health.get("initialized") and not health.get("sealed") and not health.get("standby"):
+                return kept["root_token"]
+            time.sleep(0.1)
+        raise SystemExit(f"OpenBao did not become active after unsealing; see {self.folder}")
