@@ -19,12 +19,45 @@ SECRET_NAMES = re.compile(r"PASSWORD|TOKEN|SECRET|PRIVATE|CREDENTIAL|_KEY$", re.
 SERVICES = sorted(m.name for m in discover())
 
 
+# what an operator puts in .env: their identity provider
+IDP = {"CONFIDE_GATEWAY_ISSUER": "https://idp.clinic.example/", "CONFIDE_GATEWAY_JWKS":
+       "https://idp.clinic.example/.well-known/jwks.json"}
+
+
+def resolve(**env) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CONFIDE_GATEWAY_")}
+    return subprocess.run(["docker-compose", "--file", str(ROOT / "docker-compose.yml"), "config"],
+                          capture_output=True, text=True, cwd=ROOT, env={**environ, **env})
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    resolved = subprocess.run(["docker-compose", "--file", str(ROOT / "docker-compose.yml"), "config"],
-                              capture_output=True, text=True, cwd=ROOT)
+    resolved = resolve(**IDP)
     assert resolved.returncode == 0, resolved.stderr
     return yaml.safe_load(resolved.stdout)
+
+
+def test_compose_will_not_start_the_gateway_on_the_development_issuer():
+    """Only `make run` declares development; compose asks for the clinic's identity provider."""
+    refused = resolve()
+    assert refused.returncode != 0 and "CONFIDE_GATEWAY_ISSUER" in refused.stderr
+    gateway = yaml.safe_load(resolve(**IDP).stdout)["services"]["gateway"]["environment"]
+    assert gateway["CONFIDE_GATEWAY_ISSUER"] == IDP["CONFIDE_GATEWAY_ISSUER"]
+    assert "CONFIDE_ENVIRONMENT" not in gateway
+
+
+def test_vault_is_a_real_server_over_tls_with_kept_storage(compose):
+    services = compose["services"]
+    assert services["openbao"]["command"] == ["server"]
+    assert any(str(v["target"] if isinstance(v, dict) else v).startswith("baodata:/openbao/file")
+               for v in services["openbao"]["volumes"])
+    assert services["vault-unseal"]["command"][0] == "confide-vault-unseal"
+    for name in SERVICES:
+        env = services[name]["environment"]
+        assert env["VAULT_ADDR"].startswith("https://") and env["VAULT_CACERT"] == "/run/secrets/vault-ca"
+        assert "vault-ca" in [s if isinstance(s, str) else s["source"] for s in services[name]["secrets"]]
+    config = (ROOT / "infra" / "compose" / "openbao.hcl").read_text()
+    assert 'storage "raft"' in config and "tls_cert_file" in config and "tls_disable" not in config
 
 
 def test_every_service_is_there_with_its_migration_job(compose):

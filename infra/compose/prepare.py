@@ -1,7 +1,8 @@
 """`make up`, before compose: the secrets docker-compose.yml reads, in .secrets/
 (outside git). Made once and kept: a random PostgreSQL password, Vault dev root
-token and per-service broker password; the admin database URL; the broker
-definitions with those passwords hashed in. (Tokens come from the clinic
+per-service broker password; the admin database URL; the broker definitions
+with those passwords hashed in; OpenBao's TLS certificate and the CA services
+pin it to (``vault-tls/``). (Tokens come from the clinic
 network's identity provider: CONFIDE_GATEWAY_ISSUER and CONFIDE_GATEWAY_JWKS.)"""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from confide_runtime.broker import definitions, with_passwords
+from confide_runtime.local_vault import ensure_tls
 from confide_runtime.manifest import discover
 
 
@@ -28,7 +30,9 @@ def main(folder: str = ".secrets") -> int:
     password = keep(out / "postgres-password", lambda: secrets.token_urlsafe(24))
     (out / "admin-database-url").write_text(f"postgresql://postgres:{password}@postgres:5432/postgres\n")
     (out / "admin-database-url").chmod(0o600)
-    keep(out / "vault-root-token", lambda: secrets.token_hex(16))
+    # (the server's key is read by OpenBao's own user in its container: readable, inside .secrets/ (0700))
+    _, _, tls_key = ensure_tls(out / "vault-tls", names=("openbao", "127.0.0.1", "localhost"))
+    tls_key.chmod(0o644)
     for name in [m.name for m in discover()] + ["admin"]:
         keep(out / f"amqp-{name}", lambda: secrets.token_urlsafe(24))
     (out / "rabbitmq-definitions.json").write_text(json.dumps(with_passwords(definitions(), out), indent=2))

@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         ca = _read(args.kubernetes_ca_file, "the cluster's CA") if args.kubernetes_ca_file else None
         kubernetes = KubernetesAuth(host=args.kubernetes_host, namespace=args.kubernetes_namespace, ca_cert=ca)
     manifests = discover()
-    provision_all(admin_url, hvac.Client(url=addr, token=token), manifests, args.database_prefix,
+    provision_all(admin_url, hvac.Client(url=addr, token=token, verify=os.environ.get("VAULT_CACERT") or True),
+                  manifests, args.database_prefix,
                   args.approle_dir, kubernetes, args.vault_database_host,
                   say=lambda line: print(f"==> {line}", flush=True))
     print(f"confide-bootstrap: ready for {', '.join(m.name for m in manifests)}; "

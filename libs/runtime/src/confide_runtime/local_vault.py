@@ -1,9 +1,10 @@
-"""OpenBao for ``make run``: a real server, not ``-dev``. Its storage lives in
-the state folder beside PostgreSQL's data, so transit keys -- without which no
-note can be read -- outlive a restart. It listens over TLS with a certificate
-from a small CA of its own (services pin that CA, ``VAULT_CACERT``); it is
-initialised once, with one unseal key, kept with the root token in
-``<state>/vault/init.json`` (mode 0600), and unsealed from it at every start.
+"""OpenBao for ``make run`` and compose: a real server, not ``-dev``. Its
+storage is kept (``make run``: the state folder; compose: a volume), so transit
+keys -- without which no note can be read -- outlive a restart. It listens over
+TLS with a certificate from a small CA of its own (services pin that CA,
+``VAULT_CACERT``); it is initialised once, with one unseal key, kept with the
+root token in ``init.json`` (mode 0600), and unsealed from it at every start
+(compose: the ``confide-vault-unseal`` job).
 
 Development only: a clinic network keeps unseal keys with separate custodians
 or auto-unseals with a KMS (README, "Operating it").
@@ -60,9 +61,9 @@ def _key_pem(key) -> bytes:
                              serialization.NoEncryption())
 
 
-def ensure_tls(folder: Path) -> tuple[Path, Path, Path]:
-    """(CA certificate, server certificate, server key) for 127.0.0.1 and
-    localhost, made once: a CA of this machine's own, valid ten years."""
+def ensure_tls(folder: Path, names: tuple[str, ...] = ("127.0.0.1", "localhost")) -> tuple[Path, Path, Path]:
+    """(CA certificate, server certificate, server key) for ``names`` (IP
+    addresses or DNS names), made once: a CA of this machine's own, valid ten years."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_path, cert_path, key_path = folder / "ca.pem", folder / "server.pem", folder / "server-key.pem"
     if ca_path.exists() and cert_path.exists() and key_path.exists():
@@ -81,11 +82,10 @@ def ensure_tls(folder: Path) -> tuple[Path, Path, Path]:
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([_alt_name(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(ca_key, hashes.SHA256()))
@@ -95,13 +95,19 @@ def ensure_tls(folder: Path) -> tuple[Path, Path, Path]:
     return ca_path, cert_path, key_path
 
 
-class LocalVault:
-    def __init__(self, state: Path, port: int) -> None:
-        self.folder = state / "vault"
-        self.port = port
-        self.addr = f"https://127.0.0.1:{port}"
-        self.keys_file = self.folder / "init.json"
-        self.ca, self._cert, self._key = ensure_tls(self.folder / "tls")
+def _alt_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+class Unsealer:
+    """Initialises a Vault at ``addr`` the first time (one unseal key, kept with
+    the root token in ``keys_file``, mode 0600) and unseals it from that file."""
+
+    def __init__(self, addr: str, ca: Path, keys_file: Path) -> None:
+        self.addr, self.ca, self.keys_file = addr, ca, keys_file
 
     def _get(self, path: str, **kwargs) -> requests.Response:
         return requests.get(f"{self.addr}/v1/{path}", verify=str(self.ca), timeout=2, **kwargs)
@@ -124,6 +130,54 @@ class LocalVault:
         except requests.RequestException:
             return False
 
+    def wait(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while self.health() is None:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Vault at {self.addr} did not answer within {seconds:.0f}s")
+            time.sleep(0.2)
+
+    def unseal(self, say) -> str:
+        """Initialise (the first time) and unseal; the root token."""
+        health = self.health() or {}
+        if not health.get("initialized"):
+            if self.keys_file.exists():
+                raise SystemExit(f"Vault at {self.addr} has empty storage but {self.keys_file} exists: the keys "
+                                 "belong to a Vault whose data is gone. Restore its storage, or remove the key "
+                                 "file to start over (text sealed before will not read)")
+            say(f"initialising OpenBao (once): one unseal key, kept in {self.keys_file}")
+            keys = self._put("sys/init", {"secret_shares": 1, "secret_threshold": 1})
+            self.keys_file.parent.mkdir(parents=True, exist_ok=True)
+            _write_private(self.keys_file, json.dumps(
+                {"unseal_keys_b64": keys["keys_base64"], "root_token": keys["root_token"]}, indent=2).encode())
+        kept = json.loads(self.keys_file.read_text())
+        if (self.health() or {}).get("sealed", True):
+            say("unsealing OpenBao")
+            for key in kept["unseal_keys_b64"]:
+                self._put("sys/unseal", {"key": key})
+        for _ in range(100):  # active, and its mounts loaded
+            health = self.health() or {}
+            if health.get("initialized") and not health.get("sealed") and not health.get("standby"):
+                return kept["root_token"]
+            time.sleep(0.1)
+        raise SystemExit(f"Vault at {self.addr} did not become active after unsealing")
+
+
+class LocalVault:
+    def __init__(self, state: Path, port: int) -> None:
+        self.folder = state / "vault"
+        self.port = port
+        self.addr = f"https://127.0.0.1:{port}"
+        self.keys_file = self.folder / "init.json"
+        self.ca, self._cert, self._key = ensure_tls(self.folder / "tls")
+        self.unsealer = Unsealer(self.addr, self.ca, self.keys_file)
+
+    def health(self) -> dict | None:
+        return self.unsealer.health()
+
+    def token_works(self, token: str) -> bool:
+        return self.unsealer.token_works(token)
+
     def start(self, log_path: Path) -> subprocess.Popen:
         data = self.folder / "data"
         data.mkdir(parents=True, exist_ok=True)
@@ -143,25 +197,27 @@ class LocalVault:
         raise SystemExit(f"OpenBao did not start; see {log_path} (is port {self.port} taken?)")
 
     def unseal(self, say) -> str:
-        """Initialise (the first time) and unseal; the root token."""
-        health = self.health() or {}
-        if not health.get("initialized"):
-            if self.keys_file.exists():
-                raise SystemExit(f"OpenBao's storage in {self.folder / 'data'} is empty but {self.keys_file} "
-                                 "exists: the keys belong to a Vault that is gone. Restore its data folder, "
-                                 f"or remove {self.folder} to start over (notes sealed before will not read)")
-            say("initialising OpenBao (once): one unseal key, kept in " + str(self.keys_file))
-            keys = self._put("sys/init", {"secret_shares": 1, "secret_threshold": 1})
-            _write_private(self.keys_file, json.dumps(
-                {"unseal_keys_b64": keys["keys_base64"], "root_token": keys["root_token"]}, indent=2).encode())
-        kept = json.loads(self.keys_file.read_text())
-        if (self.health() or {}).get("sealed", True):
-            say("unsealing OpenBao")
-            for key in kept["unseal_keys_b64"]:
-                self._put("sys/unseal", {"key": key})
-        for _ in range(100):  # active, and its mounts loaded
-            health = self.health() or {}
-            if health.get("initialized") and not health.get("sealed") and not health.get("standby"):
-                return kept["root_token"]
-            time.sleep(0.1)
-        raise SystemExit(f"OpenBao did not become active after unsealing; see {self.folder}")
+        return self.unsealer.unseal(say)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``confide-vault-unseal``: compose's job between OpenBao and the bootstrap."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="confide-vault-unseal", description="Initialise (once) and unseal "
+                                     "a development OpenBao from its key file; write its root token")
+    parser.add_argument("--addr", required=True)
+    parser.add_argument("--ca", type=Path, required=True, help="the CA Vault's certificate is pinned to")
+    parser.add_argument("--keys", type=Path, required=True, help="init.json: the unseal key and root token")
+    parser.add_argument("--token-out", type=Path, required=True, help="where to write the root token")
+    args = parser.parse_args(argv)
+    unsealer = Unsealer(args.addr, args.ca, args.keys)
+    unsealer.wait()
+    token = unsealer.unseal(lambda line: print(f"==> {line}", flush=True))
+    _write_private(args.token_out, token.encode())
+    print(f"confide-vault-unseal: {args.addr} is unsealed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
