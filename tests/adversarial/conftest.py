@@ -30,14 +30,14 @@ def gateway_with(running_service, tmp_path):
     sessions = []
 
     def start(*services, **settings) -> Gateway:
-        for name in services:
-            running_service(name, **SERVICES[name])
+        started = [running_service(name, **SERVICES[name]) for name in services]
         _, _, jwks = ensure_issuer(tmp_path)
         port = free_port()
-        running_service("gateway", **{"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "GATEWAY_JWKS": str(jwks),
+        gateway = running_service("gateway", **{"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "GATEWAY_JWKS": str(jwks),
                                       "GATEWAY_ISSUER": ISSUER, "GATEWAY_AUDIENCE": AUDIENCE,
                                       "GATEWAY_READY_TIMEOUT": 0.5, "ENVIRONMENT": "development", **settings})
         sessions.append(Gateway(f"http://127.0.0.1:{port}", tmp_path))
+        sessions[-1].services = {s.name: s for s in [*started, gateway]}  # each with an admin's engine
         return sessions[-1]
 
     yield start

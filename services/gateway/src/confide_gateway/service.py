@@ -18,16 +18,12 @@ from typing import Any
 
 import eventlet
 import orjson
-from confide_access.assertions import GATEWAY, CallerSigner, signing
-from confide_access.events import default_purpose, purpose_refused
-from confide_client.devtokens import ISSUER as DEV_ISSUER
+from confide_access.assertions import signing
 from confide_contracts.audit_export import export
 from confide_contracts.errors import InvalidRequest, ServiceError, invalid
 from confide_persistence import Database
 from confide_telemetry import current_trace_id
-from nameko import config
 from nameko.exceptions import IncorrectSignature, RemoteError
-from nameko.extensions import DependencyProvider
 from nameko.rpc import ClusterRpc
 from nameko.rpc import rpc as answers_rpc  # (the class has its own `rpc`: the cluster proxy)
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -37,9 +33,11 @@ from werkzeug.wrappers import Request, Response
 from confide_gateway import problems, store
 from confide_gateway.api_schemas import ExportSchema
 from confide_gateway.arguments import arguments, query_values
-from confide_gateway.auth import MAX_LIFETIME_SECONDS, Authenticator, NotAuthenticated, check_configuration
-from confide_gateway.limits import RateLimiter
+from confide_gateway.auth import NotAuthenticated
+from confide_gateway.callers import caller_from
+from confide_gateway.dependencies import Authentication, CallerSigning, Settings
 from confide_gateway.openapi import document
+from confide_gateway.replay import made_id, replayed
 from confide_gateway.routes import OPERATIONS, Operation
 from confide_gateway.web import endpoint
 
@@ -49,99 +47,8 @@ API = "/api/v1"
 SERVICES = ("audit", "billing", "credentialing", "records", "scheduling")
 
 
-class Authentication(DependencyProvider):
-    """The token checker, from ``GATEWAY_JWKS`` (a JWKS file or URL),
-    ``GATEWAY_ISSUER`` and ``GATEWAY_AUDIENCE``."""
-
-    def setup(self) -> None:
-        check_configuration(config["GATEWAY_JWKS"], config["GATEWAY_ISSUER"],
-                            development=config.get("ENVIRONMENT") == "development", dev_issuer=DEV_ISSUER)
-        self.authenticator = Authenticator(
-            config["GATEWAY_JWKS"], config["GATEWAY_ISSUER"], config.get("GATEWAY_AUDIENCE", "confide"),
-            max_lifetime=int(config.get("GATEWAY_MAX_TOKEN_SECONDS", MAX_LIFETIME_SECONDS)))
-
-    def get_dependency(self, worker_ctx) -> Authenticator:
-        return self.authenticator
-
-
-class CallerSigning(DependencyProvider):
-    """What vouches for the caller on every call behind the gateway: an assertion
-    signed by a key Vault certifies as the gateway's (``confide_access.assertions``)."""
-
-    def setup(self) -> None:
-        from confide_vault import Transit
-
-        self.signer = CallerSigner(Transit(config["VAULT"], config.get("TRANSIT_MOUNT", "transit")), GATEWAY)
-
-    def get_dependency(self, worker_ctx) -> CallerSigner:
-        return self.signer
-
-
-class Settings(DependencyProvider):
-    """Read once at start: the Vault client ``confide-serve`` logged in with and
-    how long ``/readyz`` waits for each service; how long a call may take
-    (``GATEWAY_RPC_TIMEOUT``, then 504); which proxies' ``X-Forwarded-For`` to
-    believe; each user's request rate."""
-
-    def setup(self) -> None:
-        self.values = {
-            "vault": config.get("VAULT"), "timeout": float(config.get("GATEWAY_READY_TIMEOUT", 3)),
-            "rpc_timeout": float(config.get("GATEWAY_RPC_TIMEOUT", 30)),
-            "ready_cache": float(config.get("GATEWAY_READY_CACHE", 5)),
-            "trusted_proxies": frozenset(p.strip() for p in str(config.get("GATEWAY_TRUSTED_PROXIES", "")).split(",")
-                                         if p.strip()),
-            "limiter": RateLimiter(float(config.get("GATEWAY_RATE_PER_SECOND", 20)),
-                                   float(config.get("GATEWAY_RATE_BURST", 100))),
-        }
-
-    def get_dependency(self, worker_ctx) -> dict:
-        return self.values
-
-
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
     return Response(orjson.dumps(body), status=status, headers=headers, content_type="application/json")
-
-
-# the caller's own words that reach the audit trail, and how long the trail keeps each
-HEADER_LIMITS = {"X-On-Behalf-Of": 200, "X-Purpose-Of-Use": 32}
-
-
-def caller_from(claims: dict, request: Request, trusted_proxies: frozenset[str] = frozenset()) -> dict:
-    """The caller the services expect. What the caller says of themselves is
-    checked before it can reach the trail: a header longer than the trail keeps
-    (a 10 kB ``X-On-Behalf-Of`` once stalled an audit chain), a purpose their
-    role may not claim, a break-the-glass reason (opened by its own operation).
-    The client's address is the connection's, or -- only behind a proxy named in
-    ``GATEWAY_TRUSTED_PROXIES`` -- the last one that proxy saw."""
-    role = claims.get("role")
-    errors = {name: [f"at most {limit} characters"] for name, limit in HEADER_LIMITS.items()
-              if len(request.headers.get(name) or "") > limit}
-    purpose = request.headers.get("X-Purpose-Of-Use") or str(default_purpose(role))
-    why = None if "X-Purpose-Of-Use" in errors else purpose_refused(role, purpose)
-    if why:
-        errors["X-Purpose-Of-Use"] = [why]
-    if request.headers.get("X-Break-Glass-Reason"):
-        errors["X-Break-Glass-Reason"] = ["break the glass with POST /clients/{client_id}/break-glass, "
-                                          "stating the reason there"]
-    if errors:
-        raise InvalidRequest(errors)
-    return {
-        "user_id": claims["sub"],
-        "role": role,
-        "sites": list(claims.get("sites") or []),
-        "on_behalf_of": request.headers.get("X-On-Behalf-Of") or None,
-        "source_address": client_address(request, trusted_proxies),
-        "user_agent": (request.user_agent.string or "")[:512] or None,
-        "purpose": purpose,
-    }
-
-
-def client_address(request: Request, trusted_proxies: frozenset[str]) -> str | None:
-    address = request.remote_addr
-    forwarded = request.headers.get("X-Forwarded-For")
-    if address in trusted_proxies and forwarded:
-        address = forwarded.split(",")[-1].strip() or address
-    return address[:64] if address else None
 
 
 class GatewayService:
@@ -155,16 +62,17 @@ class GatewayService:
 
     # --- the one way through --------------------------------------------------------
     def _call(self, request: Request, name: str, work: Callable[[dict], Any], status: int = 200,
-              creates: bool = False):
-        """Answer ``request`` (operation ``name``) by ``work``. Logged by the
+              replay: Callable[[dict, str | None], Any] | None = None):
+        """Answer ``request`` (operation ``name``) by ``work`` -- or, for a retry
+        of a creating POST, by ``replay`` (``replay.py``). Logged by the
         operation's name, never its path or body: those hold client data."""
         started = time.monotonic()
-        response = self._answer(request, name, work, status, creates)
+        response = self._answer(request, name, work, status, replay)
         log.info("%s %s answered %s in %.0f ms", request.method, name, response.status_code,
                  (time.monotonic() - started) * 1000)
         return response
 
-    def _answer(self, request: Request, name: str, work: Callable[[dict], Any], status: int, creates: bool):
+    def _answer(self, request: Request, name: str, work: Callable[[dict], Any], status: int, replay):
         try:
             claims = self.auth.claims(request.headers.get("Authorization"))
         except NotAuthenticated as exc:
@@ -179,7 +87,7 @@ class GatewayService:
         except InvalidRequest as exc:
             return problems.from_error(exc)
 
-        def run() -> Response:
+        def run(work: Callable[[dict], Any] = work) -> Response:
             try:
                 with eventlet.Timeout(self.settings["rpc_timeout"]):
                     result = work(caller)
@@ -199,39 +107,43 @@ class GatewayService:
                 return problems.from_remote(exc, current_trace_id())
 
         key = request.headers.get("Idempotency-Key")
-        response = self._idempotent(request, caller["user_id"], key, run) if creates and key else run()
+        response = self._idempotent(request, caller["user_id"], key, run, replay) if replay and key else run()
         trace_id = current_trace_id()
         if trace_id:  # to quote to an operator, and to find this request in the audit trail
             response.headers["X-Trace-Id"] = trace_id
         return response
 
-    def _idempotent(self, request: Request, user_id: str, key: str, run: Callable[[], Response]) -> Response:
-        """The first response to a POST with this key is kept and replayed to any
-        retry of the same request; the same key with another request is refused."""
+    def _idempotent(self, request: Request, user_id: str, key: str, run, replay) -> Response:
+        """A retry of the same request with this key makes nothing again: it is
+        answered by reading what the first made, as the caller, now (the key keeps
+        status and id only, for ``GATEWAY_IDEMPOTENCY_HOURS``); the same key with
+        another request is refused."""
         if len(key) > 200:
             return problems.problem(400, "invalid-request", "The request is not valid",
                                     errors={"Idempotency-Key": ["at most 200 characters"]})
         digest = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(),
                                             request.get_data()])).hexdigest()
+        hours = self.settings["idempotency_hours"]
         with self.db.transaction() as session:
-            earlier = store.claim_key(session, user_id, key, request.method, request.path, digest)
+            earlier = store.claim_key(session, user_id, key, request.method, request.path, digest, hours)
         if earlier is not None:
             if earlier.request_sha256 != digest:
                 return problems.problem(422, "idempotency-key-reused", "Idempotency-Key reused",
                                         "this key was used for a different request")
             if earlier.status is None:
                 return problems.problem(409, "in-progress", "The first request with this key is still running")
-            replay = Response(earlier.body, status=earlier.status,
-                              content_type="application/problem+json" if earlier.status >= 400 else
-                              "application/json")
-            replay.headers["Idempotent-Replayed"] = "true"
-            return replay
+            again = run(lambda who: replay(who, earlier.resource_id))
+            if again.status_code < 300:
+                again.status_code = earlier.status
+            again.headers["Idempotent-Replayed"] = "true"
+            return again
         response = run()
         with self.db.transaction() as session:
-            if response.status_code >= 500:  # let a retry try again
+            if response.status_code >= 300:  # nothing was made: a retry runs again (and is decided again)
                 store.release_key(session, user_id, key)
             else:
-                store.keep_answer(session, user_id, key, response.status_code, response.get_data(as_text=True))
+                store.keep_answer(session, user_id, key, response.status_code,
+                                  made_id(orjson.loads(response.get_data() or b"null")))
         return response
 
     # --- health ---------------------------------------------------------------------
@@ -298,9 +210,11 @@ class GatewayService:
             return problems.problem(404, "not-found", "Not found", f"no operation at {request.path}")
         if operation == "export":
             return self._call(request, "audit.export", lambda who: self._export(who, request))
+        replay = (lambda who, made: replayed(operation.operation_id, self._services(), who, variables,
+                                             request.get_json(silent=True), made)) if operation.creates else None
         response = self._call(request, operation.operation_id,
                               lambda who: self._invoke(operation, who, request, variables),
-                              status=operation.status, creates=operation.creates)
+                              status=operation.status, replay=replay)
         return self._linked(request, response) if operation.paged else response
 
     def _invoke(self, operation: Operation, who: dict, request: Request, variables: dict) -> Any:

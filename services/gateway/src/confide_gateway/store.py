@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -13,8 +15,11 @@ def ping(session: Session) -> None:
     session.execute(select(1))
 
 
-def claim_key(session: Session, user_id: str, key: str, method: str, path: str, digest: str):
-    """None when this caller's key is new (now claimed); else the earlier claim's row."""
+def claim_key(session: Session, user_id: str, key: str, method: str, path: str, digest: str, hours: float):
+    """None when this caller's key is new (now claimed); else the earlier claim's
+    row. A key older than ``hours`` is forgotten (and may be used again)."""
+    session.execute(delete(k).where(k.c.user_id == user_id, k.c.key == key,
+                                    k.c.created_at < func.now() - timedelta(hours=hours)))
     claimed = session.execute(pg_insert(k).values(
         user_id=user_id, key=key, method=method, path=path, request_sha256=digest)
         .on_conflict_do_nothing().returning(k.c.key)).first()
@@ -23,8 +28,15 @@ def claim_key(session: Session, user_id: str, key: str, method: str, path: str, 
     return session.execute(select(k).where(k.c.user_id == user_id, k.c.key == key)).first()
 
 
-def keep_answer(session: Session, user_id: str, key: str, status: int, body: str) -> None:
-    session.execute(update(k).where(k.c.user_id == user_id, k.c.key == key).values(status=status, body=body))
+def keep_answer(session: Session, user_id: str, key: str, status: int, resource_id: str | None) -> None:
+    session.execute(update(k).where(k.c.user_id == user_id, k.c.key == key)
+                    .values(status=status, resource_id=resource_id))
+
+
+def forget_expired(session: Session, hours: float, limit: int = 1000) -> int:
+    """Remove up to ``limit`` keys older than ``hours``; how many went."""
+    old = select(k.c.user_id, k.c.key).where(k.c.created_at < func.now() - timedelta(hours=hours)).limit(limit)
+    return session.execute(delete(k).where(tuple_(k.c.user_id, k.c.key).in_(old))).rowcount
 
 
 def release_key(session: Session, user_id: str, key: str) -> None:
