@@ -106,6 +106,8 @@ class Settings:
         self.log_name = config.get("AUDIT_LOG_NAME", "confide.local/audit")
         self.transit_mount = config.get("TRANSIT_MOUNT", "transit")
         self.own_chains = self._own_chains(str(config.get("AUDIT_CONSUME_CHAINS", "all")))
+        # a chain with events waiting and no progress for this long is lagging: health says so, and alerts
+        self.max_lag_seconds = float(config.get("AUDIT_MAX_LAG_SECONDS", 60))
 
     def _own_chains(self, setting: str) -> list[int]:
         """Which chains this process consumes: ``all`` (default), or a list such as
@@ -202,6 +204,9 @@ class PartitionConsumer:
         self.stopping = threading.Event()
         self.ingested = 0
         self.dead_lettered = 0
+        self.progressed_at = time.monotonic()  # the last batch committed (or the start)
+        self.holding = 0  # delivered to this consumer, not yet committed
+        self.lag_seconds = 0.0  # from the newest event of that batch occurring to its commit
 
     def run(self) -> None:
         backoff = 0.2
@@ -243,6 +248,7 @@ class PartitionConsumer:
                             connection.drain_events(timeout=self.settings.flush_seconds)
                         except TimeoutError:
                             pass
+                        self.holding = len(buffer)
                         if buffer and first_at is None:
                             first_at = time.monotonic()
                         due = first_at is not None and (
@@ -292,6 +298,10 @@ class PartitionConsumer:
         last = received[-1][1]
         last.channel.basic_ack(last.delivery_tag, multiple=True)
         self.ingested += len(batch) - len(refused)
+        self.progressed_at = time.monotonic()
+        if batch:
+            newest = max(facts.occurred_at for facts, _ in batch)
+            self.lag_seconds = max(0.0, (datetime.now(UTC) - newest).total_seconds())
 
     def _append_isolating(self, batch: list[tuple[AccessFacts, object]]) -> list:
         """Append ``batch``; if the database refuses its data, halve it until the
@@ -332,6 +342,7 @@ class AuditIngestor(DependencyProvider):
             PartitionConsumer(i, amqp_uri, ChainWriter(self.engine, i, self.signer, self.settings), self.settings)
             for i in self.settings.own_chains
         ]
+        self._gauges()
 
     def start(self) -> None:
         self.threads = [self.container.spawn_managed_thread(consumer.run, identifier=f"audit-ingest-{consumer.index}")
@@ -352,3 +363,35 @@ class AuditIngestor(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> AuditIngestor:
         return self
+
+    def lag(self) -> list[dict]:
+        """Each chain this process consumes: events waiting in its queue, how long
+        since it last committed, the lag of that commit, and whether it is
+        lagging (events waiting, no progress for ``AUDIT_MAX_LAG_SECONDS``)."""
+        now, chains = time.monotonic(), []
+        with Connection(config["AMQP_URI"], connect_timeout=5) as connection:
+            channel = connection.channel()
+            for consumer in self.consumers:
+                waiting = channel.queue_declare(partition_queue(consumer.index).name, passive=True).message_count \
+                    + consumer.holding
+                idle = now - consumer.progressed_at
+                chains.append({"chain": consumer.index, "waiting": waiting, "seconds_since_progress": round(idle, 1),
+                               "lag_seconds": round(consumer.lag_seconds, 3),
+                               "lagging": waiting > 0 and idle > self.settings.max_lag_seconds})
+        return chains
+
+    def _gauges(self) -> None:
+        """``confide.audit.chain_lag_seconds`` (the lag of each chain's last commit)
+        and ``confide.audit.chain_seconds_since_progress``, for the metrics pipeline
+        (OTLP, where ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set)."""
+        from opentelemetry import metrics
+        from opentelemetry.metrics import Observation
+
+        meter = metrics.get_meter("confide.audit")
+        meter.create_observable_gauge(
+            "confide.audit.chain_lag_seconds", unit="s", description="event occurred to committed in its chain",
+            callbacks=[lambda options: [Observation(c.lag_seconds, {"chain": c.index}) for c in self.consumers]])
+        meter.create_observable_gauge(
+            "confide.audit.chain_seconds_since_progress", unit="s", description="since the chain last committed",
+            callbacks=[lambda options: [Observation(time.monotonic() - c.progressed_at, {"chain": c.index})
+                                        for c in self.consumers]])

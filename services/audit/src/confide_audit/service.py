@@ -6,6 +6,7 @@ them (:class:`~confide_audit.ingest.AuditIngestor`). Who may read the trail is
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -34,6 +35,9 @@ from confide_audit.ingest import AuditIngestor
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+log = logging.getLogger(__name__)
 
 
 class AuditService:
@@ -269,7 +273,14 @@ class AuditService:
 
     @open_rpc
     def health(self) -> dict[str, Any]:
+        """Ready, or "lagging" when a chain has events waiting and has made no
+        progress for AUDIT_MAX_LAG_SECONDS: accesses are being served that the
+        trail does not yet hold (the probe fails, and operators are alerted)."""
         with self.uow() as uow:
             heads = store.heads(uow.session.connection())
-        return {"status": "ok", "chains": heads,
+        lag = self.ingestor.lag()
+        lagging = [c["chain"] for c in lag if c["lagging"]]
+        if lagging:
+            log.critical("ALERT audit-chain-lagging: chain(s) %s have events waiting and no progress", lagging)
+        return {"status": "lagging" if lagging else "ok", "chains": heads, "lag": lag,
                 "ingested": sum(c.ingested for c in self.ingestor.consumers)}
