@@ -3,7 +3,6 @@ declare, it loads into the real broker, and a service runs on it as its own
 user -- refused anything outside its own queues."""
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,40 +13,18 @@ from amqp.exceptions import AccessRefused
 from confide_credentialing.service import CredentialingService
 from confide_runtime.broker import definitions, with_passwords
 from confide_testing import random_id, wait_until
+from confide_testing.broker import API, GUEST, imported
 from confide_vault.bootstrap import caller_key
 from kombu import Connection, Queue
 from nameko import config
 
 DEFINITIONS = Path(__file__).parents[1] / "infra" / "rabbitmq" / "definitions.json"
-API = "http://127.0.0.1:15672/api"
-GUEST = ("guest", "guest")
 
 
 def test_the_checked_in_definitions_are_what_the_services_declare():
     assert json.loads(DEFINITIONS.read_text()) == definitions(), (
         "infra/rabbitmq/definitions.json is out of date: "
         "uv run confide-broker-definitions > infra/rabbitmq/definitions.json")
-
-
-@contextmanager
-def imported(defs: dict):
-    """``defs`` loaded into the real broker in a vhost and with users of their own
-    (suffixed), removed afterwards: (vhost, suffix)."""
-    vhost, suffix = random_id("defs"), random_id("")
-    mine = json.loads(json.dumps(defs).replace('"vhost": "/"', f'"vhost": "{vhost}"'))
-    mine["vhosts"] = [{"name": vhost}]
-    for user in mine["users"]:
-        user["name"] += suffix
-    for grant in mine["permissions"]:
-        grant["user"] += suffix
-    try:
-        answer = requests.post(f"{API}/definitions", json=mine, auth=GUEST, timeout=30)
-        assert answer.status_code in (201, 204), answer.text
-        yield vhost, suffix
-    finally:
-        requests.delete(f"{API}/vhosts/{quote(vhost, safe='')}", auth=GUEST, timeout=30)
-        for user in mine["users"]:
-            requests.delete(f"{API}/users/{quote(user['name'], safe='')}", auth=GUEST, timeout=10)
 
 
 @pytest.fixture
@@ -110,7 +87,8 @@ def test_compose_hashes_each_services_password_into_the_definitions(tmp_path):
         (tmp_path / f"amqp-{service}").write_text(f"s3cret-{service}\n")
     defs = definitions()
     only_records = {**defs, "users": [u for u in defs["users"] if u["name"] == "confide-records"],
-                    "permissions": [p for p in defs["permissions"] if p["user"] == "confide-records"]}
+                    "permissions": [p for p in defs["permissions"] if p["user"] == "confide-records"],
+                    "topic_permissions": [p for p in defs["topic_permissions"] if p["user"] == "confide-records"]}
     hashed = with_passwords(only_records, tmp_path)
     assert {u["name"] for u in hashed["users"]} == {"confide-records", "confide-admin"}
     with imported(hashed) as (vhost, suffix):

@@ -48,6 +48,10 @@ def prefix():
             for (member,) in members:
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(member)))
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(group)))
+    # and the stack's broker logins, one per service
+    for user in requests.get("http://127.0.0.1:15672/api/users", auth=("guest", "guest"), timeout=10).json():
+        if user["name"].startswith(f"{prefix}-"):
+            requests.delete(f"http://127.0.0.1:15672/api/users/{user['name']}", auth=("guest", "guest"), timeout=10)
 
 
 def up(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, str]:
@@ -97,6 +101,16 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
             users = conn.execute("SELECT usename FROM pg_stat_activity WHERE datname = %s",
                                  (f"{prefix}_audit",)).fetchall()
         assert any(u.startswith("v-approle-audit") for (u,) in users), users
+        # ... and each on the broker as its own login, not guest
+        expected = {f"{prefix}-{s}" for s in ("audit", "records", "gateway")}
+
+        def logins():  # (the management API lists a connection once its statistics come in)
+            connections = requests.get("http://127.0.0.1:15672/api/connections", auth=("guest", "guest"),
+                                       timeout=10).json()
+            seen = {c["user"] for c in connections if c["vhost"] == config["AMQP_URI"].rsplit("/", 1)[1]}
+            return expected <= seen and seen
+
+        wait_until(logins, timeout=30, what="each service's own broker login")
         # each service's probes: alive, and ready (its own health call through the broker)
         probes = json.loads((tmp_path / "probes.json").read_text())
         assert set(probes) == {"audit", "billing", "credentialing", "gateway", "records", "scheduling"}

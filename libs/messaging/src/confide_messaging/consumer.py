@@ -24,6 +24,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
 from confide_messaging import topology
+from confide_messaging.provenance import SENT_BY_HEADER, ForgedProducer, check_producer, sent_by
 from confide_messaging.uow import AlreadyHandled
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class EventHandler(Consumer):
         with Connection(self.amqp_uri) as connection:
             topology.declare(connection, [self.queues])
         self.republisher = Publisher(self.amqp_uri, use_confirms=True, delivery_mode=2)
+        self.own_user = Connection(self.amqp_uri).userid  # (retries come back published by us)
         # a body kombu cannot decode would otherwise raise inside the consumer loop
         self.consumer_options["on_decode_error"] = self._undecodable
         super().setup()
@@ -91,7 +93,8 @@ class EventHandler(Consumer):
         headers = dict(message.headers or {})
         try:
             event = self.registry.parse(body)
-        except EventError as exc:
+            check_producer(event.producer, message, self.own_user)
+        except (EventError, ForgedProducer) as exc:
             log.error("dead-lettering invalid message on %s: %s", self.queues.name, exc)
             self._forward(message, self.queues.dead_letter_name, headers, exc)
             return
@@ -145,6 +148,7 @@ class EventHandler(Consumer):
         headers[ERROR_HEADER] = _describe(exc)
         headers[FAILED_AT_HEADER] = datetime.now(UTC).isoformat()
         headers[ORIGIN_HEADER] = self.queues.name
+        headers.setdefault(SENT_BY_HEADER, sent_by(message))  # who published it first, for its return from retry
         try:
             self.republisher.publish(
                 message.body,
@@ -155,6 +159,7 @@ class EventHandler(Consumer):
                 content_encoding=message.content_encoding,
                 message_id=message.properties.get("message_id"),
                 type=message.properties.get("type"),
+                user_id=self.own_user,
             )
         except Exception:
             log.exception("could not forward message to %s; requeueing", queue)

@@ -113,6 +113,7 @@ def replay(amqp_uri: str, queue: str, message_ids: set[str] | None = None) -> in
                     application_headers=headers,
                     message_id=letter.message_id,
                     type=letter.type,
+                    user_id=connection.userid,  # the operator who replayed it (provenance.OPERATORS)
                 )
                 # basic_publish_confirm waits for the broker's ack before we ack the dead letter
                 channel.basic_publish_confirm(out, exchange="", routing_key=letter.origin_queue)

@@ -63,6 +63,9 @@ class ConfirmingPublisher:
             return
         connection = Connection(self.amqp_uri, connect_timeout=self.connect_timeout, heartbeat=0)
         connection.connect()
+        # every message names the broker user that published it; RabbitMQ refuses any other name, so a
+        # consumer can tell who sent an event whatever its envelope says (confide_messaging.provenance)
+        self._user_id = connection.userid
         topology.declare(connection)
         channel = connection.channel()
         channel.confirm_select()
@@ -118,6 +121,7 @@ class ConfirmingPublisher:
                     application_headers=out.headers,
                     message_id=out.message_id,
                     type=out.type,
+                    user_id=self._user_id,
                 )
                 self._channel.basic_publish(
                     msg, exchange=out.exchange, routing_key=out.routing_key, mandatory=mandatory

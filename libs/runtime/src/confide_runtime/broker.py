@@ -1,6 +1,8 @@
 """RabbitMQ as code: the broker definitions (exchanges, quorum queues,
 dead-letter queues, policies, one user per service with permissions on its own
-queues only), made from what the services declare so the two cannot disagree.
+queues only, and topic permissions on the shared exchanges: what routing keys
+it may publish and bind), made from what the services declare so the two cannot
+disagree.
 
 ``confide-broker-definitions`` prints them; ``infra/rabbitmq/definitions.json``
 is its output (a test keeps the file equal to the code), loaded by the broker
@@ -101,6 +103,51 @@ def permissions(service: str, vhost: str) -> dict:
             "read": f"^({own}|{common})$"}
 
 
+# nameko's reply queues are bound (and replies published) with a random UUID as the routing key
+REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def calls(manifest: ServiceManifest) -> list[str] | None:
+    """The services ``manifest``'s service calls over RPC (None: any, a cluster proxy)."""
+    from nameko.rpc import ClusterRpc, ServiceRpc
+
+    targets: list[str] = []
+    for value in vars(manifest.service_class()).values():
+        if isinstance(value, ServiceRpc):
+            targets.append(value.target_service)
+        elif isinstance(value, ClusterRpc):
+            return None
+    return sorted(set(targets))
+
+
+def _alternatives(keys) -> str:
+    return "|".join(re.escape(k) for k in sorted(set(keys)))
+
+
+def topic_permissions(manifest: ServiceManifest, vhost: str) -> list[dict]:
+    """What a service may publish and bind, by routing key, on the topic exchanges
+    everyone shares: RPC requests only to the services it calls (and its own
+    health, asked by its probe), replies only to reply queues, bindings only for
+    its own RPC queue and reply queues -- no ``#`` that would copy every request
+    and reply; events published only under its own name, bound only for the
+    event types it handles."""
+    service = manifest.name
+    targets = calls(manifest)
+    callees = "[a-z_]+" if targets is None else _alternatives([service, *targets])
+    _, queues, links = service_topology(manifest)
+    handled = [b["routing_key"] for q in queues for b in _bindings(q, vhost) if b["source"] == topology.EVENTS_EXCHANGE]
+    handled += [key for source, _, key in links if source == topology.EVENTS_EXCHANGE]
+    user = user_name(service)
+    return [
+        {"user": user, "vhost": vhost, "exchange": RPC_EXCHANGE,
+         "write": rf"^({REPLY_KEY}|({callees})\.[a-z_]+)$",
+         "read": rf"^({REPLY_KEY}|{re.escape(service)}\.\*)$"},
+        {"user": user, "vhost": vhost, "exchange": topology.EVENTS_EXCHANGE,
+         "write": rf"^{re.escape(service)}\.[a-z0-9_.]+$",
+         "read": f"^({_alternatives(handled)})$" if handled else "^$"},
+    ]
+
+
 def definitions(manifests: list[ServiceManifest] | None = None, vhost: str = "/") -> dict:
     manifests = discover() if manifests is None else manifests
     exchanges: dict[str, dict] = {}
@@ -125,6 +172,7 @@ def definitions(manifests: list[ServiceManifest] | None = None, vhost: str = "/"
                    "tags": []} for n in names],
         "vhosts": [{"name": vhost}],
         "permissions": [permissions(n, vhost) for n in names],
+        "topic_permissions": [p for m in manifests for p in topic_permissions(m, vhost)],
         "policies": [{
             # on a cluster, the leaders of the quorum queues spread over its nodes
             "vhost": vhost, "name": "confide-quorum", "pattern": r"^(confide|" + "|".join(names) + r")\.",
@@ -157,6 +205,47 @@ def with_passwords(defs: dict, folder: Path) -> dict:
         defs["permissions"].append({"user": "confide-admin", "vhost": defs["vhosts"][0]["name"],
                                     "configure": ".*", "write": ".*", "read": ".*"})
     return {**defs, "users": users}
+
+
+def provision_logins(admin_uri: str, manifests: list[ServiceManifest], prefix: str, folder: Path,
+                     management: str = "http://127.0.0.1:15672") -> dict[str, str]:
+    """For ``make run``: a broker login per service (``<prefix>-<service>``, its
+    password kept in ``folder/amqp-<service>``) with the permissions and topic
+    permissions of the definitions, on ``admin_uri``'s vhost, through the
+    management API as ``admin_uri``'s user. Each service's AMQP URI."""
+    import secrets
+    from urllib.parse import quote, unquote, urlsplit
+
+    import requests
+
+    parts = urlsplit(admin_uri)
+    vhost = unquote(parts.path[1:]) or "/"
+    auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
+    defs = definitions(manifests, vhost)
+    folder.mkdir(parents=True, exist_ok=True)
+    uris = {}
+
+    def put(path: str, body: dict) -> None:
+        answer = requests.put(f"{management}/api/{path}", json=body, auth=auth, timeout=10)
+        if answer.status_code not in (200, 201, 204):
+            raise SystemExit(f"RabbitMQ refused {path}: {answer.status_code} {answer.text[:200]}")
+
+    for manifest in manifests:
+        user = f"{prefix}-{manifest.name}"
+        secret = folder / f"amqp-{manifest.name}"
+        if not secret.exists():
+            secret.write_text(secrets.token_urlsafe(24))
+            secret.chmod(0o600)
+        put(f"users/{quote(user, safe='')}", {"password": secret.read_text().strip(), "tags": ""})
+        grant = next(p for p in defs["permissions"] if p["user"] == user_name(manifest.name))
+        put(f"permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
+            {k: grant[k] for k in ("configure", "write", "read")})
+        for topic in (p for p in defs["topic_permissions"] if p["user"] == user_name(manifest.name)):
+            put(f"topic-permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
+                {k: topic[k] for k in ("exchange", "write", "read")})
+        uris[manifest.name] = (f"{parts.scheme}://{quote(user, safe='')}:{quote(secret.read_text().strip(), safe='')}"
+                               f"@{parts.hostname}:{parts.port or 5672}/{quote(vhost, safe='')}")
+    return uris
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from confide_vault import VaultClient
 from confide_vault.client import AppRole
 
 from confide_runtime.bootstrap import provision_all
+from confide_runtime.broker import provision_logins
 from confide_runtime.local_vault import LocalVault
 from confide_runtime.manifest import ServiceManifest, discover
 from confide_runtime.provision import migrate_with_vault
@@ -76,10 +77,11 @@ class Stack:
         return token
 
     # --- services -------------------------------------------------------
-    def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str]) -> None:
+    def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str],
+                      amqp_uri: str) -> None:
         env = dict(os.environ)
-        env.update(vault_env, AMQP_URI=AMQP_URI, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr,
-                   VAULT_CACERT=str(self.vault.ca))
+        env.update(vault_env, AMQP_URI=amqp_uri, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr,
+                   VAULT_CACERT=str(self.vault.ca), CONFIDE_BROKER_PRODUCER_USER=f"{PREFIX}-{{producer}}")
         env.update(manifest.local_environment(self.state))
         env.pop("VAULT_TOKEN", None)
         # each service's probes (/healthz, /readyz) on a free port, listed in probes.json
@@ -120,9 +122,11 @@ class Stack:
             migrate_with_vault(manifest, urls[manifest.name], migrator, PREFIX)
         if not manifests:
             step("no services are installed yet: infrastructure only")
+        step(f"broker logins: one per service ({PREFIX}-<service>), each publishing and binding only its own")
+        logins = provision_logins(AMQP_URI, manifests, PREFIX, self.state / "broker")
         for manifest in manifests:
             step(f"starting {manifest.name} (log: {self.state / (manifest.name + '.log')})")
-            self.start_service(manifest, urls[manifest.name], ids[manifest.name])
+            self.start_service(manifest, urls[manifest.name], ids[manifest.name], logins[manifest.name])
         if demo:
             for manifest in manifests:
                 try:
@@ -133,7 +137,8 @@ class Stack:
             "\nConfide is running.\n"
             f"  Vault (OpenBao):     {self.vault_addr}  token in {self.state / 'vault-token'}, "
             f"CA {self.vault.ca}\n"
-            f"  RabbitMQ:            {AMQP_URI}  (management: http://127.0.0.1:15672)\n"
+            f"  RabbitMQ:            {AMQP_URI.split('@')[-1]}  one login per service ({PREFIX}-<service>, "
+            f"passwords in {self.state / 'broker'}; management: http://127.0.0.1:15672)\n"
             f"  Services:            {', '.join(m.name for m in manifests) or 'none yet'}\n"
             + (f"  Gateway:             http://{GATEWAY_ADDRESS}  (a token: uv run confide token --user dr-1 "
                "--role clinician --site north)\n"

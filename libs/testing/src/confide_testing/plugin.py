@@ -121,6 +121,18 @@ def graceful_container_factory():
             patch.stop()
 
 
+@pytest.fixture(autouse=True)
+def one_broker_login():
+    """A test run's services and producers share one broker login (the vhost's),
+    so an event's producer maps to that user (``confide_messaging.provenance``);
+    a test that gives each service its own login sets ``BROKER_PRODUCER_USER``
+    back to ``confide-{producer}`` in its services' settings."""
+    from nameko import config
+
+    with config.patch({"BROKER_PRODUCER_USER": "guest"}):
+        yield
+
+
 @pytest.fixture(scope="session")
 def dev_vault():
     from confide_testing.vault import DevVault

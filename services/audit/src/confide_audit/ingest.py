@@ -24,6 +24,7 @@ from confide_access import ACCESS_EVENT_TYPE
 from confide_events import Actor, EventError, registry
 from confide_messaging import topology
 from confide_messaging.extension import finish
+from confide_messaging.provenance import ForgedProducer, check_producer
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
 from confide_messaging.uow import write_to_outbox
 from confide_persistence.green import killed
@@ -275,8 +276,10 @@ class PartitionConsumer:
             try:
                 if body is UNDECODABLE:
                     raise ValueError(f"undecodable body ({message.content_type})")
-                batch.append((AccessFacts.from_event(registry.parse(body)), message))
-            except (EventError, ValueError, KeyError) as exc:
+                event = registry.parse(body)
+                check_producer(event.producer, message)  # nobody enters the trail under another's name
+                batch.append((AccessFacts.from_event(event), message))
+            except (EventError, ValueError, KeyError, ForgedProducer) as exc:
                 poison.append((message, exc))
         refused = self._append_isolating(batch)
         poison += refused
