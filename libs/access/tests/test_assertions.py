@@ -37,11 +37,11 @@ def records(keys):
 
 
 def test_the_gateways_assertion_is_believed_by_the_service_it_names(keys, records):
-    who = caller("clinician", ("north", "south"), on_behalf_of="dr-lee", break_glass_reason="patient collapsed")
+    who = caller("clinician", ("north", "south"), on_behalf_of="dr-lee")
     token = CallerSigner(keys, GATEWAY).sign(who, ["records"], trace="4bf92f3577b34da6a3ce929d0e0e4736")
     verified = records.verify(token)
     assert (verified.user_id, verified.role, verified.sites) == (who["user_id"], "clinician", ("north", "south"))
-    assert verified.on_behalf_of == "dr-lee" and verified.breaking_glass
+    assert verified.on_behalf_of == "dr-lee" and not verified.breaking_glass
     assert verified.trace == "4bf92f3577b34da6a3ce929d0e0e4736" and verified.assertion == token
 
 
@@ -114,6 +114,16 @@ def test_a_service_speaks_only_for_itself(keys, records):
         records.verify(billing.sign({"user_id": "records.x", "role": "system"}, ["records"]))
     with pytest.raises(CallerRefused, match="does not speak for services"):
         records.verify(CallerSigner(keys, GATEWAY).sign({"user_id": "records.x", "role": "system"}, ["records"]))
+
+
+def test_nobody_vouches_for_an_emergency_or_a_purpose_beyond_the_role(keys, records):
+    gateway = CallerSigner(keys, GATEWAY)
+    with pytest.raises(CallerRefused, match="break-the-glass"):
+        records.verify(gateway.sign(caller(break_glass_reason="patient collapsed in the lobby"), ["records"]))
+    with pytest.raises(CallerRefused, match="not disclosure"):
+        records.verify(gateway.sign(caller("clinician", purpose="disclosure"), ["records"]))
+    with pytest.raises(CallerRefused, match="not treatment"):
+        records.verify(gateway.sign(caller("biller", purpose="treatment"), ["records"]))
 
 
 @pytest.mark.parametrize("token", [None, {"user_id": "u", "role": "clinician"}, "", "a.b.c", 42])
