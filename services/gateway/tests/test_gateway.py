@@ -197,7 +197,7 @@ def test_a_clinical_session_through_the_api(gateway):
     assert [n["id"] for n in call(gateway, "GET", f"/api/v1/clients/{client}/notes", dr).json()] == [note["id"]]
     assert call(gateway, "GET", f"/api/v1/clients/{client}/notes", desk).status_code == 403  # minimum necessary
 
-    on_call = gateway.token(random_id("dr"), "clinician", sites=("south",))
+    on_call = gateway.token(random_id("dr"), "clinician", sites=("south", "north"))  # on call for both
     no_reason = call(gateway, "POST", f"/api/v1/clients/{client}/break-glass", on_call, json={"minutes": 30})
     assert no_reason.status_code == 400 and "reason" in no_reason.json()["errors"]
     opened = call(gateway, "POST", f"/api/v1/clients/{client}/break-glass", on_call,

@@ -16,7 +16,7 @@ nothing. The expected table is DESIGN.md's rules made concrete:
 - sites, rooms, fees and the billing set-up to admins; bookings to the desk and
   to clinicians for their own sessions; licences and supervisions to
   credentialing officers and admins; licensure answers to all staff;
-- the audit trail to compliance officers and admins; a client's own access
+- the audit trail to compliance officers (admins may check its integrity); a client's own access
   report to that client.
 
 Every refusal must be in the audit trail: each 403's trace id is found among
@@ -49,6 +49,7 @@ ADMIN = frozenset({"admin"})
 DESK = frozenset({"front_desk", "admin"})
 OWN = frozenset({"primary"})  # the requests name Ana's own sessions, hours and notes
 OFFICERS = frozenset({"compliance_officer", "admin"})
+COMPLIANCE = frozenset({"compliance_officer"})
 CLINICIANS = frozenset({"primary", "clinician", "supervisor"})
 CREDENTIALING = frozenset({"credentialing_officer", "admin"})
 # records: who reaches which part of Robin's record (minimum necessary): her care
@@ -129,8 +130,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "records.get_psychotherapy_notes": OWN,  # their author's alone, whoever else may see the record
     "records.sign_psychotherapy_note": OWN,
     "records.break_glass": CLINICIANS,  # any clinician, with a reason, flagged in the trail
-    "records.break_glass_reviews": OFFICERS,
-    "records.review_break_glass": OFFICERS,
+    "records.break_glass_reviews": COMPLIANCE,
+    "records.review_break_glass": COMPLIANCE,
     "records.my_notifications": EVERYONE,
     "records.export_record": READ["clinical"],  # the whole record
     "records.disclose": READ["clinical"] - {"client"},
@@ -149,17 +150,18 @@ EXPECTED: dict[str, frozenset[str]] = {
     "billing.create_claim": frozenset({"biller"}),
     "billing.update_claim": frozenset({"biller", "admin"}),
     "billing.superbill": frozenset({"biller"}),
-    # audit: the trail is for compliance officers and admins; a client sees who saw them
-    "audit.query": OFFICERS,
-    "audit.disclosures": OFFICERS,
+    # audit: the trail is for compliance officers (admins check its integrity, they do not
+    # read it); a client sees who saw them
+    "audit.query": COMPLIANCE,
+    "audit.disclosures": COMPLIANCE,
     "audit.my_access_report": frozenset({"client"}),
-    "audit.denied_by_actor": OFFICERS,
-    "audit.outside_care_team": OFFICERS,
-    "audit.after_hours": OFFICERS,
-    "audit.break_glass_unreviewed": OFFICERS,
-    "audit.legal_holds": OFFICERS,
-    "audit.place_legal_hold": OFFICERS,
-    "audit.release_legal_hold": OFFICERS,
+    "audit.denied_by_actor": COMPLIANCE,
+    "audit.outside_care_team": COMPLIANCE,
+    "audit.after_hours": COMPLIANCE,
+    "audit.break_glass_unreviewed": COMPLIANCE,
+    "audit.legal_holds": COMPLIANCE,
+    "audit.place_legal_hold": COMPLIANCE,
+    "audit.release_legal_hold": COMPLIANCE,
     "audit.verify": OFFICERS,
     "audit.checkpoints": OFFICERS,
     "audit.checkpoint_now": OFFICERS,

@@ -63,7 +63,7 @@ def record(clinic, records_db):
     note = clinic.note(clinic.clinician, [cid], [{"body": "Worked on exposure hierarchy."}])
     rpc.write_psychotherapy_note(clinic.clinician, {"client_id": cid, "service_date": "2026-11-20",
                                                     "body": "My countertransference today...", "sign": True})
-    glass = caller("clinician", (OTHER_SITE,))
+    glass = caller("clinician", (OTHER_SITE, SITE))  # on call for both sites
     rpc.break_glass(glass, cid, "Client in crisis at the other site, on-call clinician", 30)
     callers = {
         "clinician on the care team": clinic.clinician,

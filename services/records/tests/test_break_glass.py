@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from confide_testing import caller
 from nameko.exceptions import RemoteError
-from records_support import OTHER_SITE
+from records_support import OTHER_SITE, SITE
 from sqlalchemy import text
 
 REASON = "Client presented in crisis at the south site after hours"
@@ -14,7 +14,7 @@ REASON = "Client presented in crisis at the south site after hours"
 
 def test_break_the_glass_end_to_end(clinic):
     rpc, cid = clinic.rpc, clinic.client_id
-    on_call = caller("clinician", (OTHER_SITE,))
+    on_call = caller("clinician", (OTHER_SITE, SITE))  # on call for both sites, not on the care team
     with pytest.raises(RemoteError):
         rpc.list_diagnoses(on_call, cid)
     with pytest.raises(RemoteError) as short:
@@ -52,7 +52,7 @@ def test_break_the_glass_end_to_end(clinic):
 
 def test_the_grant_expires(clinic):
     rpc, cid = clinic.rpc, clinic.client_id
-    on_call = caller("clinician", (OTHER_SITE,))
+    on_call = caller("clinician", (OTHER_SITE, SITE))  # on call for both sites, not on the care team
     grant = rpc.break_glass(on_call, cid, REASON, 5)
     assert rpc.get_client(on_call, cid)
     with clinic.engine.begin() as conn:  # five minutes later
@@ -66,4 +66,26 @@ def test_the_grant_expires(clinic):
 def test_only_clinicians_break_the_glass(clinic):
     with pytest.raises(RemoteError) as refused:
         clinic.rpc.break_glass(caller("biller", (OTHER_SITE,)), clinic.client_id, REASON, 30)
+    assert refused.value.exc_type == "AccessDenied"
+
+
+def test_the_glass_is_broken_only_at_ones_own_sites_and_only_a_few_times_a_day(clinic):
+    """It once opened any client of the network, as often as wanted."""
+    rpc, cid = clinic.rpc, clinic.client_id
+    elsewhere = caller("clinician", (OTHER_SITE,))
+    with pytest.raises(RemoteError) as refused:
+        rpc.break_glass(elsewhere, cid, REASON, 30)
+    assert refused.value.exc_type == "AccessDenied" and "outside the caller's sites" in str(refused.value)
+    on_call = caller("clinician", (SITE,))
+    for _ in range(3):
+        rpc.break_glass(on_call, cid, REASON, 30)
+    with pytest.raises(RemoteError) as too_many:
+        rpc.break_glass(on_call, cid, REASON, 30)
+    assert "3 break-the-glass grants in the last 24 hours" in str(too_many.value)
+
+
+def test_only_compliance_officers_review_the_glass(clinic):
+    admin = caller("admin", (SITE,), purpose="operations")
+    with pytest.raises(RemoteError) as refused:
+        clinic.rpc.break_glass_reviews(admin)
     assert refused.value.exc_type == "AccessDenied"

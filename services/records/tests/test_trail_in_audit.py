@@ -5,7 +5,7 @@ the real relay, broker and ingest. Events carry no clinical text."""
 import pytest
 from confide_testing import caller, wait_until
 from nameko.exceptions import RemoteError
-from records_support import OTHER_SITE, Clinic
+from records_support import OTHER_SITE, SITE, Clinic
 from sqlalchemy import text
 
 
@@ -48,7 +48,7 @@ def test_access_outside_the_care_team_is_reported_with_its_basis(both, records_d
     clinic = Clinic(both.records, records_db)
     cid = clinic.client_id
     both.records.get_client(clinic.clinician, cid)  # care team: inside
-    on_call = caller("clinician", (OTHER_SITE,))
+    on_call = caller("clinician", (OTHER_SITE, SITE))  # on call for both sites
     both.records.break_glass(on_call, cid, "Client in crisis, seen by the on-call clinician", 30)
     both.records.list_diagnoses(on_call, cid)
     officer = caller("compliance_officer", (), purpose="operations")
@@ -66,7 +66,7 @@ def test_access_outside_the_care_team_is_reported_with_its_basis(both, records_d
 def test_break_the_glass_is_unreviewed_in_the_trail_until_an_officer_reviews_it(both, records_db):
     clinic = Clinic(both.records, records_db)
     cid = clinic.client_id
-    on_call = caller("clinician", (OTHER_SITE,))
+    on_call = caller("clinician", (OTHER_SITE, SITE))  # on call for both sites
     grant = both.records.break_glass(on_call, cid, "Client in crisis, primary clinician on leave", 30)
     both.records.list_diagnoses(on_call, cid)
     officer = caller("compliance_officer", (), purpose="operations")

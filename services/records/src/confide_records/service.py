@@ -270,7 +270,10 @@ class RecordsService:
         primary clinician is told. Never opens psychotherapy notes."""
         data = load(s.BreakGlassSchema(), {"client_id": client_id, "reason": reason, "minutes": minutes})
         who = replace(caller, break_glass_reason=data["reason"], purpose=Purpose.EMERGENCY)
-        return self._access(who, [data["client_id"]], decide=lambda c, r: p.may_break_glass(c), action=Action.READ,
+        with self.uow() as uow:
+            today = store.grants_opened_since(uow.session.connection(), who.user_id, hours=24)
+        return self._access(who, [data["client_id"]], decide=lambda c, r: p.may_break_glass(c, r, today),
+                            action=Action.READ,
                             resource_type="BreakGlassGrant",
                             work=break_glass.open_grant(who, data["client_id"], data["reason"], data["minutes"]))
 

@@ -6,7 +6,7 @@ here sealed (Vault transit ciphertext) and leaves sealed."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
@@ -325,6 +325,13 @@ def change_psychotherapy_note(conn: Connection, note_id, **values) -> None:
 # --- break the glass ---------------------------------------------------------------------------------
 def add_grant(conn: Connection, grant_id, values: dict[str, Any]) -> None:
     conn.execute(insert(m.break_glass_grants).values(id=grant_id, **values))
+
+
+def grants_opened_since(conn: Connection, user_id: str, hours: float) -> int:
+    """How many break-the-glass grants ``user_id`` opened in the last ``hours``."""
+    bg = m.break_glass_grants
+    return conn.execute(select(func.count()).select_from(bg).where(
+        bg.c.user_id == user_id, bg.c.opened_at > func.now() - timedelta(hours=hours))).scalar_one()
 
 
 def grants_by_review(conn: Connection, status: str) -> list[dict[str, Any]]:

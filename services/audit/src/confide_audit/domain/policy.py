@@ -1,21 +1,24 @@
 """Who may read the audit trail (DESIGN.md, Audit): a pure function of the caller.
 
 The trail names every client and every clinician's work, so its queries,
-reports, exports, legal holds and integrity checks are for compliance officers
-and admins. A client sees one thing: who accessed their own record, and why.
+reports, exports and legal holds are for compliance officers. Admins administer:
+they may check the trail's integrity (verify, checkpoints, proofs: hashes, no
+entry), not read it. A client sees one thing: who accessed their own record,
+and why.
 """
 
 from __future__ import annotations
 
 from confide_access import Caller, Decision, allow, refuse
 
-OFFICERS = frozenset({"compliance_officer", "admin"})
+OFFICERS = frozenset({"compliance_officer"})
+INTEGRITY = frozenset({"verify", "checkpoint", "checkpoints", "prove"})  # what an admin may do too
 
 
 def may_use_trail(who: Caller, what: str) -> Decision:
-    if who.role not in OFFICERS:
-        return refuse(f"role {who.role} may not {what} the audit trail")
-    return allow(f"{who.role} may {what} the audit trail")
+    if who.role in OFFICERS or (who.role == "admin" and what in INTEGRITY):
+        return allow(f"{who.role} may {what} the audit trail")
+    return refuse(f"role {who.role} may not {what} the audit trail")
 
 
 def may_see_access_report(who: Caller) -> Decision:

@@ -136,15 +136,26 @@ def may_register(caller: Caller, site_id: str) -> Decision:
 
 
 def may_review_break_glass(caller: Caller) -> Decision:
-    """The review queue of break-the-glass grants (who read what in an emergency)."""
-    if caller.role not in ("compliance_officer", "admin"):
+    """The review queue of break-the-glass grants (who read what in an emergency):
+    compliance officers', who answer for it; an admin administers, not reviews."""
+    if caller.role != "compliance_officer":
         return refuse(f"role {caller.role} may not review break-the-glass access")
     return allow("reviews break-the-glass access")
 
 
-def may_break_glass(caller: Caller) -> Decision:
+BREAK_GLASS_PER_DAY = 3  # grants one clinician may open in 24 hours; more is for a colleague or compliance
+
+
+def may_break_glass(caller: Caller, relation: Relation, opened_today: int) -> Decision:
+    """Emergency access: a clinician, for a client of one of their own sites, a
+    few times a day (``opened_today``: their grants in the last 24 hours)."""
     if caller.role not in CLINICIANS:
         return refuse(f"role {caller.role} may not break the glass")
+    if relation.home_site not in caller.sites:
+        return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
+    if opened_today >= BREAK_GLASS_PER_DAY:
+        return refuse(f"{opened_today} break-the-glass grants in the last 24 hours; ask a clinician on the "
+                      "client's care team, or compliance")
     return allow("break-the-glass", "break_glass")
 
 
