@@ -25,6 +25,7 @@ HERE = Path(__file__).parent
 RULES_JSON_SCHEMA_CANNOT_STATE = {
     "GET /api/v1/audit/proofs/consistency": "old_size must not exceed new_size",
     "GET /api/v1/slots": "to_date within two months after from_date",
+    "GET /api/v1/appointments": "starts_before after starts_from, within 93 days",
     "PATCH /api/v1/clients/{client_id}": "date_of_birth not in the future",
     "POST /api/v1/availability": "ends after starts",
     "POST /api/v1/availability/exceptions": "ends_at after starts_at",

@@ -106,3 +106,38 @@ def test_slots_honour_bookings_rooms_leave_and_licensure(network, rpc):
                                                 "ends_at": next_weekday_at(10).isoformat()})
     assert starts() == []
     assert rpc.scheduling.find_slots(network.desk, {**query, "service_kind": "medication_management"}) == []
+
+
+def test_a_rule_with_no_occurrence_holds_up_no_one_else(network, rpc):
+    """FREQ=MONTHLY on February 31st: dateutil walks to year 9999 looking for one.
+    That walk once held the whole service (and everything in its process); now
+    other calls are answered meanwhile."""
+    import eventlet
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    dr = network.clinician()
+    answered: list[str] = []
+
+    def impossible():
+        try:
+            rpc.scheduling.book_series(network.desk, {
+                "appointment": network.appointment(dr, datetime(2027, 1, 5, 10, 0, tzinfo=NY)),
+                "rrule": "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=31;COUNT=3"})
+        except RemoteError as exc:
+            answered.append(exc.exc_type)
+
+    series = eventlet.spawn(impossible)
+    eventlet.sleep(0.1)  # (the series is being expanded)
+    with ClusterRpcClient() as plain:
+        assert plain.scheduling.health()["status"] == "ok"
+        answered.append("health")
+    series.wait()
+    assert answered == ["health", "InvalidRequest"]
+
+
+def test_a_list_spans_at_most_a_quarter(network, rpc):
+    start = datetime(2027, 1, 1, tzinfo=NY)
+    with pytest.raises(RemoteError) as refused:
+        rpc.scheduling.list_appointments(network.desk, {"site_id": network.ny, "starts_from": start.isoformat(),
+                                                         "starts_before": datetime(2030, 1, 1, tzinfo=NY).isoformat()})
+    assert refused.value.exc_type == "InvalidRequest" and "starts_before:" in str(refused.value)

@@ -162,6 +162,9 @@ class SlotQuerySchema(Schema):
                 raise ValidationError("search at most two months at a time", "to_date")
 
 
+MAX_LIST_DAYS = 93  # a quarter: a day sheet, a week, a month's schedule; a year is asked page by page
+
+
 class ListSchema(Schema):
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
@@ -173,6 +176,12 @@ class ListSchema(Schema):
     def narrowed(self, data, **kwargs):
         if not (data.get("site_id") or data.get("clinician_id") or data.get("client_id")):
             raise ValidationError("name a site, a clinician or a client", "site_id")
+        start, end = data.get("starts_from"), data.get("starts_before")
+        if start and end:
+            if end <= start:
+                raise ValidationError("must be after starts_from", "starts_before")
+            if (end - start).days > MAX_LIST_DAYS:
+                raise ValidationError(f"list at most {MAX_LIST_DAYS} days at a time", "starts_before")
 
 
 class WaitlistSchema(Schema):
