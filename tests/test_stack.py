@@ -131,7 +131,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         bearer = mint(tmp_path, "fd-1", "front_desk", ["north"])
         answer = requests.get(f"http://127.0.0.1:{web}/api/v1/clients/01a22222-0000-7000-8000-000000000000",
                               headers={"Authorization": f"Bearer {bearer}"}, timeout=10)
-        assert answer.status_code == 404, answer.text
+        assert answer.status_code == 403, answer.text  # no client, answered as one not theirs
         # the demo network is there: a newcomer's first query shows a refusal and a break-the-glass read
         assert "demo: a refused read, a break-the-glass read and a disclosure" in text, text
         officer = mint(tmp_path, "co-1", "compliance_officer", [])

@@ -51,8 +51,10 @@ def test_every_error_class_is_its_problem_with_the_field_named(stack):
     denied = problem(stack.call("GET", f"/clients/{client}/notes", biller), 403, "access-denied")
     assert "detail" in denied and "errors" not in denied
 
-    # NotFound: 404
-    problem(stack.call("GET", f"/clients/{random_uuid()}", desk), 404, "not-found")
+    # NotFound: 404 (a client is another matter: no such client is answered as one not yours, 403)
+    problem(stack.call("GET", f"/appointments/{random_uuid()}", desk), 404, "not-found")
+    assert problem(stack.call("GET", f"/clients/{random_uuid()}", desk), 403, "access-denied")["detail"] \
+        .endswith("that you may see")
 
     # NotLicensed: 422, the reasons under the clinician's field
     starts = datetime.combine(date.today() + timedelta(days=2), datetime.min.time(), UTC) + timedelta(hours=15)

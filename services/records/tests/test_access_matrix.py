@@ -143,11 +143,11 @@ def test_minimum_necessary_in_what_is_returned(clinic, record):
     assert [(d["code"], d["description"]) for d in diagnoses] == [("F41.1", "Generalized anxiety disorder")]
 
 
-def test_unknown_client_is_not_found_and_the_attempt_recorded(clinic):
+def test_unknown_client_is_answered_as_one_not_yours_and_the_attempt_recorded(clinic):
     mark = clinic.outbox_mark()
     missing = "01a22222-0000-7000-8000-000000000000"
     with pytest.raises(RemoteError) as failure:
         clinic.rpc.get_client(clinic.clinician, missing)
-    assert failure.value.exc_type == "NotFound"
+    assert failure.value.exc_type == "AccessDenied" and "that you may see" in str(failure.value)
     [event] = clinic.access_events(mark)
     assert event["outcome"] == "denied" and event["reason"] == f"no client {missing}"

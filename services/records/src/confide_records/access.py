@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confide_access import AccessDenied, Action, Caller, deny, record_access
-from confide_contracts.errors import NotFound
 from confide_messaging import UnitOfWork
 
 from confide_records import store
@@ -29,8 +28,10 @@ Decide = Callable[[Caller, p.Relation], p.Decision]
 class Refused(Exception):
     """Raised by a piece of work that refuses once it has seen the resource."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    def __init__(self, reason: str, told: str | None = None, unknown: bool = False) -> None:
+        self.reason = reason  # for the trail
+        self.told = told  # for the caller, if not the same
+        self.unknown = unknown
         super().__init__(reason)
 
 
@@ -60,6 +61,10 @@ def decider(kind: Kind | None, write: bool) -> Decide:
     return lambda c, r: p.may_read(c, kind, r)
 
 
+def unseen(client_id: str) -> str:
+    return f"no client {client_id} that you may see"
+
+
 def through_policy(
     unit_of_work: Callable[[], AbstractContextManager[UnitOfWork]],
     who: Caller,
@@ -75,7 +80,9 @@ def through_policy(
 
     ``decide`` runs for each client; the first refusal is recorded and raised.
     ``work`` may itself refuse (:class:`Refused`) after looking at the resource.
-    An unknown client is a :class:`NotFound` (its attempt recorded too).
+    An unknown client, and a refusal that depends on the client, are answered
+    alike -- ``AccessDenied("no client ... that you may see")`` -- with the real
+    reason in the trail only; a refusal for who the caller is keeps its words.
     """
     keys = [str(c) for c in client_ids]
     try:
@@ -85,14 +92,14 @@ def through_policy(
             for key in keys:
                 relation = store.relation(conn, who, key)
                 if relation is None:
-                    raise Refused(f"no client {key}")
+                    raise Refused(f"no client {key}", told=unseen(key), unknown=True)
                 relations[key] = relation
             effective = who
             decisions: dict[str, p.Decision] = {}
             for key, relation in relations.items():
                 decision = decisions[key] = decide(who, relation)
                 if not decision.allowed:
-                    raise Refused(decision.reason)
+                    raise Refused(decision.reason, told=decision.reason if decision.told else unseen(key))
                 effective = decision.effective(effective, relation)
             access = Access(uow, effective, relations, resource_id=resource_id)
             result = work(access)
@@ -105,12 +112,9 @@ def through_policy(
                 )
             return result
     except Refused as exc:
-        reason = exc.reason
-    unknown = reason.startswith("no client ")
+        refusal = exc
     try:
         deny(unit_of_work, who, action=action, resource_type=resource_type, resource_id=resource_id,
-             client_id=None if unknown or not keys else keys[0], reason=reason)
+             client_id=None if refusal.unknown or not keys else keys[0], reason=refusal.reason)
     except AccessDenied:
-        if unknown:
-            raise NotFound(reason) from None
-        raise
+        raise AccessDenied(refusal.told or refusal.reason) from None

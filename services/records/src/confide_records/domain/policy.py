@@ -54,6 +54,11 @@ class Decision:
     reason: str
     break_glass: bool = False
     basis: str = ""  # what allowed it: care_team, supervision, break_glass, self, guardian, site_staff, author
+    # a refusal that says nothing of whether the client exists -- for who the caller is (their role,
+    # their day's grants), or about a resource of a client they may see -- is told as it is; any other
+    # depends on the client, and the caller hears only "no client you may see", as for one that does
+    # not exist: whether a client exists is not learnt by asking (the trail keeps the reason)
+    told: bool = False
 
     @property
     def recorded(self) -> str:
@@ -74,7 +79,13 @@ def allow(reason: str, basis: str = "") -> Decision:
 
 
 def refuse(reason: str) -> Decision:
+    """A refusal that depends on the client (the caller is not told why)."""
     return Decision(False, reason)
+
+
+def refuse_openly(reason: str) -> Decision:
+    """A refusal that tells nothing of the client's existence (told as it is)."""
+    return Decision(False, reason, told=True)
 
 
 def may_read(caller: Caller, kind: Kind, relation: Relation, author_id: str | None = None) -> Decision:
@@ -102,9 +113,9 @@ def may_read(caller: Caller, kind: Kind, relation: Relation, author_id: str | No
         return refuse("not on the client's care team")
     allowed = STAFF_READS.get(caller.role)
     if allowed is None:
-        return refuse(f"role {caller.role} has no access to client records")
+        return refuse_openly(f"role {caller.role} has no access to client records")
     if kind not in allowed:
-        return refuse(f"role {caller.role} may not see {kind} (minimum necessary)")
+        return refuse_openly(f"role {caller.role} may not see {kind} (minimum necessary)")
     if caller.role == "compliance_officer":
         return allow("compliance officer (network-wide)", "compliance")
     if relation.home_site not in caller.sites:
@@ -121,7 +132,7 @@ def may_write(caller: Caller, kind: Kind, relation: Relation) -> Decision:
         return refuse("not on the client's care team")
     allowed = STAFF_WRITES.get(caller.role)
     if allowed is None or kind not in allowed:
-        return refuse(f"role {caller.role} may not change {kind}")
+        return refuse_openly(f"role {caller.role} may not change {kind}")
     if relation.home_site not in caller.sites:
         return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
     return allow(f"{caller.role} at the client's site", "site_staff")
@@ -129,7 +140,7 @@ def may_write(caller: Caller, kind: Kind, relation: Relation) -> Decision:
 
 def may_register(caller: Caller, site_id: str) -> Decision:
     if caller.role not in ("front_desk", "admin", "clinician", "supervisor"):
-        return refuse(f"role {caller.role} may not register clients")
+        return refuse_openly(f"role {caller.role} may not register clients")
     if site_id not in caller.sites:
         return refuse(f"site {site_id} is outside the caller's sites")
     return allow(f"{caller.role} at the site")
@@ -139,7 +150,7 @@ def may_review_break_glass(caller: Caller) -> Decision:
     """The review queue of break-the-glass grants (who read what in an emergency):
     compliance officers', who answer for it; an admin administers, not reviews."""
     if caller.role != "compliance_officer":
-        return refuse(f"role {caller.role} may not review break-the-glass access")
+        return refuse_openly(f"role {caller.role} may not review break-the-glass access")
     return allow("reviews break-the-glass access")
 
 
@@ -150,11 +161,11 @@ def may_break_glass(caller: Caller, relation: Relation, opened_today: int) -> De
     """Emergency access: a clinician, for a client of one of their own sites, a
     few times a day (``opened_today``: their grants in the last 24 hours)."""
     if caller.role not in CLINICIANS:
-        return refuse(f"role {caller.role} may not break the glass")
+        return refuse_openly(f"role {caller.role} may not break the glass")
     if relation.home_site not in caller.sites:
         return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
     if opened_today >= BREAK_GLASS_PER_DAY:
-        return refuse(f"{opened_today} break-the-glass grants in the last 24 hours; ask a clinician on the "
+        return refuse_openly(f"{opened_today} break-the-glass grants in the last 24 hours; ask a clinician on the "
                       "client's care team, or compliance")
     return allow("break-the-glass", "break_glass")
 
@@ -162,14 +173,14 @@ def may_break_glass(caller: Caller, relation: Relation, opened_today: int) -> De
 def may_export(caller: Caller, relation: Relation) -> Decision:
     """A copy of the record: the client's own, or a clinician's (what each may read)."""
     if caller.role not in (*CLINICIANS, "client"):
-        return refuse(f"role {caller.role} may not export client records")
+        return refuse_openly(f"role {caller.role} may not export client records")
     return may_read(caller, Kind.DEMOGRAPHICS, relation)
 
 
 def may_disclose(caller: Caller, relation: Relation) -> Decision:
     """Releases under a consent are a clinician's, of a client they may read notes of."""
     if caller.role not in CLINICIANS:
-        return refuse(f"role {caller.role} may not disclose client records")
+        return refuse_openly(f"role {caller.role} may not disclose client records")
     return may_read(caller, Kind.NOTES, relation)
 
 
@@ -183,19 +194,21 @@ def may_read_psychotherapy_notes(caller: Caller, relation: Relation) -> Decision
 def may_cosign(caller: Caller) -> Decision:
     """Who may try: a supervisor (whether of this author on that day is a fact checked with the note)."""
     if caller.role != "supervisor":
-        return refuse("only a supervisor co-signs")
+        return refuse_openly("only a supervisor co-signs")
     return allow("supervisor of the note's author", "supervision")
 
 
 def author_only(caller: Caller, relation: Relation, author_id: str, what: str) -> Decision:
     """A draft is changed and signed by its author, who must still be able to write notes."""
-    if caller.user_id != author_id:
-        return refuse(f"only the note's author may {what} it")
-    return may_write(caller, Kind.NOTES, relation)
+    decision = may_write(caller, Kind.NOTES, relation)
+    if decision.allowed and caller.user_id != author_id:
+        return refuse_openly(f"only the note's author may {what} it")
+    return decision
 
 
 def may_read_note(caller: Caller, relation: Relation, status: str, author_id: str) -> Decision:
     """A draft is for its author until it is signed."""
-    if status == "draft" and caller.user_id != author_id:
-        return refuse("a draft is for its author until it is signed")
-    return may_read(caller, Kind.NOTES, relation)
+    decision = may_read(caller, Kind.NOTES, relation)
+    if decision.allowed and status == "draft" and caller.user_id != author_id:
+        return refuse_openly("a draft is for its author until it is signed")
+    return decision
