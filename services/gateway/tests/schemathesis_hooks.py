@@ -3,6 +3,7 @@
 against: a fuzzer's valid data is then valid. Loaded by the fuzzing test through
 ``SCHEMATHESIS_HOOKS``."""
 
+import os
 import uuid
 
 import pycountry
@@ -36,8 +37,12 @@ def before_call(context, case, **kwargs):
     """A fresh Idempotency-Key for every request, as the document asks of a client
     (a key reused for another request is refused, 422: tested in test_gateway);
     a purpose the fuzzer's role (admin) may claim, a rule the document states in
-    words since it depends on the token (refusals: tests/adversarial)."""
+    words since it depends on the token (refusals: tests/adversarial); and the
+    bearer token for the operation's part of the API."""
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
     if case.headers and "X-Purpose-Of-Use" in case.headers:
         case.headers["X-Purpose-Of-Use"] = "operations"
+    # as an admin, but the trail as a compliance officer (an admin may not read it)
+    token = os.environ["CONFIDE_FUZZ_OFFICER_TOKEN" if case.path.startswith("/api/v1/audit") else "CONFIDE_FUZZ_TOKEN"]
+    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
