@@ -158,3 +158,4 @@ def test_who_may_assert_what():
     assert may_assert("scheduling", {"sub": "scheduling.licensure", "role": "system"}) is None
     assert may_assert("scheduling", {"sub": "records.x", "role": "system"})
     assert may_assert("scheduling", {"sub": "scheduling.x", "role": "admin"})
+

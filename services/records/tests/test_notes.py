@@ -169,8 +169,10 @@ def test_a_draft_is_its_authors_alone_until_signed(clinic):
     assert rpc.get_note(me, draft, cid)["sections"][0]["body"] == "half a thought"
     assert [n["id"] for n in rpc.list_notes(me, cid)] == [draft]
     for other in (colleague, clinic.as_client()):
+        mark = clinic.outbox_mark()
         error = remote(rpc.get_note, other, draft, cid)
-        assert error.exc_type == "AccessDenied" and "draft" in str(error)
+        assert error.exc_type == "AccessDenied" and "that you may see" in str(error)
+        assert "draft" in clinic.access_events(mark)[0]["reason"]  # (the trail says why)
         assert rpc.list_notes(other, cid) == []
     rpc.sign_note(me, draft)
     assert rpc.get_note(colleague, draft, cid)["status"] == "signed"

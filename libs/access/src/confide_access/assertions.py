@@ -25,6 +25,7 @@ records as the biller): the gateway names both services in the audience.
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -54,6 +55,7 @@ CALLER_FIELDS = ("role", "sites", "on_behalf_of", "source_address", "user_agent"
 
 
 key_name = caller_key  # the Vault transit key an identity's certificates are signed with
+ISSUER = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
 def audience_for(service: str) -> tuple[str, ...]:
@@ -157,6 +159,7 @@ class CallerVerifier:
         self.clock = clock
         self.remembered = remembered
         self._vault_keys: dict[tuple[str, int], Ed25519PublicKey] = {}
+        self._missing: dict[tuple[str, int], float] = {}
         self._certificates: OrderedDict[str, _Certificate] = OrderedDict()
 
     def verify(self, token: Any) -> Caller:
@@ -235,13 +238,25 @@ class CallerVerifier:
         return _Certificate(issuer, Ed25519PublicKey.from_public_bytes(_unb64(fields["key"])), int(fields["exp"]))
 
     def _vault_key(self, issuer: str, version: int) -> Ed25519PublicKey:
+        """Vault's public key for ``issuer``'s certificates; a key Vault does not
+        have is remembered as missing for a minute, so a flood of made-up issuers
+        or versions costs one Vault read each a minute, not one a message."""
         known = self._vault_keys.get((issuer, version))
-        if known is None:
-            try:
-                raw = self.transit.public_key(key_name(issuer), version)
-            except Exception as exc:  # noqa: BLE001 - an unknown issuer is a refusal, whatever Vault says
-                raise CallerRefused(f"no issuer key {key_name(issuer)} v{version}: {exc}") from None
-            known = self._vault_keys[(issuer, version)] = Ed25519PublicKey.from_public_bytes(raw)
+        if known is not None:
+            return known
+        if not ISSUER.fullmatch(issuer) or not 0 < version < 10_000:
+            raise CallerRefused("no such issuer")
+        missing_since = self._missing.get((issuer, version))
+        if missing_since is not None and self.clock() - missing_since < 60:
+            raise CallerRefused(f"no issuer key {key_name(issuer)} v{version}")
+        try:
+            raw = self.transit.public_key(key_name(issuer), version)
+        except Exception:  # noqa: BLE001 - an unknown issuer is a refusal, whatever Vault says
+            if len(self._missing) > self.remembered:
+                self._missing.clear()
+            self._missing[(issuer, version)] = self.clock()
+            raise CallerRefused(f"no issuer key {key_name(issuer)} v{version}") from None
+        known = self._vault_keys[(issuer, version)] = Ed25519PublicKey.from_public_bytes(raw)
         return known
 
 
@@ -269,17 +284,22 @@ class _SigningMethod:
     def __init__(self, proxy, service: _SigningService) -> None:
         self._proxy, self._service = proxy, service
 
-    def _signed(self, args: tuple) -> tuple:
-        if not args:
-            return args
+    def _signed(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         s = self._service
-        return (s._signer.sign(args[0], audience_for(s._service), s._trace()), *args[1:])
+        sign = lambda who: s._signer.sign(who, audience_for(s._service), s._trace())  # noqa: E731
+        if args:
+            return (sign(args[0]), *args[1:]), kwargs
+        if "caller" in kwargs:
+            return args, {**kwargs, "caller": sign(kwargs["caller"])}
+        return args, kwargs
 
     def __call__(self, *args, **kwargs):
-        return self._proxy(*self._signed(args), **kwargs)
+        args, kwargs = self._signed(args, kwargs)
+        return self._proxy(*args, **kwargs)
 
     def call_async(self, *args, **kwargs):
-        return self._proxy.call_async(*self._signed(args), **kwargs)
+        args, kwargs = self._signed(args, kwargs)
+        return self._proxy.call_async(*args, **kwargs)
 
 
 def signing(proxy, signer: CallerSigner, trace=lambda: None) -> SigningProxy:

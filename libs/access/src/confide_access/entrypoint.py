@@ -89,7 +89,11 @@ class CallerRpc(Rpc):
         try:
             raise AccessDenied(f"the caller of {operation} could not be verified")
         except AccessDenied:
-            self.rpc_consumer.handle_result(message, None, sys.exc_info())
+            try:
+                self.rpc_consumer.handle_result(message, None, sys.exc_info())
+            except Exception:  # noqa: BLE001 - no reply_to, a closed channel: the message goes, the service stays
+                log.warning("could not answer the refused call to %s; dropped", operation)
+                self.rpc_consumer.consumer.ack_message(message)
 
     def _record(self, operation: str, claimed: dict, why: str) -> None:
         provider = next((d for d in self.container.dependencies if isinstance(d, UnitOfWorkProvider)), None)

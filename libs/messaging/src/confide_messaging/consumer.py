@@ -24,7 +24,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
 from confide_messaging import topology
-from confide_messaging.provenance import SENT_BY_HEADER, ForgedProducer, check_producer, sent_by
+from confide_messaging.provenance import SENT_BY_HEADER, ForgedProducer, check_producer, first_sender
 from confide_messaging.uow import AlreadyHandled
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class EventHandler(Consumer):
         headers[ERROR_HEADER] = _describe(exc)
         headers[FAILED_AT_HEADER] = datetime.now(UTC).isoformat()
         headers[ORIGIN_HEADER] = self.queues.name
-        headers.setdefault(SENT_BY_HEADER, sent_by(message))  # who published it first, for its return from retry
+        headers[SENT_BY_HEADER] = first_sender(message, self.own_user)  # for its return from retry or replay
         try:
             self.republisher.publish(
                 message.body,

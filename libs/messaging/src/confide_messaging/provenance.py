@@ -45,14 +45,22 @@ def sent_by(message) -> str | None:
     return (getattr(message, "properties", None) or {}).get("user_id")
 
 
+def first_sender(message, own_user: str | None = None) -> str | None:
+    """Who published ``message`` first: the broker's word, or -- only for a message
+    a trusted login put back (our own retry, an operator's replay) -- the header
+    that login kept. A header from anyone else is ignored, never passed on."""
+    publisher = sent_by(message)
+    if publisher is not None and (publisher == own_user or publisher in operators()):
+        return (getattr(message, "headers", None) or {}).get(SENT_BY_HEADER, publisher)
+    return publisher
+
+
 def check_producer(producer: str, message, own_user: str | None = None) -> None:
     """Raise :class:`ForgedProducer` (and alert) unless ``message`` was published
     by the broker user of ``producer`` -- or came back from our own retry queue
     (republished by ``own_user``) or from an operator's replay of a dead letter,
     saying who published it first."""
-    publisher = sent_by(message)
-    if publisher is not None and (publisher == own_user or publisher in operators()):
-        publisher = (getattr(message, "headers", None) or {}).get(SENT_BY_HEADER, publisher)
+    publisher = first_sender(message, own_user)
     expected = expected_user(producer)
     if publisher != expected:
         log.critical("ALERT forged-producer: an event saying producer %r was published by broker user %r "

@@ -94,9 +94,12 @@ def _bindings(queue: Queue, vhost: str) -> list[dict]:
 
 def permissions(service: str, vhost: str) -> dict:
     """Its own queues and exchanges; the shared exchanges; RPC reply queues."""
-    own = rf"{re.escape(service)}\..*|rpc-{re.escape(service)}"
+    # reply queues are nameko's rpc.reply-<caller>-<uuid>: its own, and its probe's standalone client's
+    # (health answers only), never another service's -- the gateway's carry every answer it gets
+    name = re.escape(service)
+    own = rf"{name}\..*|rpc-{name}|rpc\.reply-({name}|standalone_rpc_client)-.*"
     shared = "|".join(re.escape(name) for name in SHARED_EXCHANGES)
-    common = rf"{shared}|{re.escape(topology.UNROUTED_QUEUE)}|rpc\.reply-.*"
+    common = rf"{shared}|{re.escape(topology.UNROUTED_QUEUE)}"
     return {"user": user_name(service), "vhost": vhost,
             "configure": f"^({own}|{common})$",
             "write": f"^({own}|{common}|amq\\.default)$",  # (retries go back through the default exchange)

@@ -99,6 +99,19 @@ def _scrub_attributes(attributes) -> dict:
     return kept
 
 
+URL_ATTRIBUTES = ("http.target", "http.url", "url.full", "url.path", "url.query", "http.route")
+_VALUE_SEGMENT = re.compile(r"^(?!v\d+$).*\d.*$|^.{25,}$")
+
+
+def mask_path(text: str) -> str:
+    """A URL or span name with its query dropped and every path segment that
+    holds a value (a digit, or 25 characters and more: ids, names) masked."""
+    if not isinstance(text, str) or ("/" not in text and "?" not in text):
+        return text  # not a path (a span named for an operation, an exchange, a statement)
+    head, _, _ = text.partition("?")
+    return "/".join("{id}" if _VALUE_SEGMENT.match(part) else part for part in head.split("/"))
+
+
 class ScrubbingSpanProcessor(SpanProcessor):
     """Hands ``delegate`` each ended span with exception messages and error
     descriptions withheld (exception type and stack frames kept)."""
@@ -114,9 +127,10 @@ class ScrubbingSpanProcessor(SpanProcessor):
         status = Status(span.status.status_code, description.split(":", 1)[0] + f": {WITHHELD}") \
             if description else span.status
         events = [Event(e.name, _scrub_attributes(e.attributes), e.timestamp) for e in span.events]
+        attributes = {k: mask_path(v) if k in URL_ATTRIBUTES else v for k, v in (span.attributes or {}).items()}
         self.delegate.on_end(ReadableSpan(
-            name=span.name, context=span.context, parent=span.parent, resource=span.resource,
-            attributes=span.attributes, events=events, links=span.links, kind=span.kind, status=status,
+            name=mask_path(span.name), context=span.context, parent=span.parent, resource=span.resource,
+            attributes=attributes, events=events, links=span.links, kind=span.kind, status=status,
             start_time=span.start_time, end_time=span.end_time, instrumentation_scope=span.instrumentation_scope))
 
     def shutdown(self) -> None:

@@ -24,7 +24,7 @@ from confide_access import ACCESS_EVENT_TYPE
 from confide_events import Actor, EventError, registry
 from confide_messaging import topology
 from confide_messaging.extension import finish
-from confide_messaging.provenance import ForgedProducer, check_producer
+from confide_messaging.provenance import SENT_BY_HEADER, ForgedProducer, check_producer, first_sender
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
 from confide_messaging.uow import write_to_outbox
 from confide_persistence.green import killed
@@ -289,7 +289,8 @@ class PartitionConsumer:
                     routing_key=dead_letter_queue(self.index).name, exchange="",
                     body=m.body if isinstance(m.body, bytes) else str(m.body).encode(),
                     headers={"x-confide-error": f"{type(e).__name__}: {e}"[:500],
-                             "x-confide-origin-queue": partition_queue(self.index).name},
+                             "x-confide-origin-queue": partition_queue(self.index).name,
+                             SENT_BY_HEADER: first_sender(m)},  # (so an operator's replay is believed)
                     message_id=m.properties.get("message_id"),
                 )
                 for m, e in poison

@@ -54,7 +54,7 @@ def replayed(operation_id: str, services, caller: dict, variables: dict, body: A
     """The answer to a retry: read again as ``caller`` (``services``: the signing
     proxy), or ``{"id": ...}`` where no read fits."""
     read = READ_BACK.get(operation_id)
-    if read is None or resource_id is None:
+    if read is None or (resource_id is None and (read.pick or operation_id in ANSWERED_BY_ID)):
         return {"id": resource_id}
     service = operation_id.split(".", 1)[0]
     answer = getattr(getattr(services, service), read.rpc)(caller, *read.args(variables, body or {}, resource_id))

@@ -95,8 +95,8 @@ class GatewayService:
             except eventlet.Timeout:
                 log.error("%s: no answer within %s s", name, self.settings["rpc_timeout"])
                 return problems.problem(504, "timeout", "The platform did not answer in time",
-                                        "try again; nothing was changed unless a retry with the same "
-                                        "Idempotency-Key says so", trace_id=current_trace_id())
+                                        "the request may still complete: look before doing it again (a retry "
+                                        "with the same Idempotency-Key is refused, 409)", trace_id=current_trace_id())
             except ServiceError as exc:  # the services' refusals, and the gateway's own bad input
                 if exc.status >= 500:
                     log.error("%s failed: %s", name, exc)
@@ -121,8 +121,9 @@ class GatewayService:
         if len(key) > 200:
             return problems.problem(400, "invalid-request", "The request is not valid",
                                     errors={"Idempotency-Key": ["at most 200 characters"]})
-        digest = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(),
-                                            request.get_data()])).hexdigest()
+        said = [request.headers.get(h, "") for h in ("X-Purpose-Of-Use", "X-On-Behalf-Of")]
+        digest = hashlib.sha256(b"\n".join([request.method.encode(), request.full_path.encode(),
+                                            *(s.encode() for s in said), request.get_data()])).hexdigest()
         hours = self.settings["idempotency_hours"]
         with self.db.transaction() as session:
             earlier = store.claim_key(session, user_id, key, request.method, request.path, digest, hours)
@@ -132,14 +133,24 @@ class GatewayService:
                                         "this key was used for a different request")
             if earlier.status is None:
                 return problems.problem(409, "in-progress", "The first request with this key is still running")
+            if earlier.status == 504:
+                return problems.problem(409, "outcome-unknown", "The first request with this key timed out",
+                                        "it may have completed: look before creating it again, with a new key")
             again = run(lambda who: replay(who, earlier.resource_id))
             if again.status_code < 300:
                 again.status_code = earlier.status
             again.headers["Idempotent-Replayed"] = "true"
             return again
-        response = run()
+        try:
+            response = run()
+        except BaseException:
+            with self.db.transaction() as session:
+                store.release_key(session, user_id, key)
+            raise
         with self.db.transaction() as session:
-            if response.status_code >= 300:  # nothing was made: a retry runs again (and is decided again)
+            if response.status_code == 504:  # it may yet complete: a retry must not make it twice
+                store.keep_answer(session, user_id, key, 504, None)
+            elif response.status_code >= 300:  # nothing was made: a retry runs again (and is decided again)
                 store.release_key(session, user_id, key)
             else:
                 store.keep_answer(session, user_id, key, response.status_code,

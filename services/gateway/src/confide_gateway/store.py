@@ -20,6 +20,7 @@ def claim_key(session: Session, user_id: str, key: str, method: str, path: str, 
     row. A key older than ``hours`` is forgotten (and may be used again)."""
     session.execute(delete(k).where(k.c.user_id == user_id, k.c.key == key,
                                     k.c.created_at < func.now() - timedelta(hours=hours)))
+    forget_expired(session, hours, limit=50)  # (other old keys go a few at a time, with the traffic)
     claimed = session.execute(pg_insert(k).values(
         user_id=user_id, key=key, method=method, path=path, request_sha256=digest)
         .on_conflict_do_nothing().returning(k.c.key)).first()

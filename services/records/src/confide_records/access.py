@@ -62,7 +62,7 @@ def decider(kind: Kind | None, write: bool) -> Decide:
 
 
 def unseen(client_id: str) -> str:
-    return f"no client {client_id} that you may see"
+    return f"no client {client_id}, or nothing of theirs, that you may see"
 
 
 def through_policy(
@@ -80,9 +80,10 @@ def through_policy(
 
     ``decide`` runs for each client; the first refusal is recorded and raised.
     ``work`` may itself refuse (:class:`Refused`) after looking at the resource.
-    An unknown client, and a refusal that depends on the client, are answered
-    alike -- ``AccessDenied("no client ... that you may see")`` -- with the real
-    reason in the trail only; a refusal for who the caller is keeps its words.
+    An unknown client and every refusal are answered alike -- ``AccessDenied("no
+    client ..., or nothing of theirs, that you may see")`` -- with the real reason
+    in the trail only: a role's refusal, reached only for a client that exists,
+    would otherwise tell that it does.
     """
     keys = [str(c) for c in client_ids]
     try:
@@ -99,7 +100,7 @@ def through_policy(
             for key, relation in relations.items():
                 decision = decisions[key] = decide(who, relation)
                 if not decision.allowed:
-                    raise Refused(decision.reason, told=decision.reason if decision.told else unseen(key))
+                    raise Refused(decision.reason, told=unseen(key))
                 effective = decision.effective(effective, relation)
             access = Access(uow, effective, relations, resource_id=resource_id)
             result = work(access)

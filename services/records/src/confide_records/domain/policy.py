@@ -54,11 +54,6 @@ class Decision:
     reason: str
     break_glass: bool = False
     basis: str = ""  # what allowed it: care_team, supervision, break_glass, self, guardian, site_staff, author
-    # a refusal that says nothing of whether the client exists -- for who the caller is (their role,
-    # their day's grants), or about a resource of a client they may see -- is told as it is; any other
-    # depends on the client, and the caller hears only "no client you may see", as for one that does
-    # not exist: whether a client exists is not learnt by asking (the trail keeps the reason)
-    told: bool = False
 
     @property
     def recorded(self) -> str:
@@ -79,13 +74,9 @@ def allow(reason: str, basis: str = "") -> Decision:
 
 
 def refuse(reason: str) -> Decision:
-    """A refusal that depends on the client (the caller is not told why)."""
+    """A refusal: recorded with its reason; the caller of a client's record is told
+    only that there is nothing they may see (``access.through_policy``)."""
     return Decision(False, reason)
-
-
-def refuse_openly(reason: str) -> Decision:
-    """A refusal that tells nothing of the client's existence (told as it is)."""
-    return Decision(False, reason, told=True)
 
 
 def may_read(caller: Caller, kind: Kind, relation: Relation, author_id: str | None = None) -> Decision:
@@ -113,9 +104,9 @@ def may_read(caller: Caller, kind: Kind, relation: Relation, author_id: str | No
         return refuse("not on the client's care team")
     allowed = STAFF_READS.get(caller.role)
     if allowed is None:
-        return refuse_openly(f"role {caller.role} has no access to client records")
+        return refuse(f"role {caller.role} has no access to client records")
     if kind not in allowed:
-        return refuse_openly(f"role {caller.role} may not see {kind} (minimum necessary)")
+        return refuse(f"role {caller.role} may not see {kind} (minimum necessary)")
     if caller.role == "compliance_officer":
         return allow("compliance officer (network-wide)", "compliance")
     if relation.home_site not in caller.sites:
@@ -132,7 +123,7 @@ def may_write(caller: Caller, kind: Kind, relation: Relation) -> Decision:
         return refuse("not on the client's care team")
     allowed = STAFF_WRITES.get(caller.role)
     if allowed is None or kind not in allowed:
-        return refuse_openly(f"role {caller.role} may not change {kind}")
+        return refuse(f"role {caller.role} may not change {kind}")
     if relation.home_site not in caller.sites:
         return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
     return allow(f"{caller.role} at the client's site", "site_staff")
@@ -140,7 +131,7 @@ def may_write(caller: Caller, kind: Kind, relation: Relation) -> Decision:
 
 def may_register(caller: Caller, site_id: str) -> Decision:
     if caller.role not in ("front_desk", "admin", "clinician", "supervisor"):
-        return refuse_openly(f"role {caller.role} may not register clients")
+        return refuse(f"role {caller.role} may not register clients")
     if site_id not in caller.sites:
         return refuse(f"site {site_id} is outside the caller's sites")
     return allow(f"{caller.role} at the site")
@@ -150,7 +141,7 @@ def may_review_break_glass(caller: Caller) -> Decision:
     """The review queue of break-the-glass grants (who read what in an emergency):
     compliance officers', who answer for it; an admin administers, not reviews."""
     if caller.role != "compliance_officer":
-        return refuse_openly(f"role {caller.role} may not review break-the-glass access")
+        return refuse(f"role {caller.role} may not review break-the-glass access")
     return allow("reviews break-the-glass access")
 
 
@@ -161,11 +152,11 @@ def may_break_glass(caller: Caller, relation: Relation, opened_today: int) -> De
     """Emergency access: a clinician, for a client of one of their own sites, a
     few times a day (``opened_today``: their grants in the last 24 hours)."""
     if caller.role not in CLINICIANS:
-        return refuse_openly(f"role {caller.role} may not break the glass")
+        return refuse(f"role {caller.role} may not break the glass")
     if relation.home_site not in caller.sites:
         return refuse(f"client's home site {relation.home_site} is outside the caller's sites")
     if opened_today >= BREAK_GLASS_PER_DAY:
-        return refuse_openly(f"{opened_today} break-the-glass grants in the last 24 hours; ask a clinician on the "
+        return refuse(f"{opened_today} break-the-glass grants in the last 24 hours; ask a clinician on the "
                       "client's care team, or compliance")
     return allow("break-the-glass", "break_glass")
 
@@ -173,14 +164,14 @@ def may_break_glass(caller: Caller, relation: Relation, opened_today: int) -> De
 def may_export(caller: Caller, relation: Relation) -> Decision:
     """A copy of the record: the client's own, or a clinician's (what each may read)."""
     if caller.role not in (*CLINICIANS, "client"):
-        return refuse_openly(f"role {caller.role} may not export client records")
+        return refuse(f"role {caller.role} may not export client records")
     return may_read(caller, Kind.DEMOGRAPHICS, relation)
 
 
 def may_disclose(caller: Caller, relation: Relation) -> Decision:
     """Releases under a consent are a clinician's, of a client they may read notes of."""
     if caller.role not in CLINICIANS:
-        return refuse_openly(f"role {caller.role} may not disclose client records")
+        return refuse(f"role {caller.role} may not disclose client records")
     return may_read(caller, Kind.NOTES, relation)
 
 
@@ -194,7 +185,7 @@ def may_read_psychotherapy_notes(caller: Caller, relation: Relation) -> Decision
 def may_cosign(caller: Caller) -> Decision:
     """Who may try: a supervisor (whether of this author on that day is a fact checked with the note)."""
     if caller.role != "supervisor":
-        return refuse_openly("only a supervisor co-signs")
+        return refuse("only a supervisor co-signs")
     return allow("supervisor of the note's author", "supervision")
 
 
@@ -202,7 +193,7 @@ def author_only(caller: Caller, relation: Relation, author_id: str, what: str) -
     """A draft is changed and signed by its author, who must still be able to write notes."""
     decision = may_write(caller, Kind.NOTES, relation)
     if decision.allowed and caller.user_id != author_id:
-        return refuse_openly(f"only the note's author may {what} it")
+        return refuse(f"only the note's author may {what} it")
     return decision
 
 
@@ -210,5 +201,5 @@ def may_read_note(caller: Caller, relation: Relation, status: str, author_id: st
     """A draft is for its author until it is signed."""
     decision = may_read(caller, Kind.NOTES, relation)
     if decision.allowed and status == "draft" and caller.user_id != author_id:
-        return refuse_openly("a draft is for its author until it is signed")
+        return refuse("a draft is for its author until it is signed")
     return decision
