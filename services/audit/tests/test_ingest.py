@@ -137,7 +137,9 @@ def test_checkpoints_are_signed_notes_a_third_party_can_check(rpc, audit, produc
     assert checkpoint.origin == f"confide.test/audit/chain/{latest['chain']}"
     with audit_db.connect() as conn:
         sizes = sorted(conn.execute(select(checkpoints.c.size)).scalars())
-    assert sizes == [60, 130]
+    # (the 70 may arrive in more than one batch on a busy machine, and AUDIT_CHECKPOINT_EVERY=50 then
+    # signs one between them)
+    assert sizes[0] == 60 and sizes[-1] == 130, sizes
 
 
 def test_inclusion_and_consistency_proofs_check_out_independently(rpc, audit, producer, audit_db):
