@@ -31,14 +31,27 @@ def appointment(status="completed", **overrides) -> dict:
     return data
 
 
-def deliver(engine, event_type: str, payload: dict, wait_for: str):
-    """Publish a scheduling event as scheduling would (outbox, relay, broker) and
-    wait until ``wait_for`` (``billing.<handler>``) has handled it."""
+def deliver(engine, event_type: str, payload: dict, wait_for: str, producer: str = "scheduling"):
+    """Publish an event as its producer would (outbox, relay, broker) and wait
+    until ``wait_for`` (``billing.<handler>``) has handled it. The clients of a
+    scheduling event are registered first, at its site, as records would have."""
+    for client_id in payload.get("client_ids", []) if producer == "scheduling" else []:
+        register(engine, client_id, payload["site_id"])
     with Session(engine) as session, session.begin():
-        event = UnitOfWork(session, "scheduling", registry).emit(event_type, payload, actor=SCHEDULER,
-                                                                 site_id=payload.get("site_id"))
+        event = UnitOfWork(session, producer, registry).emit(event_type, payload, actor=SCHEDULER,
+                                                             site_id=payload.get("site_id"))
     wait_for_handled(engine, wait_for, event.id)
     return event
+
+
+def register(engine, client_id: str, site: str = "north") -> str:
+    """The client as records announces a registration: billing learns their home site."""
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM clients WHERE id = :c"), {"c": client_id}).first():
+            return client_id
+    deliver(engine, "records.client.registered", {"client_id": client_id, "home_site_id": site, "minor": False},
+            "billing.on_client", producer="records")
+    return client_id
 
 
 def count(engine, table: str, client_id: str | None = None) -> int:

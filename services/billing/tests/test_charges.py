@@ -2,11 +2,12 @@
 fees; invoices and payments; bad input refused with nothing written."""
 
 import pytest
-from billing_support import ADMIN, BILLER, appointment, count, deliver, price_site
+from billing_support import ADMIN, BILLER, appointment, count, deliver, price_site, register
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
-from confide_testing import caller, wait_until
+from confide_testing import caller, random_id, wait_until
 from nameko import config
 from nameko.exceptions import RemoteError
+from sqlalchemy import text
 
 
 def test_the_same_completed_event_three_times_makes_one_charge(rpc, billing_db):
@@ -58,7 +59,8 @@ def test_sliding_scale_and_insured_clients(rpc, billing_db):
     low, mid, high, insured = (appointment() for _ in range(4))
     for session, income, payer in ((low, 1_800_000, "self_pay"), (mid, 3_000_000, "self_pay"),
                                    (high, 9_000_000, "self_pay"), (insured, 1_000_000, "aetna")):
-        rpc.open_account(BILLER, {"client_id": session["client_ids"][0], "payer": payer, "currency": "USD",
+        rpc.open_account(BILLER, {"client_id": register(billing_db, session["client_ids"][0]), "payer": payer,
+                                  "currency": "USD",
                                   "annual_income_minor": income})
         deliver(billing_db, "scheduling.appointment.completed", session, "billing.on_completed")
     amounts = [rpc.statement(BILLER, s["client_ids"][0])["charges"][0] for s in (low, mid, high, insured)]
@@ -84,7 +86,7 @@ def test_no_show_and_late_cancellation_fees(rpc, billing_db):
 
 def test_a_payment_split_across_invoices(rpc, billing_db):
     price_site(rpc)
-    client = "client-split"
+    client = register(billing_db, random_id("client-split"))
     rpc.open_account(BILLER, {"client_id": client, "payer": "self_pay", "currency": "USD"})
     for day, minutes in (("2026-10-05", 30), ("2026-11-02", 45)):
         deliver(billing_db, "scheduling.appointment.completed",
@@ -120,6 +122,7 @@ def test_a_payment_split_across_invoices(rpc, billing_db):
     ("set_fee", {"code": "99999"}, "code", "unknown service code", "InvalidRequest"),
 ])
 def test_bad_input_is_refused_and_nothing_written(rpc, billing_db, call, payload, field, says, error):
+    register(billing_db, "client-bad")
     rpc.open_account(BILLER, {"client_id": "client-bad", "payer": "self_pay", "currency": "USD"})
     before = [count(billing_db, t) for t in ("payments", "allocations", "fee_schedules")]
     base = {"record_payment": {"client_id": "client-bad", "amount_minor": 1000, "currency": "USD", "method": "card"},
@@ -134,6 +137,7 @@ def test_bad_input_is_refused_and_nothing_written(rpc, billing_db, call, payload
 
 
 def test_reads_are_recorded_and_clinicians_are_refused(rpc, billing_db):
+    register(billing_db, "client-r")
     rpc.open_account(BILLER, {"client_id": "client-r", "payer": "self_pay", "currency": "USD"})
     rpc.statement(BILLER, "client-r")
     with pytest.raises(RemoteError) as refused:
@@ -146,3 +150,30 @@ def test_reads_are_recorded_and_clinicians_are_refused(rpc, billing_db):
             "SELECT message->'payload'->>'outcome' FROM outbox WHERE type = 'billing.access.recorded' "
             "AND message->'payload'->>'client_id' = 'client-r' ORDER BY seq")).scalars().all()
     assert outcomes == ["allowed", "allowed", "denied"]
+
+
+def test_staff_see_the_books_of_their_own_sites_clients_only(rpc, billing_db):
+    """Billing once answered any biller about any client of the network."""
+    south = register(billing_db, random_id("client-south"), site="south")
+    rpc.open_account(caller("biller", ("south",), purpose="payment"), {"client_id": south, "payer": "self_pay",
+                                                                      "currency": "USD"})
+    nobody = random_id("client-nobody")
+    answers = []
+    for client in (south, nobody):
+        for call, args in (("statement", (client,)), ("record_payment", ({
+                "client_id": client, "amount_minor": 100, "currency": "USD", "method": "cash"},))):
+            with pytest.raises(RemoteError) as refused:
+                getattr(rpc, call)(BILLER, *args)  # a biller of north
+            assert refused.value.exc_type == "AccessDenied"
+            answers.append(str(refused.value.value).replace(client, "…"))
+    assert len(set(answers)) == 1, answers  # another site's client and no client at all: the same words
+    with pytest.raises(RemoteError):
+        rpc.set_fee(ADMIN, {"site_id": "south", "payer": "self_pay", "code": "90834", "amount_minor": 1,
+                            "currency": "USD"})  # an admin of north sets north's prices only
+    assert count(billing_db, "payments", south) == 0
+    with billing_db.connect() as conn:
+        reasons = conn.execute(text(
+            "SELECT message->'payload'->>'reason' FROM outbox WHERE type = 'billing.access.recorded' "
+            "AND message->'payload'->>'outcome' = 'denied' AND message->'payload'->>'client_id' = :c"),
+            {"c": south}).scalars().all()
+    assert reasons and all("outside the caller's sites" in r for r in reasons)

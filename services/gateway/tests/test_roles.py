@@ -1,7 +1,7 @@
 """Every role against every operation, over HTTP on the real stack.
 
 The world is the demo network (built through the API). Each caller below calls
-each of the gateway's 88 operations with a well-formed request about Robin Hale,
+each of the gateway's 91 operations with a well-formed request about Robin Hale,
 her clinician Ana and their site. Whether it is refused (403) is decided by the
 service that owns the data; the gateway passes the caller on and grants
 nothing. The expected table is DESIGN.md's rules made concrete:
@@ -109,6 +109,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "records.get_client": READ["demographics"],
     "records.update_client": WRITE["demographics"],
     "records.add_guardian": WRITE["demographics"],
+    "records.approve_guardian_rights": OWN,  # a clinician on the care team
+    "records.invite_login": WRITE["demographics"],
+    "records.redeem_invitation": frozenset({"client"}),  # the person, signed in as themselves
     "records.get_care_team": READ["care_team"],
     "records.assign_care_team": WRITE["care_team"],
     "records.end_care_team": WRITE["care_team"],
@@ -244,6 +247,9 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
                                   None),
         "records.add_guardian": ({"client_id": robin}, {"name": "Pat Hale", "relationship": "other",
                                                         "may_see": ["demographics"]}, None),
+        "records.approve_guardian_rights": ({"client_id": robin, "guardian_id": w["pending_guardian"]}, None, None),
+        "records.invite_login": ({"client_id": robin}, {"guardian_id": w["pending_guardian"]}, None),
+        "records.redeem_invitation": ({}, {"code": w["invitation"]}, None),
         "records.get_care_team": ({"client_id": robin}, None, None),
         "records.assign_care_team": ({"client_id": robin}, {"clinician_id": w["temp"], "role": "consultant"}, None),
         "records.end_care_team": ({"client_id": robin, "clinician_id": w["leaving"]}, None, None),
@@ -347,6 +353,12 @@ def world(stack):
         ok(stack.call("POST", f"/clients/{w['robin']}/care-team", desk, json={"clinician_id": clinician,
                                                                                "role": "consultant"}))
     w["leaving"] = w["temp"]
+    w["pending_guardian"] = ok(stack.call("POST", f"/clients/{w['robin']}/guardians", desk, json={
+        "name": "Pat Hale", "relationship": "parent", "may_see": ["demographics", "notes"]}))["id"]
+    jordans = ok(stack.call("POST", f"/clients/{w['jordan']}/guardians", desk, json={
+        "name": "Lee Guardian", "relationship": "other", "may_see": ["demographics"]}))["id"]
+    w["invitation"] = ok(stack.call("POST", f"/clients/{w['jordan']}/invitations", desk,
+                                    json={"guardian_id": jordans}))["code"]
     w["spare_consent"] = ok(stack.call("POST", f"/clients/{w['robin']}/consents", desk, json={
         "kind": "treatment", "signed_by": "Robin Hale"}))["id"]
     ana = stack.token(ANA, "clinician", sites=(NORTH,))

@@ -35,10 +35,24 @@ class Clinic:
         self.admin = caller("admin", (SITE,))
         self.clinician = caller("clinician", (SITE,))
         self.client_user = random_id("client-login")
-        self.client = rpc.register_client(self.front_desk, client_payload(user_id=self.client_user))
+        self.client = rpc.register_client(self.front_desk, client_payload())
         self.client_id = self.client["id"]
+        self.link(self.client_id, self.client_user)
         rpc.assign_care_team(self.front_desk, self.client_id,
                              {"clinician_id": self.clinician["user_id"], "role": "primary"})
+
+    def link(self, client_id: str, user_id: str, guardian_id: str | None = None) -> dict:
+        """Link a login as the clinic does: the front desk makes a code, the person redeems it."""
+        code = self.rpc.invite_login(self.front_desk, client_id, {"guardian_id": guardian_id})["code"]
+        return self.rpc.redeem_invitation(caller("client", (), user_id=user_id, purpose="client_request"), code)
+
+    def guardian(self, client_id: str, user_id: str, may_see: list[str], **extra) -> dict:
+        """A guardian with a linked login; clinical rights as a clinician on the care team records them."""
+        recorder = self.clinician if set(may_see) & {"diagnoses", "treatment_plans", "notes"} else self.front_desk
+        guardian = self.rpc.add_guardian(recorder, client_id, {"name": "Pat Hale", "relationship": "parent",
+                                                               "may_see": may_see, **extra})
+        self.link(client_id, user_id, guardian["id"])
+        return guardian
 
     def new_client(self, primary: dict | None = None, **overrides) -> str:
         client = self.rpc.register_client(self.front_desk, client_payload(**overrides))

@@ -54,8 +54,7 @@ def record(clinic, records_db):
     event = start_supervision(records_db, supervisor, associate)
     wait_for_handled(records_db, "records.on_supervision", event.id)
     guardian_user = random_id("guardian")
-    rpc.add_guardian(clinic.front_desk, cid, {"name": "Pat Hale", "relationship": "parent", "user_id": guardian_user,
-                                              "may_see": ["demographics", "consents"]})
+    clinic.guardian(cid, guardian_user, ["demographics", "consents"])
     rpc.record_consent(clinic.clinician, cid, {"kind": "treatment", "signed_by": "Robin Hale"})
     rpc.add_diagnosis(clinic.clinician, cid, {"code": "F41.1"})
     rpc.create_treatment_plan(clinic.clinician, cid, {"goals": [{"description": "Fewer panic episodes"}],

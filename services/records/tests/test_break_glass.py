@@ -86,6 +86,21 @@ def test_the_glass_is_broken_only_at_ones_own_sites_and_only_a_few_times_a_day(c
     assert "3 break-the-glass grants in the last 24 hours" in clinic.access_events(mark)[0]["reason"]
 
 
+def test_grants_asked_at_the_same_moment_are_counted_one_after_another(clinic):
+    """The day's count was read in a transaction of its own: six requests at once
+    all saw fewer than three and opened six grants."""
+    on_call = caller("clinician", (SITE,))
+    replies = [clinic.rpc.break_glass.call_async(on_call, clinic.client_id, REASON, 30) for _ in range(6)]
+    outcomes = []
+    for reply in replies:
+        try:
+            outcomes.append(bool(reply.result()))
+        except RemoteError as refused:
+            assert refused.exc_type == "AccessDenied", refused
+            outcomes.append(False)
+    assert outcomes.count(True) == 3, outcomes
+
+
 def test_only_compliance_officers_review_the_glass(clinic):
     admin = caller("admin", (SITE,), purpose="operations")
     with pytest.raises(RemoteError) as refused:

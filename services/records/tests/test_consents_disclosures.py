@@ -3,7 +3,7 @@ disclosure access events; psychotherapy notes only under their own
 authorization, by their author."""
 
 import pytest
-from confide_testing import caller
+from confide_testing import caller, random_id
 from nameko.exceptions import RemoteError
 from records_support import SITE
 
@@ -53,9 +53,9 @@ def test_psychotherapy_notes_only_under_their_authorization_by_their_author(clin
 
 def test_guardian_rights_are_as_recorded(clinic):
     rpc, cid = clinic.rpc, clinic.client_id
-    rpc.add_guardian(clinic.front_desk, cid, {"name": "Pat", "relationship": "parent", "user_id": "guardian-pat",
-                                              "may_see": ["demographics", "treatment_plans"]})
-    pat = caller("client", (), user_id="guardian-pat", on_behalf_of=cid, purpose="client_request")
+    pat_login = random_id("guardian-pat")
+    clinic.guardian(cid, pat_login, ["demographics", "treatment_plans"])
+    pat = caller("client", (), user_id=pat_login, on_behalf_of=cid, purpose="client_request")
     rpc.create_treatment_plan(clinic.clinician, cid, {"goals": [{"description": "Attend school daily"}],
                                                       "review_on": "2027-01-15"})
     exported = rpc.export_record(pat, cid)

@@ -3,7 +3,17 @@ test_access_matrix.py)."""
 
 import pytest
 from confide_access import CallerSchema
-from confide_records.domain.policy import Kind, Relation, may_read, may_register, may_write
+from confide_records.domain.policy import (
+    Kind,
+    Relation,
+    guardian_rights,
+    may_approve_guardian,
+    may_read,
+    may_redeem,
+    may_register,
+    may_write,
+)
+from confide_records.linking import code_digest, new_code
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +28,31 @@ def who(role, sites=(HOME,), user_id="u-1", **extra):
 
 def rel(**facts):
     return Relation(client_id="c-1", home_site=HOME, **facts)
+
+
+def test_a_login_is_linked_only_by_the_person_signed_in_as_a_client():
+    assert may_redeem(who("client", ())).allowed
+    for role in ("front_desk", "admin", "clinician", "supervisor", "compliance_officer", "biller"):
+        assert not may_redeem(who(role)).allowed, role
+
+
+def test_guardians_clinical_rights_wait_for_a_clinician_on_the_care_team():
+    asked = ["notes", "demographics", "diagnoses", "consents"]
+    assert guardian_rights(who("front_desk"), asked) == (["consents", "demographics"], ["diagnoses", "notes"])
+    assert guardian_rights(who("admin"), asked)[1] == ["diagnoses", "notes"]
+    assert guardian_rights(who("clinician"), asked) == (sorted(asked), [])
+    assert may_approve_guardian(who("clinician"), rel(on_care_team=True)).allowed
+    assert not may_approve_guardian(who("clinician"), rel()).allowed
+    assert not may_approve_guardian(who("supervisor"), rel(supervises_care_team=True)).allowed
+    assert not may_approve_guardian(who("front_desk"), rel(on_care_team=True)).allowed
+
+
+def test_invitation_codes_are_long_random_and_read_however_typed():
+    codes = {new_code() for _ in range(200)}
+    assert len(codes) == 200
+    code = codes.pop()
+    assert len(code) == 19 and code.count("-") == 3
+    assert code_digest(code) == code_digest(code.lower().replace("-", "")) != code_digest(codes.pop())
 
 
 def test_psychotherapy_notes_are_for_their_author_only():

@@ -139,7 +139,11 @@ class Demo:
         self.say("two clients: care teams, consents, accounts, diagnoses, a treatment plan")
         robin = ids["robin"] = self.call("POST", "/clients", desk, json={
             "given_name": "Robin", "family_name": "Hale", "date_of_birth": "1988-04-02", "home_site_id": NORTH,
-            "pronouns": "they/them", "user_id": "client-robin"})["id"]
+            "pronouns": "they/them"})["id"]
+        # Robin's own login is linked the way a clinic does it: a one-time code the front desk hands over,
+        # redeemed by Robin signed in as themselves
+        code = self.call("POST", f"/clients/{robin}/invitations", desk, json={})["code"]
+        self.call("POST", "/me/record-link", self.token("client-robin", "client", sites=()), json={"code": code})
         jordan = ids["jordan"] = self.call("POST", "/clients", desk, json={
             "given_name": "Jordan", "family_name": "Lee", "date_of_birth": "1975-11-20", "home_site_id": NORTH,
             "insurance": {"payer_id": "aetna", "member_id": "W123456789"}})["id"]
@@ -154,10 +158,11 @@ class Demo:
             "kind": "release_of_information", "recipient": "Dr. Priya Patel, primary care", "signed_by": "Robin Hale",
             "purpose": "coordination of care", "scope": ["diagnoses", "treatment_plans"], "effective_on": signed_on,
             "expires_on": (self.today + timedelta(days=365)).isoformat()})["id"]
-        self.call("POST", "/accounts", biller, json={"client_id": robin, "payer": "self_pay", "currency": "USD",
-                                                     "annual_income_minor": 3_000_000})
-        self.call("POST", "/accounts", biller, json={"client_id": jordan, "payer": "aetna", "currency": "USD",
-                                                     "member_id": "W123456789"})
+        # (billing learns a client's home site from records' event: a moment after registration)
+        self.until("billing to know Robin", lambda: self.call("POST", "/accounts", biller, json={
+            "client_id": robin, "payer": "self_pay", "currency": "USD", "annual_income_minor": 3_000_000}))
+        self.until("billing to know Jordan", lambda: self.call("POST", "/accounts", biller, json={
+            "client_id": jordan, "payer": "aetna", "currency": "USD", "member_id": "W123456789"}))
         self.call("POST", f"/clients/{robin}/diagnoses", ana, json={"code": "F41.1", "status": "active"})
         self.call("POST", f"/clients/{jordan}/diagnoses", ben, json={"code": "F32.1", "status": "active"})
         self.call("POST", f"/clients/{robin}/treatment-plans", ana, json={

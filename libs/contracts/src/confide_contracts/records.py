@@ -9,6 +9,7 @@ NOTE_SIGNED = "records.note.signed"
 NOTE_COSIGNED = "records.note.cosigned"
 BREAK_GLASS_OPENED = "records.break_glass.opened"
 CONSENT_REVOKED = "records.consent.revoked"
+LOGIN_LINKED = "records.login.linked"
 
 ID = validate.Length(min=1, max=200)
 
@@ -56,3 +57,15 @@ class ConsentRevokedV1(Schema):
     consent_id = fields.String(required=True, validate=ID)
     client_id = fields.String(required=True, validate=ID)
     kind = fields.String(required=True)
+
+
+@registry.event_type(LOGIN_LINKED, version=1)
+class LoginLinkedV1(Schema):
+    """A person's own login now reaches a client's record: the client's, or a
+    guardian's (``guardian_id``). The audit service answers a client's "who saw
+    my record" from it."""
+
+    client_id = fields.String(required=True, validate=ID)
+    user_id = fields.String(required=True, validate=ID)
+    linked_as = fields.String(required=True, validate=validate.OneOf(("client", "guardian")))
+    guardian_id = fields.String(load_default=None, allow_none=True, validate=ID)

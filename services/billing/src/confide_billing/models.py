@@ -168,6 +168,15 @@ billing_providers = Table(
     Column("address", JSONB, nullable=False),
 )
 
+# projection of records' events: each client's home site, which scopes who may see their books
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("home_site_id", ID, nullable=False),
+    created_at(),
+)
+
 # projections of credentialing's events: who renders and who supervises
 clinicians = Table(
     "clinicians",

@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
-from confide_access import Caller, CallerSchema, enforce, load, open_rpc, parse_id, rpc
+from confide_access import Caller, CallerSchema, load, open_rpc, parse_id, rpc
 from confide_contracts import credentialing as cred
+from confide_contracts import records as rec
 from confide_contracts import scheduling as sched
 from confide_contracts.errors import EXPECTED, invalid
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
@@ -36,7 +37,8 @@ from nameko.rpc import ServiceRpc
 
 from confide_billing import accounts, claims, ledger, prices, store
 from confide_billing import models as m
-from confide_billing.domain.policy import Task, action_of, may
+from confide_billing.access import client_of, permitted
+from confide_billing.domain.policy import Task
 
 SYSTEM = CallerSchema().load({"user_id": "billing.charges", "role": "system", "purpose": "payment"})
 CLAIMABLE_DIAGNOSES = ("active", "provisional")
@@ -49,17 +51,15 @@ class BillingService:
     relay = OutboxRelayRunner()
     records = ServiceRpc("records")  # diagnoses, read as the caller (records records the access)
 
-    def _may(self, caller: Caller, task: Task, client_id: str | None = None) -> Caller:
-        who = caller
-        return enforce(self.uow, who, may(who, task), action=action_of(task), resource_type="Account",
-                       resource_id=client_id or str(task), client_id=client_id)
+    def _may(self, caller: Caller, task: Task, client_id: str | None = None, site_id: str | None = None) -> Caller:
+        return permitted(self.uow, caller, task, client_id, site_id)
 
     # --- price lists ---------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def set_fee(self, caller: Caller, fee: dict) -> dict[str, Any]:
         """A price for a code at a site for a payer (``self_pay`` or a payer id), from a date."""
         data = load(FeeSchema(), fee)
-        self._may(caller, Task.SET_FEES)
+        self._may(caller, Task.SET_FEES, site_id=data["site_id"])
         with self.uow() as uow:
             fee_id = prices.set_fee(uow, data)
         return {"id": str(fee_id), **FeeSchema().dump(data)}
@@ -68,7 +68,7 @@ class BillingService:
     def set_sliding_scale(self, caller: Caller, scale: dict) -> list[dict[str, Any]]:
         """Replace a site's income tiers for self-pay clients."""
         data = load(ScaleSchema(), scale)
-        self._may(caller, Task.SET_SCALE)
+        self._may(caller, Task.SET_SCALE, site_id=data["site_id"])
         with self.uow() as uow:
             prices.set_sliding_scale(uow, data)
         return data["tiers"]
@@ -77,7 +77,7 @@ class BillingService:
     def set_site_policy(self, caller: Caller, policy: dict) -> dict[str, Any]:
         """The site's no-show and late-cancellation fees."""
         data = load(PolicySchema(), policy)
-        self._may(caller, Task.SET_SITE_FEES)
+        self._may(caller, Task.SET_SITE_FEES, site_id=data["site_id"])
         with self.uow() as uow:
             prices.set_site_policy(uow, data)
         return data
@@ -85,7 +85,7 @@ class BillingService:
     @rpc(expected_exceptions=EXPECTED)
     def set_billing_provider(self, caller: Caller, provider: dict) -> dict[str, Any]:
         data = load(BillingProviderSchema(), provider)
-        self._may(caller, Task.SET_PROVIDER)
+        self._may(caller, Task.SET_PROVIDER, site_id=data["site_id"])
         with self.uow() as uow:
             prices.set_billing_provider(uow, data)
         return data
@@ -114,8 +114,8 @@ class BillingService:
         """A correction: a charge of the opposite amount; the two net to zero."""
         if not isinstance(reason, str) or len(reason.strip()) < 2:
             raise invalid("reason", "say why the charge is reversed")
-        who = self._may(caller, Task.REVERSE)
         cid = parse_id(charge_id, "charge_id")
+        who = self._may(caller, Task.REVERSE, client_of(self.uow, charge_id=cid))
         with self.uow() as uow:
             return ledger.reverse_recorded(uow, who, cid, reason)
 
@@ -167,8 +167,8 @@ class BillingService:
         """Track a claim: ``submitted``, then ``paid`` (the payer's payment goes to
         the client's account) or ``denied`` with the payer's reason."""
         data = load(ClaimResultSchema(), result)
-        who = self._may(caller, Task.TRACK_CLAIMS)
         kid = parse_id(claim_id, "claim_id")
+        who = self._may(caller, Task.TRACK_CLAIMS, client_of(self.uow, claim_id=kid))
         with self.uow() as uow:
             return claims.track(uow, who, kid, data)
 
@@ -200,7 +200,13 @@ class BillingService:
                 ledger.charge_fee(uow, SYSTEM.actor, event.payload, "late_cancel")
             # (a timely cancellation, or one by the clinic, costs nothing)
 
-    # --- from credentialing ---------------------------------------------------------------
+    # --- from records and credentialing -----------------------------------------------------
+    @handles(rec.CLIENT_REGISTERED)
+    def on_client(self, event) -> None:
+        """Each client's home site: whose books a caller may see."""
+        with self.uow(handling=event) as uow:
+            store.record_client(uow.session.connection(), event.payload["client_id"], event.payload["home_site_id"])
+
     @handles(cred.CLINICIAN_REGISTERED)
     def on_clinician(self, event) -> None:
         p = event.payload

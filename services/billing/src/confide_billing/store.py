@@ -38,6 +38,15 @@ def upsert(conn: Connection, table, key: str, values: dict[str, Any]) -> None:
                                                  set_={k: v for k, v in values.items() if k != key}))
 
 
+# --- clients, as records registers them ---------------------------------------------------
+def record_client(conn: Connection, client_id: str, home_site_id: str) -> None:
+    conn.execute(pg_insert(m.clients).values(id=client_id, home_site_id=home_site_id).on_conflict_do_nothing())
+
+
+def home_site(conn: Connection, client_id: str) -> str | None:
+    return conn.execute(select(m.clients.c.home_site_id).where(m.clients.c.id == client_id)).scalar()
+
+
 # --- price lists ----------------------------------------------------------------------
 def add_fee(conn: Connection, fee_id, data: dict[str, Any]) -> None:
     conn.execute(insert(m.fee_schedules).values(id=fee_id, **data))

@@ -60,7 +60,7 @@ UUID = {"type": "string", "format": "uuid"}
 # what each service accepts in a path, for the OpenAPI document
 PATH_PARAMETERS = {
     **{name: UUID for name in ("appointment_id", "charge_id", "claim_id", "client_id", "consent_id", "entry_id",
-                               "grant_id", "hold_id", "license_id", "note_id", "supervision_id")},
+                               "grant_id", "guardian_id", "hold_id", "license_id", "note_id", "supervision_id")},
     "clinician_id": {"type": "string", "minLength": 1, "maxLength": 200},
     "site_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,63}$"},
 }
@@ -144,7 +144,16 @@ OPERATIONS: tuple[Operation, ...] = (
     op("PATCH", "/clients/<client_id>", "records", "update_client", "path.client_id", "body",
        body=records.ClientChangesSchema, summary="Change demographics", tag="clients"),
     op("POST", "/clients/<client_id>/guardians", "records", "add_guardian", "path.client_id", "body",
-       body=records.GuardianSchema, status=201, summary="Add a guardian with their rights", tag="clients"),
+       body=records.GuardianSchema, status=201,
+       summary="Add a guardian with their rights (clinical rights wait for a clinician's approval)", tag="clients"),
+    op("POST", "/clients/<client_id>/guardians/<guardian_id>/approval", "records", "approve_guardian_rights",
+       "path.client_id", "path.guardian_id",
+       summary="Approve the clinical rights asked for a guardian (a clinician on the care team)", tag="clients"),
+    op("POST", "/clients/<client_id>/invitations", "records", "invite_login", "path.client_id", "body",
+       body=records.InvitationSchema, status=201,
+       summary="A one-time code linking the client's own login, or a guardian's (shown once)", tag="clients"),
+    op("POST", "/me/record-link", "records", "redeem_invitation", "body.code", body=records.RedemptionSchema,
+       summary="Link my own login to the record an invitation was made for", tag="clients"),
     op("GET", "/clients/<client_id>/care-team", "records", "get_care_team", "path.client_id", returns="array",
        summary="The client's care team", tag="clients"),
     op("POST", "/clients/<client_id>/care-team", "records", "assign_care_team", "path.client_id", "body",

@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from confide_access import AccessDenied, Action, Caller, deny, record_access
+from confide_access import AccessDenied, Action, Caller, deny, load, record_access
+from confide_contracts.rpc.records import ClientIdSchema, IdSchema
 from confide_messaging import UnitOfWork
 
 from confide_records import store
@@ -53,6 +54,14 @@ class Access:
 
 
 Work = Callable[[Access], Any]
+
+
+def client_id_of(value) -> Any:
+    return load(ClientIdSchema(), {"client_id": value})["client_id"]
+
+
+def id_of(value) -> Any:
+    return load(IdSchema(), {"id": value})["id"]
 
 
 def decider(kind: Kind | None, write: bool) -> Decide:

@@ -7,21 +7,34 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from confide_access import Action, Caller, record_access
+from confide_access import Action, Caller, enforce, record_access
 from confide_contracts import records as events
 from confide_contracts.errors import NotFound
 from confide_messaging import UnitOfWork
 from confide_persistence import plain
 
 from confide_records import store
-from confide_records.access import Access, Work
+from confide_records.access import Access, Refused, Work
 from confide_records.domain import break_glass as rules
+from confide_records.domain import policy
 
 REVIEW_QUEUE = "review-queue"
 
 
+def reviewer(unit_of_work, caller: Caller, action: Action, resource_id: str) -> Caller:
+    """The caller, if they may review grants (compliance officers); a refusal is recorded."""
+    return enforce(unit_of_work, caller, policy.may_review_break_glass(caller), action=action,
+                   resource_type="BreakGlassGrant", resource_id=resource_id)
+
+
 def open_grant(who: Caller, client_id, reason: str, minutes: int) -> Work:
+    """The grant, once the clinician's count of grants in the last day (counted
+    under a lock, so two at once cannot both be the third) allows it."""
     def work(a: Access):
+        today = store.grants_opened_since(a.conn, who.user_id, hours=24)
+        decision = policy.may_break_glass(who, a.relations[str(client_id)], today)
+        if not decision.allowed:
+            raise Refused(decision.reason)
         gid = store.new_id()
         opened = store.now()
         expires = opened + timedelta(minutes=minutes)
@@ -40,6 +53,9 @@ def open_grant(who: Caller, client_id, reason: str, minutes: int) -> Work:
         return {"id": str(gid), "client_id": str(client_id), "expires_at": expires.isoformat(),
                 "primary_clinician_notified": told}
     return work
+
+
+wanted = rules.review_status
 
 
 def queue(uow: UnitOfWork, who: Caller, status: rules.Review) -> list[dict[str, Any]]:

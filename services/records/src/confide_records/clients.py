@@ -13,6 +13,7 @@ from confide_messaging import UnitOfWork
 
 from confide_records import store
 from confide_records.access import Access, Work
+from confide_records.domain import policy
 
 ADULT_DAYS = 18 * 365.25
 
@@ -23,10 +24,9 @@ def register(uow: UnitOfWork, who: Caller, data: dict[str, Any]) -> dict[str, An
     client_id = store.new_id()
     minor = (date.today() - data["date_of_birth"]).days < ADULT_DAYS
     conn = uow.session.connection()
-    if not store.add_client(conn, client_id, who.user_id, data):
-        raise conflict("user_id", "already belongs to another client")
+    store.add_client(conn, client_id, who.user_id, data)
     for guardian in guardians:
-        store.add_guardian(conn, store.new_id(), client_id, who.user_id, guardian)
+        store.add_guardian(conn, store.new_id(), client_id, who.user_id, with_rights(who, guardian))
     record_access(uow, who, action=Action.CREATE, resource_type="Client", resource_id=str(client_id),
                   client_id=str(client_id), site_id=data["home_site_id"])
     uow.emit(events.CLIENT_REGISTERED, {"client_id": str(client_id), "home_site_id": data["home_site_id"],
@@ -45,12 +45,19 @@ def update(client_id, data: dict[str, Any]) -> Work:
     return work
 
 
+def with_rights(who: Caller, guardian: dict[str, Any]) -> dict[str, Any]:
+    """The guardian as recorded: clinical rights asked by staff wait for a clinician."""
+    granted, requested = policy.guardian_rights(who, guardian["may_see"])
+    return {**guardian, "may_see": granted, "requested": requested,
+            "approved_by": who.user_id if set(granted) & policy.CLINICAL else None}
+
+
 def add_guardian(client_id, data: dict[str, Any]) -> Work:
     def work(a: Access):
         gid = store.new_id()
-        store.add_guardian(a.conn, gid, client_id, a.caller.user_id, data)
+        store.add_guardian(a.conn, gid, client_id, a.caller.user_id, with_rights(a.caller, data))
         a.resource_id = str(gid)
-        return {"id": str(gid), **{k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}}
+        return next(g for g in store.client(a.conn, client_id)["guardians"] if g["id"] == str(gid))
     return work
 
 

@@ -68,10 +68,30 @@ guardians = Table(
     Column("user_id", ID, index=True),
     Column("name", String(200), nullable=False),
     Column("relationship", String(50), nullable=False),
-    Column("may_see", ARRAY(String(32)), nullable=False),  # kinds of record, as recorded
+    Column("may_see", ARRAY(String(32)), nullable=False),  # kinds of record they may see now
+    # clinical kinds asked for by staff who are not clinicians, until a clinician approves
+    Column("requested", ARRAY(String(32)), nullable=False, server_default=text("'{}'")),
+    Column("approved_by", ID),
+    Column("approved_at", DateTime(timezone=True)),
     Column("valid_until", Date),
     Column("recorded_by", ID, nullable=False),
     created_at(),
+)
+
+# One-time codes that link a person's own login to a record: the client's
+# (guardian_id null) or a guardian's. Only the code's hash is kept.
+login_invitations = Table(
+    "login_invitations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("client_id", UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False, index=True),
+    Column("guardian_id", UUID(as_uuid=True), ForeignKey("guardians.id")),
+    Column("code_sha256", String(64), nullable=False, unique=True),
+    Column("created_by", ID, nullable=False),
+    created_at(),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("redeemed_by", ID),
+    Column("redeemed_at", DateTime(timezone=True)),
 )
 
 care_team = Table(

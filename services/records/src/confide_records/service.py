@@ -6,7 +6,8 @@ client are read, the policy (``domain/policy.py``) decides, the work is done and
 the access event is written to the outbox -- all in one transaction that commits
 before anything is returned (DESIGN.md "audit first"). The work is a use case:
 ``clients``, ``consents``, ``clinical`` (diagnoses, plans), ``notes``,
-``psychotherapy_notes``, ``break_glass``, ``disclosures``; the SQL is ``store``.
+``psychotherapy_notes``, ``break_glass``, ``disclosures``, ``linking`` (logins by
+invitation); the SQL is ``store``.
 """
 
 from __future__ import annotations
@@ -17,25 +18,16 @@ from typing import Any
 import confide_contracts  # noqa: F401 - registers the event schemas used here
 from confide_access import Action, Caller, Purpose, enforce, load, open_rpc, rpc
 from confide_contracts.errors import EXPECTED, NotFound, invalid
-from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
+from confide_contracts.projections import SUPERVISION_EVENTS
 from confide_contracts.rpc import records as s
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 
-from confide_records import break_glass, clients, clinical, consents, disclosures, notes, psychotherapy_notes, store
-from confide_records import models as m
-from confide_records.access import Decide, Work, decider, through_policy
-from confide_records.domain import break_glass as glass
+from confide_records import break_glass, clients, clinical, consents, disclosures, linking, notes, store
+from confide_records import psychotherapy_notes as therapy_notes
+from confide_records.access import Decide, Work, client_id_of, decider, id_of, through_policy
 from confide_records.domain import policy as p
 from confide_records.domain.policy import Kind
 from confide_records.sealing import Sealers, Sealing
-
-
-def client_id_of(value) -> Any:
-    return load(s.ClientIdSchema(), {"client_id": value})["client_id"]
-
-
-def id_of(value) -> Any:
-    return load(s.IdSchema(), {"id": value})["id"]
 
 
 class RecordsService:
@@ -45,13 +37,12 @@ class RecordsService:
     relay = OutboxRelayRunner()
     sealing: Sealers = Sealing()
 
-    def _access(self, caller: Caller | Caller, client_ids: list, *, action: Action, resource_type: str, work: Work,
+    def _access(self, caller: Caller, client_ids: list, *, action: Action, resource_type: str, work: Work,
                 kind: Kind | None = None, write: bool = False, decide: Decide | None = None,
                 resource_id: str | None = None) -> Any:
         """Decide (``decide``, or the policy for reading or writing ``kind``), do
         ``work`` and record the access, in one transaction."""
-        who = caller
-        return through_policy(self.uow, who, client_ids, action=action, resource_type=resource_type, work=work,
+        return through_policy(self.uow, caller, client_ids, action=action, resource_type=resource_type, work=work,
                               decide=decide or decider(kind, write), resource_id=resource_id)
 
     # --- clients -----------------------------------------------------------------
@@ -59,11 +50,10 @@ class RecordsService:
     def register_client(self, caller: Caller, client: dict) -> dict[str, Any]:
         """Register a client at their home site (front desk, admin, clinicians of that site)."""
         data = load(s.ClientSchema(), client)
-        who = caller
-        enforce(self.uow, who, p.may_register(who, data["home_site_id"]), action=Action.CREATE,
+        enforce(self.uow, caller, p.may_register(caller, data["home_site_id"]), action=Action.CREATE,
                 resource_type="Client")
         with self.uow() as uow:
-            return clients.register(uow, who, data)
+            return clients.register(uow, caller, data)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_client(self, caller: Caller, client_id: str) -> dict[str, Any]:
@@ -88,6 +78,27 @@ class RecordsService:
         data = load(s.GuardianSchema(), guardian)
         return self._access(caller, [cid], kind=Kind.DEMOGRAPHICS, write=True, action=Action.CREATE,
                             resource_type="Guardian", work=clients.add_guardian(cid, data))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def approve_guardian_rights(self, caller: Caller, client_id: str, guardian_id: str) -> dict[str, Any]:
+        """Grant the clinical rights staff asked for a guardian (a clinician on the care team)."""
+        cid, gid = client_id_of(client_id), id_of(guardian_id)
+        return self._access(caller, [cid], decide=p.may_approve_guardian, action=Action.UPDATE,
+                            resource_type="Guardian", resource_id=str(gid), work=linking.approve_guardian(cid, gid))
+
+    # --- logins, linked by invitation only ----------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def invite_login(self, caller: Caller, client_id: str, invitation: dict) -> dict[str, Any]:
+        """A one-time code that links the client's own login, or a guardian's, when they redeem it."""
+        cid = client_id_of(client_id)
+        data = load(s.InvitationSchema(), invitation)
+        return self._access(caller, [cid], kind=Kind.DEMOGRAPHICS, write=True, action=Action.CREATE,
+                            resource_type=linking.INVITATION, work=linking.invite(cid, data))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def redeem_invitation(self, caller: Caller, code: str) -> dict[str, Any]:
+        """Link the signed-in person's own login to the record the code was made for."""
+        return linking.redeem(self.uow, caller, load(s.RedemptionSchema(), {"code": code})["code"])
 
     # --- care team ---------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -242,24 +253,23 @@ class RecordsService:
         data = load(s.PsychotherapyNoteSchema(), note)
         return self._access(caller, [data["client_id"]], kind=Kind.PSYCHOTHERAPY_NOTES, write=True,
                             action=Action.CREATE, resource_type="PsychotherapyNote",
-                            work=psychotherapy_notes.write(self.sealing, data))
+                            work=therapy_notes.write(self.sealing, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_psychotherapy_notes(self, caller: Caller, client_id: str) -> list[dict[str, Any]]:
         """The caller's own psychotherapy notes about ``client_id`` (nobody else's, ever)."""
         cid = client_id_of(client_id)
-        who = caller
-        return self._access(who, [cid], decide=p.may_read_psychotherapy_notes, action=Action.READ,
+        return self._access(caller, [cid], decide=p.may_read_psychotherapy_notes, action=Action.READ,
                             resource_type="PsychotherapyNote",
-                            work=psychotherapy_notes.read_own(self.sealing, cid, who.user_id))
+                            work=therapy_notes.read_own(self.sealing, cid, caller.user_id))
 
     @rpc(expected_exceptions=EXPECTED)
     def sign_psychotherapy_note(self, caller: Caller, note_id: str) -> dict[str, Any]:
         nid = id_of(note_id)
         with self.uow() as uow:
-            row = psychotherapy_notes.find(uow, nid)
+            row = therapy_notes.find(uow, nid)
         return self._access(caller, [row.client_id], action=Action.SIGN, resource_type="PsychotherapyNote",
-                            resource_id=str(nid), work=psychotherapy_notes.sign(self.sealing, nid),
+                            resource_id=str(nid), work=therapy_notes.sign(self.sealing, nid),
                             decide=lambda c, r: p.may_read(c, Kind.PSYCHOTHERAPY_NOTES, r, row.author_id))
 
     # --- break the glass ----------------------------------------------------------
@@ -270,23 +280,15 @@ class RecordsService:
         primary clinician is told. Never opens psychotherapy notes."""
         data = load(s.BreakGlassSchema(), {"client_id": client_id, "reason": reason, "minutes": minutes})
         who = replace(caller, break_glass_reason=data["reason"], purpose=Purpose.EMERGENCY)
-        with self.uow() as uow:
-            today = store.grants_opened_since(uow.session.connection(), who.user_id, hours=24)
-        return self._access(who, [data["client_id"]], decide=lambda c, r: p.may_break_glass(c, r, today),
-                            action=Action.READ,
-                            resource_type="BreakGlassGrant",
+        return self._access(who, [data["client_id"]], decide=lambda c, r: p.may_break_glass(c, r, 0),
+                            action=Action.READ, resource_type="BreakGlassGrant",
                             work=break_glass.open_grant(who, data["client_id"], data["reason"], data["minutes"]))
-
-    def _reviewer(self, caller: Caller, action: Action, resource_id: str) -> Caller:
-        who = caller
-        return enforce(self.uow, who, p.may_review_break_glass(who), action=action,
-                       resource_type="BreakGlassGrant", resource_id=resource_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def break_glass_reviews(self, caller: Caller, status: str = "pending") -> list[dict[str, Any]]:
         """The compliance officers' queue of break-the-glass grants."""
-        wanted = glass.review_status(status)
-        who = self._reviewer(caller, Action.READ, break_glass.REVIEW_QUEUE)
+        wanted = break_glass.wanted(status)
+        who = break_glass.reviewer(self.uow, caller, Action.READ, break_glass.REVIEW_QUEUE)
         with self.uow() as uow:
             return break_glass.queue(uow, who, wanted)
 
@@ -294,16 +296,15 @@ class RecordsService:
     def review_break_glass(self, caller: Caller, grant_id: str, outcome: str, comment: str) -> dict[str, Any]:
         gid = id_of(grant_id)
         data = load(s.ReviewSchema(), {"outcome": outcome, "comment": comment})
-        who = self._reviewer(caller, Action.UPDATE, str(gid))
+        who = break_glass.reviewer(self.uow, caller, Action.UPDATE, str(gid))
         with self.uow() as uow:
             return break_glass.review(uow, who, gid, data)
 
     @rpc(expected_exceptions=EXPECTED)
     def my_notifications(self, caller: Caller) -> list[dict[str, Any]]:
         """The caller's notifications (e.g. someone broke the glass on their client)."""
-        who = caller
         with self.uow() as uow:
-            return break_glass.notifications(uow, who)
+            return break_glass.notifications(uow, caller)
 
     # --- exports and disclosures ----------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -329,7 +330,7 @@ class RecordsService:
     def on_supervision(self, event) -> None:
         """Who supervises whom, as credentialing records it."""
         with self.uow(handling=event) as uow:
-            apply_supervision(uow.session.connection(), m.supervisions, event.payload)
+            store.project_supervision(uow.session.connection(), event.payload)
 
     @open_rpc
     def health(self) -> dict[str, Any]:

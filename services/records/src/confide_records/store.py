@@ -11,6 +11,7 @@ from typing import Any
 
 import uuid_utils.compat as uuid_compat
 from confide_access import Caller
+from confide_contracts.projections import apply_supervision
 from confide_persistence import plain
 from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
@@ -75,12 +76,14 @@ def relation(conn: Connection, caller: Caller, client_id) -> Relation | None:
 
 
 def client(conn: Connection, client_id) -> dict[str, Any]:
+    g = m.guardians
     row = conn.execute(select(m.clients).where(m.clients.c.id == client_id)).first()
     result = plain(row)
     result["guardians"] = [
         plain(r) for r in conn.execute(
-            select(m.guardians.c.id, m.guardians.c.name, m.guardians.c.relationship, m.guardians.c.may_see,
-                   m.guardians.c.valid_until).where(m.guardians.c.client_id == client_id))
+            select(g.c.id, g.c.name, g.c.relationship, g.c.may_see, g.c.requested, g.c.approved_by,
+                   g.c.valid_until, g.c.user_id.is_not(None).label("login_linked"))
+            .where(g.c.client_id == client_id).order_by(g.c.created_at))
     ]
     return result
 
@@ -186,19 +189,17 @@ def supervises(conn: Connection, supervisor_id: str, supervisee_id: str, on: dat
     return bool(conn.execute(select(active_supervision(supervisor_id, supervisee_id, on))).scalar())
 
 
+def project_supervision(conn: Connection, payload: dict[str, Any]) -> None:
+    apply_supervision(conn, m.supervisions, payload)
+
+
 def ping(conn: Connection) -> None:
     conn.execute(select(1))
 
 
 # --- clients, guardians, care team -------------------------------------------------------
-def add_client(conn: Connection, client_id, registered_by: str, data: dict[str, Any]) -> bool:
-    """False when the client's ``user_id`` already belongs to another client."""
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(m.clients).values(id=client_id, registered_by=registered_by, **data))
-    except IntegrityError:
-        return False
-    return True
+def add_client(conn: Connection, client_id, registered_by: str, data: dict[str, Any]) -> None:
+    conn.execute(insert(m.clients).values(id=client_id, registered_by=registered_by, **data))
 
 
 def change_client(conn: Connection, client_id, data: dict[str, Any]) -> None:
@@ -328,7 +329,10 @@ def add_grant(conn: Connection, grant_id, values: dict[str, Any]) -> None:
 
 
 def grants_opened_since(conn: Connection, user_id: str, hours: float) -> int:
-    """How many break-the-glass grants ``user_id`` opened in the last ``hours``."""
+    """How many break-the-glass grants ``user_id`` opened in the last ``hours``;
+    their next grant waits until this transaction ends, so two at once cannot both
+    count the same."""
+    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(literal("break-glass:") + user_id, 0))))
     bg = m.break_glass_grants
     return conn.execute(select(func.count()).select_from(bg).where(
         bg.c.user_id == user_id, bg.c.opened_at > func.now() - timedelta(hours=hours))).scalar_one()
@@ -359,3 +363,60 @@ def notifications_of(conn: Connection, recipient_id: str, limit: int = 200) -> l
     n = m.notifications
     return [plain(r) for r in conn.execute(select(n).where(n.c.recipient_id == recipient_id)
                                            .order_by(n.c.created_at.desc()).limit(limit))]
+
+
+# --- logins linked by invitation ---------------------------------------------------------
+def add_invitation(conn: Connection, invitation_id, client_id, guardian_id, code_sha256: str, created_by: str,
+                   expires_at: datetime) -> None:
+    conn.execute(insert(m.login_invitations).values(
+        id=invitation_id, client_id=client_id, guardian_id=guardian_id, code_sha256=code_sha256,
+        created_by=created_by, expires_at=expires_at))
+
+
+def open_invitation(conn: Connection, code_sha256: str):
+    """The invitation with this code, unused and unexpired, locked until the link is made."""
+    li = m.login_invitations
+    return conn.execute(select(li).where(li.c.code_sha256 == code_sha256, li.c.redeemed_at.is_(None),
+                                         li.c.expires_at > now()).with_for_update()).first()
+
+
+def redeem_invitation(conn: Connection, invitation_id, user_id: str) -> None:
+    li = m.login_invitations
+    conn.execute(update(li).where(li.c.id == invitation_id).values(redeemed_by=user_id, redeemed_at=now()))
+
+
+def link_client(conn: Connection, client_id, user_id: str) -> bool:
+    """False when the record has a login already, or the login is another client's."""
+    c = m.clients
+    try:
+        with conn.begin_nested():
+            return bool(conn.execute(update(c).where(c.c.id == client_id, c.c.user_id.is_(None))
+                                     .values(user_id=user_id, updated_at=now())).rowcount)
+    except IntegrityError:
+        return False
+
+
+def link_guardian(conn: Connection, guardian_id, user_id: str) -> bool:
+    """False when the guardian has a login already."""
+    g = m.guardians
+    return bool(conn.execute(update(g).where(g.c.id == guardian_id, g.c.user_id.is_(None))
+                             .values(user_id=user_id)).rowcount)
+
+
+def client_login(conn: Connection, client_id) -> tuple[str, str | None]:
+    """The client's home site and own login, if linked."""
+    c = m.clients
+    return tuple(conn.execute(select(c.c.home_site_id, c.c.user_id).where(c.c.id == client_id)).one())
+
+
+def guardian(conn: Connection, client_id, guardian_id):
+    g = m.guardians
+    return conn.execute(select(g).where(g.c.id == guardian_id, g.c.client_id == client_id)).first()
+
+
+def approve_guardian(conn: Connection, guardian_id, approved_by: str) -> None:
+    """The requested clinical rights become the guardian's."""
+    g = m.guardians
+    conn.execute(update(g).where(g.c.id == guardian_id).values(
+        may_see=func.array_cat(g.c.may_see, g.c.requested), requested=literal([], g.c.requested.type),
+        approved_by=approved_by, approved_at=now()))

@@ -65,7 +65,6 @@ class GuardianSchema(Schema):
     relationship = fields.String(
         required=True, validate=validate.OneOf(("parent", "legal_guardian", "conservator", "other"))
     )
-    user_id = fields.String(load_default=None, allow_none=True, validate=ID)
     may_see = fields.List(
         fields.String(validate=validate.OneOf(sorted(GUARDIAN_KINDS))), required=True,
     )
@@ -85,7 +84,6 @@ class ClientSchema(Schema):
     gender_identity = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     pronouns = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
     home_site_id = fields.String(required=True, validate=ID)
-    user_id = fields.String(load_default=None, allow_none=True, validate=ID)
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=3, max=40))
     email = fields.Email(load_default=None, allow_none=True)
     address = fields.Nested(AddressSchema, load_default=None, allow_none=True)
@@ -276,6 +274,23 @@ class BreakGlassSchema(Schema):
 class ReviewSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(("justified", "unjustified")))
     comment = fields.String(required=True, validate=validate.Length(min=2, max=1000))
+
+
+class InvitationSchema(Schema):
+    """A one-time code that links a person's own login to the record: the
+    client's (no ``guardian_id``) or one of their guardians'. Logins are never
+    set by staff; the person redeems the code while signed in."""
+
+    guardian_id = fields.UUID(load_default=None, allow_none=True)
+    valid_days = formats.Integer(load_default=7, strict=True, validate=validate.Range(min=1, max=30))
+
+
+INVITATION_CODE = r"^[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3}$"
+
+
+class RedemptionSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(
+        INVITATION_CODE, error="16 letters and digits in groups of four, as the invitation gives it"))
 
 
 class ClientIdSchema(Schema):

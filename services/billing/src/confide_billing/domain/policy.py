@@ -1,11 +1,13 @@
 """Who may do what in billing (DESIGN.md, Security, minimum necessary): a pure
-function of the caller's role.
+function of the caller's role, and of where the client or the site is.
 
 Billing staff -- billers, front desk, admins -- read a client's account and take
 payments; only billers and admins correct charges, issue invoices, refund and
 claim from insurers; price lists, the sliding scale, site fees and the billing
 provider are an admin's. Clinicians, clients and compliance officers have no
 business in the books (a client's statement reaches them through the clinic).
+Staff see the books of their own sites' clients (the client's home site, as
+records registered it) and set prices for their own sites only.
 """
 
 from __future__ import annotations
@@ -46,6 +48,26 @@ def may(who: Caller, task: Task) -> Decision:
     if who.role not in WHO_MAY[task]:
         return refuse(f"role {who.role} may not {task}")
     return allow(f"{who.role} may {task}")
+
+
+def unseen(client_id: str) -> str:
+    """What a caller is told of a client they may not see, or that does not exist:
+    the same words, so that asking does not tell which (as records answers)."""
+    return f"no client {client_id}, or nothing of theirs, that you may see"
+
+
+def client_in_scope(who: Caller, client_id: str, home_site: str | None) -> Decision:
+    if home_site is None:
+        return refuse(f"no client {client_id} registered with billing")
+    if home_site not in who.sites:
+        return refuse(f"client's home site {home_site} is outside the caller's sites")
+    return allow(f"{who.role} at the client's site")
+
+
+def site_in_scope(who: Caller, site_id: str) -> Decision:
+    if site_id not in who.sites:
+        return refuse(f"site {site_id} is outside the caller's sites")
+    return allow(f"{who.role} at the site")
 
 
 def action_of(task: Task) -> Action:

@@ -137,6 +137,30 @@ def may_register(caller: Caller, site_id: str) -> Decision:
     return allow(f"{caller.role} at the site")
 
 
+def guardian_rights(caller: Caller, may_see) -> tuple[list[str], list[str]]:
+    """(what a guardian may see now, what waits for a clinician): a clinician
+    records clinical rights with their own judgement; anyone else's request for
+    them waits for the approval of a clinician on the care team."""
+    kinds = sorted({str(Kind(k)) for k in may_see})
+    if caller.role in CLINICIANS:
+        return kinds, []
+    return [k for k in kinds if k not in CLINICAL], [k for k in kinds if k in CLINICAL]
+
+
+def may_approve_guardian(caller: Caller, relation: Relation) -> Decision:
+    if caller.role in CLINICIANS and relation.on_care_team:
+        return allow("on the client's care team", "care_team")
+    return refuse("a guardian's clinical rights are approved by a clinician on the client's care team")
+
+
+def may_redeem(caller: Caller) -> Decision:
+    """A login is linked by the person it belongs to, signed in as themselves."""
+    if caller.role != "client":
+        return refuse(f"role {caller.role} may not link a login to a record: the person redeems the "
+                      "invitation themselves, signed in with their own client login")
+    return allow("the person redeems their own invitation", "self")
+
+
 def may_review_break_glass(caller: Caller) -> Decision:
     """The review queue of break-the-glass grants (who read what in an emergency):
     compliance officers', who answer for it; an admin administers, not reviews."""
