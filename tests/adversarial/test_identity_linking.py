@@ -73,6 +73,10 @@ def test_guardian_clinical_rights_wait_for_a_clinician(gateway_with):
     assert (linked["linked_as"], linked["guardian_id"]) == ("guardian", guardian["id"])
     assert gw.call("GET", f"/api/v1/clients/{robin}", pat).status_code == 200
     assert gw.call("GET", f"/api/v1/clients/{robin}/notes", pat).status_code == 403
+    # acting on behalf of someone rests on a recorded relation, not on the header
+    assert gw.call("GET", f"/api/v1/clients/{robin}", pat, headers={"X-On-Behalf-Of": robin}).status_code == 200
+    for who, whom in ((pat, ana), (desk, robin), (gw.token("clinician", user=ana), robin)):
+        assert gw.call("GET", f"/api/v1/clients/{robin}", who, headers={"X-On-Behalf-Of": whom}).status_code == 403
 
     approval = f"/api/v1/clients/{robin}/guardians/{guardian['id']}/approval"
     for role, user in (("front_desk", None), ("admin", None), ("clinician", None)):  # not on the care team

@@ -7,6 +7,7 @@ from confide_records.domain.policy import (
     Kind,
     Relation,
     guardian_rights,
+    may_act_for,
     may_approve_guardian,
     may_read,
     may_redeem,
@@ -45,6 +46,14 @@ def test_guardians_clinical_rights_wait_for_a_clinician_on_the_care_team():
     assert not may_approve_guardian(who("clinician"), rel()).allowed
     assert not may_approve_guardian(who("supervisor"), rel(supervises_care_team=True)).allowed
     assert not may_approve_guardian(who("front_desk"), rel(on_care_team=True)).allowed
+
+
+def test_acting_for_someone_needs_a_recorded_relation():
+    assert may_act_for(who("client", ()), "c-1", "guardian").allowed
+    decision = may_act_for(who("supervisor"), "dr-2", "supervisor")
+    assert decision.recorded == "supervisor: acts on behalf of dr-2 as supervisor"
+    for role in ("front_desk", "clinician", "admin", "client"):
+        assert not may_act_for(who(role), "dr-2", None).allowed
 
 
 def test_invitation_codes_are_long_random_and_read_however_typed():

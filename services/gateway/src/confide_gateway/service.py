@@ -90,6 +90,8 @@ class GatewayService:
         def run(work: Callable[[dict], Any] = work) -> Response:
             try:
                 with eventlet.Timeout(self.settings["rpc_timeout"]):
+                    if caller["on_behalf_of"]:  # only along a relation records holds (refusals are in the trail)
+                        self._services().records.acting_for(caller, caller["on_behalf_of"])
                     result = work(caller)
                 return result if isinstance(result, Response) else json_response(result, status)
             except eventlet.Timeout:

@@ -95,6 +95,18 @@ def linked(uow: UnitOfWork, who: Caller, invitation) -> dict[str, Any]:
     return answer
 
 
+def acting_for(unit_of_work: UnitsOfWork, who: Caller, other: str) -> dict[str, Any]:
+    """Whether ``who`` may act on behalf of ``other``, which the trail then
+    records on each access: only along a relation held here (a guardian for the
+    client, a supervisor for a supervisee and back). Anything else is a refusal
+    in the trail, so nobody can label their accesses as done for someone else."""
+    with unit_of_work() as uow:
+        basis = store.acting_relation(uow.session.connection(), who, other)
+    enforce(unit_of_work, who, p.may_act_for(who, other, basis), action=Action.READ, resource_type="OnBehalfOf",
+            resource_id=other)
+    return {"on_behalf_of": other, "basis": basis}
+
+
 def approve_guardian(client_id, guardian_id) -> Work:
     """A clinician on the care team grants the clinical rights staff asked for."""
     def work(a: Access):

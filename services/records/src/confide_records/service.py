@@ -1,14 +1,9 @@
-"""The records service's entrypoints: a table of contents.
-
-Every call that touches a client's record goes through
-:func:`confide_records.access.through_policy`: the facts relating caller and
-client are read, the policy (``domain/policy.py``) decides, the work is done and
-the access event is written to the outbox -- all in one transaction that commits
-before anything is returned (DESIGN.md "audit first"). The work is a use case:
-``clients``, ``consents``, ``clinical`` (diagnoses, plans), ``notes``,
-``psychotherapy_notes``, ``break_glass``, ``disclosures``, ``linking`` (logins by
-invitation); the SQL is ``store``.
-"""
+"""The records service's entrypoints: a table of contents. Every call that
+touches a client's record goes through ``access.through_policy``: the facts
+relating caller and client are read, the policy (``domain/policy.py``) decides,
+the work (a use case module) is done and the access event written to the outbox,
+in one transaction that commits before anything is returned (DESIGN.md "audit
+first"). The SQL is ``store``."""
 
 from __future__ import annotations
 
@@ -99,6 +94,11 @@ class RecordsService:
     def redeem_invitation(self, caller: Caller, code: str) -> dict[str, Any]:
         """Link the signed-in person's own login to the record the code was made for."""
         return linking.redeem(self.uow, caller, load(s.RedemptionSchema(), {"code": code})["code"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def acting_for(self, caller: Caller, other: str) -> dict[str, Any]:
+        """May the caller act on behalf of ``other`` (X-On-Behalf-Of)? Only along a relation recorded here."""
+        return linking.acting_for(self.uow, caller, load(s.OnBehalfSchema(), {"other": other})["other"])
 
     # --- care team ---------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)

@@ -13,7 +13,7 @@ import uuid_utils.compat as uuid_compat
 from confide_access import Caller
 from confide_contracts.projections import apply_supervision
 from confide_persistence import plain
-from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import String, and_, cast, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -407,6 +407,26 @@ def client_login(conn: Connection, client_id) -> tuple[str, str | None]:
     """The client's home site and own login, if linked."""
     c = m.clients
     return tuple(conn.execute(select(c.c.home_site_id, c.c.user_id).where(c.c.id == client_id)).one())
+
+
+def acting_relation(conn: Connection, caller: Caller, other: str) -> str | None:
+    """What recorded relation lets ``caller`` act for ``other``, if any: ``guardian``
+    (of the client whose record id or own login ``other`` is), or ``supervisor`` /
+    ``supervisee`` (an active supervision between the two clinicians)."""
+    if caller.role == "client":
+        c, g = m.clients, m.guardians
+        ward = or_(cast(c.c.id, String) == other, c.c.user_id == other)
+        found = conn.execute(select(g.c.id).join(c, c.c.id == g.c.client_id).where(
+            ward, g.c.user_id == caller.user_id, or_(g.c.valid_until.is_(None), g.c.valid_until >= date.today()))
+            .limit(1)).first()
+        return "guardian" if found else None
+    if caller.role in ("clinician", "supervisor"):
+        today = date.today()
+        if conn.execute(select(active_supervision(caller.user_id, literal(other), today))).scalar():
+            return "supervisor"
+        if conn.execute(select(active_supervision(other, literal(caller.user_id), today))).scalar():
+            return "supervisee"
+    return None
 
 
 def guardian(conn: Connection, client_id, guardian_id):

@@ -293,6 +293,10 @@ class RedemptionSchema(Schema):
         INVITATION_CODE, error="16 letters and digits in groups of four, as the invitation gives it"))
 
 
+class OnBehalfSchema(Schema):
+    other = fields.String(required=True, validate=ID)  # a client's record id or login, or a clinician's id
+
+
 class ClientIdSchema(Schema):
     client_id = fields.UUID(required=True)
 

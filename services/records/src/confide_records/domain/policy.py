@@ -161,6 +161,15 @@ def may_redeem(caller: Caller) -> Decision:
     return allow("the person redeems their own invitation", "self")
 
 
+def may_act_for(caller: Caller, other: str, basis: str | None) -> Decision:
+    """Acting on behalf of someone (what the trail records as ``on_behalf_of``)
+    rests on a recorded relation (``basis``), never on the caller's word."""
+    if basis is None:
+        return refuse(f"no recorded relation lets this {caller.role} act on behalf of {other}: a guardian acts "
+                      "for their client, a supervisor for a supervisee and a supervisee for their supervisor")
+    return allow(f"acts on behalf of {other} as {basis}", basis)
+
+
 def may_review_break_glass(caller: Caller) -> Decision:
     """The review queue of break-the-glass grants (who read what in an emergency):
     compliance officers', who answer for it; an admin administers, not reviews."""
