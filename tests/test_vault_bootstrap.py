@@ -74,7 +74,7 @@ def bootstrapped(dev_vault, vault_client, vault_mount, database_factory):
 def login(dev_vault, setup, identity) -> VaultClient:
     ids = setup["ids"][identity]
     return VaultClient(dev_vault.addr, approle=AppRole(ids["VAULT_ROLE_ID"], ids["VAULT_SECRET_ID"],
-                                                       setup["mounts"]["approle_mount"]))
+                                                       setup["mounts"]["approle_mount"]), ca_cert=dev_vault.ca)
 
 
 def test_each_service_gets_its_own_keys_and_credentials_and_nothing_else(dev_vault, bootstrapped):
@@ -157,7 +157,7 @@ def test_kubernetes_auth_binds_each_identity_to_its_service_account(vault_client
 
 
 def test_a_pod_without_a_valid_service_account_token_is_refused(dev_vault, bootstrapped, tmp_path):
-    settings = {"VAULT_ADDR": dev_vault.addr, "VAULT_K8S_ROLE": "records",
+    settings = {"VAULT_ADDR": dev_vault.addr, "VAULT_CACERT": dev_vault.ca, "VAULT_K8S_ROLE": "records",
                 "VAULT_K8S_MOUNT": bootstrapped["kubernetes"].mount}
     with pytest.raises(VaultError, match="cannot read the ServiceAccount token"):
         VaultClient.from_env({**settings, "VAULT_K8S_TOKEN_PATH": str(tmp_path / "missing")})

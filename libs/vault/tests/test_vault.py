@@ -36,7 +36,7 @@ def vault_setup(vault_client, vault_mount, app_database):
 
 def service_client(dev_vault, setup) -> VaultClient:
     return VaultClient.from_env({
-        "VAULT_ADDR": dev_vault.addr,
+        "VAULT_ADDR": dev_vault.addr, "VAULT_CACERT": dev_vault.ca,
         "VAULT_ROLE_ID": setup["ids"]["VAULT_ROLE_ID"],
         "VAULT_SECRET_ID": setup["ids"]["VAULT_SECRET_ID"],
         "VAULT_APPROLE_MOUNT": setup["approle"],
@@ -59,7 +59,7 @@ def test_approle_login_gets_only_its_policy(dev_vault, vault_setup, vault_client
 def test_bad_approle_secret_is_refused(dev_vault, vault_setup):
     with pytest.raises(VaultError, match="AppRole login"):
         VaultClient.from_env({
-            "VAULT_ADDR": dev_vault.addr,
+            "VAULT_ADDR": dev_vault.addr, "VAULT_CACERT": dev_vault.ca,
             "VAULT_ROLE_ID": vault_setup["ids"]["VAULT_ROLE_ID"],
             "VAULT_SECRET_ID": "wrong",
             "VAULT_APPROLE_MOUNT": vault_setup["approle"],
@@ -155,7 +155,7 @@ def test_signatures_verify_in_vault_and_with_the_public_key(vault_client, vault_
 
 def test_token_renewer_keeps_a_short_token_alive(dev_vault, vault_client):
     created = vault_client.hvac.auth.token.create(ttl="3s", renewable=True, explicit_max_ttl="1h")
-    client = VaultClient(dev_vault.addr, token=created["auth"]["client_token"])
+    client = VaultClient(dev_vault.addr, token=created["auth"]["client_token"], ca_cert=dev_vault.ca)
     client.start_renewing()
     time.sleep(4.5)  # longer than the token's TTL
     assert client.token_ttl() > 0

@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 
 def start(settings: dict, dev_vault) -> subprocess.Popen:
     env = dict(os.environ, AUDIT_TEST_CONFIG=json.dumps(settings), VAULT_ADDR=dev_vault.addr,
-               VAULT_TOKEN=dev_vault.token, PYTHONPATH=str(HERE))
+               VAULT_CACERT=dev_vault.ca, VAULT_TOKEN=dev_vault.token, PYTHONPATH=str(HERE))
     process = subprocess.Popen([sys.executable, str(HERE / "audit_process.py")], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout.readline().strip() == "ready"

@@ -78,8 +78,8 @@ def test_rewrap_command_reports_what_it_did(clinic, transit, dev_vault):
     write_everything(clinic)
     transit.rotate("record-notes")
     env = {"DATABASE_URL": clinic.engine.url.render_as_string(hide_password=False),
-           "VAULT_ADDR": dev_vault.addr, "VAULT_TOKEN": dev_vault.token, "TRANSIT_MOUNT": transit.mount,
-           "PATH": "/usr/bin:/bin"}
+           "VAULT_ADDR": dev_vault.addr, "VAULT_CACERT": dev_vault.ca, "VAULT_TOKEN": dev_vault.token,
+           "TRANSIT_MOUNT": transit.mount, "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-m", "confide_records.rewrap"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr

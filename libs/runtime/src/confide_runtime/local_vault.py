@@ -12,8 +12,6 @@ or auto-unseals with a KMS (README, "Operating it").
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import socket
 import subprocess
@@ -22,10 +20,8 @@ import time
 from pathlib import Path
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from confide_runtime.tls import LocalCA, write_private
 
 # integrated storage (raft), one node: OpenBao's own, no other server to run
 CONFIG = """\
@@ -51,55 +47,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    path.chmod(0o600)
-
-
-def _key_pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
 def ensure_tls(folder: Path, names: tuple[str, ...] = ("127.0.0.1", "localhost")) -> tuple[Path, Path, Path]:
-    """(CA certificate, server certificate, server key) for ``names`` (IP
-    addresses or DNS names), made once: a CA of this machine's own, valid ten years."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """(CA certificate, server certificate, server key) for ``names``, made once
+    by a CA of this machine's own (:mod:`confide_runtime.tls`)."""
     ca_path, cert_path, key_path = folder / "ca.pem", folder / "server.pem", folder / "server-key.pem"
-    if ca_path.exists() and cert_path.exists() and key_path.exists():
+    if ca_path.exists() and cert_path.exists() and key_path.exists():  # (a CA that kept no key: as it is)
         return ca_path, cert_path, key_path
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Confide local CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-          .not_valid_after(now + dt.timedelta(days=3650))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False),
-                         critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.SubjectAlternativeName([_alt_name(n) for n in names]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    _write_private(key_path, _key_pem(key))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    return ca_path, cert_path, key_path
-
-
-def _alt_name(name: str) -> x509.GeneralName:
-    try:
-        return x509.IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        return x509.DNSName(name)
+    cert, key = LocalCA(folder).issue("server", names)
+    return ca_path, cert, key
 
 
 class Unsealer:
@@ -148,7 +103,7 @@ class Unsealer:
             say(f"initialising OpenBao (once): one unseal key, kept in {self.keys_file}")
             keys = self._put("sys/init", {"secret_shares": 1, "secret_threshold": 1})
             self.keys_file.parent.mkdir(parents=True, exist_ok=True)
-            _write_private(self.keys_file, json.dumps(
+            write_private(self.keys_file, json.dumps(
                 {"unseal_keys_b64": keys["keys_base64"], "root_token": keys["root_token"]}, indent=2).encode())
         kept = json.loads(self.keys_file.read_text())
         if (self.health() or {}).get("sealed", True):
@@ -214,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     unsealer = Unsealer(args.addr, args.ca, args.keys)
     unsealer.wait()
     token = unsealer.unseal(lambda line: print(f"==> {line}", flush=True))
-    _write_private(args.token_out, token.encode())
+    write_private(args.token_out, token.encode())
     print(f"confide-vault-unseal: {args.addr} is unsealed", flush=True)
     return 0
 

@@ -146,7 +146,7 @@ def dev_vault():
 def vault_client(dev_vault):
     from confide_vault import VaultClient
 
-    return VaultClient(dev_vault.addr, token=dev_vault.token)
+    return VaultClient(dev_vault.addr, token=dev_vault.token, ca_cert=dev_vault.ca)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A private OpenBao dev server for a test run, and per-test Vault mounts."""
+"""A private OpenBao dev server for a test run, over TLS as everywhere else
+(``bao server -dev -dev-tls``: its own CA, which every client of the run pins)."""
 
 from __future__ import annotations
 
@@ -33,20 +34,23 @@ def bao_binary() -> str:
 
 
 class DevVault:
-    """``bao server -dev`` on a free port with a random root token."""
+    """``bao server -dev -dev-tls`` on a free port with a random root token; its
+    CA certificate is ``ca``."""
 
     def __init__(self) -> None:
         self.port = _free_port()
-        self.addr = f"http://127.0.0.1:{self.port}"
+        self.addr = f"https://127.0.0.1:{self.port}"
         self.token = secrets.token_hex(16)
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="bao-", suffix=".log", delete=False)
+        self.tls = Path(tempfile.mkdtemp(prefix="bao-tls-"))
+        self.ca = str(self.tls / "vault-ca.pem")
 
     def start(self, timeout: float = 15.0) -> DevVault:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
         self.process = subprocess.Popen(
             [
-                bao_binary(), "server", "-dev",
+                bao_binary(), "server", "-dev", "-dev-tls", f"-dev-tls-cert-dir={self.tls}",
                 f"-dev-root-token-id={self.token}",
                 f"-dev-listen-address=127.0.0.1:{self.port}",
             ],
@@ -58,7 +62,8 @@ class DevVault:
             if self.process.poll() is not None:
                 raise RuntimeError(f"bao dev server exited; see {self.log.name}")
             try:
-                if requests.get(f"{self.addr}/v1/sys/health", timeout=1).status_code == 200:
+                if Path(self.ca).exists() and requests.get(f"{self.addr}/v1/sys/health", timeout=1,
+                                                           verify=self.ca).status_code == 200:
                     return self
             except requests.RequestException:
                 pass
@@ -74,3 +79,4 @@ class DevVault:
                 self.process.kill()
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+        shutil.rmtree(self.tls, ignore_errors=True)

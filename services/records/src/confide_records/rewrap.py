@@ -15,18 +15,22 @@ AppRole), plus ``TRANSIT_MOUNT`` if not ``transit``.
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import sys
-from dataclasses import dataclass
+from confide_persistence.green import patch
 
-from confide_vault import Transit
-from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+patch()  # first: eventlet must patch ssl before the Vault client (over TLS) imports it
 
-from confide_records.models import ENCRYPTED_COLUMNS
-from confide_records.sealing import NOTES_KEY, PSYCHOTHERAPY_KEY
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from confide_vault import Transit  # noqa: E402
+from sqlalchemy import select, update  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from confide_records.models import ENCRYPTED_COLUMNS  # noqa: E402
+from confide_records.sealing import NOTES_KEY, PSYCHOTHERAPY_KEY  # noqa: E402
 
 log = logging.getLogger("confide.records.rewrap")
 
@@ -73,9 +77,6 @@ def rewrap_all(engine: Engine, transit: Transit, keys: dict[str, str] | None = N
 
 
 def main(argv: list[str] | None = None) -> int:
-    from confide_persistence.green import patch
-
-    patch()
     from confide_persistence import create_engine
     from confide_vault import DynamicDatabaseCredentials, VaultClient, VaultError
     from sqlalchemy.engine import make_url
