@@ -17,13 +17,12 @@ from functools import partial
 
 from confide_events import EventError, EventRegistry
 from confide_events import registry as default_registry
-from kombu import Connection
 from nameko import config
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
-from confide_messaging import topology
+from confide_messaging import broker, topology
 from confide_messaging.provenance import SENT_BY_HEADER, ForgedProducer, check_producer, first_sender
 from confide_messaging.uow import AlreadyHandled
 
@@ -75,10 +74,11 @@ class EventHandler(Consumer):
             single_active_consumer=self.single_active_consumer,
         )
         self.queue = self.queues.main()
-        with Connection(self.amqp_uri) as connection:
+        with broker.connection(self.amqp_uri) as connection:
             topology.declare(connection, [self.queues])
-        self.republisher = Publisher(self.amqp_uri, use_confirms=True, delivery_mode=2)
-        self.own_user = Connection(self.amqp_uri).userid  # (retries come back published by us)
+        self.republisher = Publisher(self.amqp_uri, use_confirms=True, delivery_mode=2,
+                                     ssl=broker.process_ssl(self.amqp_uri))
+        self.own_user = broker.connection(self.amqp_uri).userid  # (retries come back published by us)
         # a body kombu cannot decode would otherwise raise inside the consumer loop
         self.consumer_options["on_decode_error"] = self._undecodable
         super().setup()

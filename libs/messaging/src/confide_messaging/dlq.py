@@ -17,8 +17,8 @@ from urllib.parse import quote, urlparse
 
 import amqp
 import requests
-from kombu import Connection
 
+from confide_messaging import broker
 from confide_messaging.consumer import ATTEMPT_HEADER, ERROR_HEADER, FAILED_AT_HEADER, ORIGIN_HEADER
 
 DEAD_SUFFIX = ".dead"
@@ -68,7 +68,7 @@ def _letter(queue: str, msg: amqp.Message) -> DeadLetter:
 def list_dead_letters(amqp_uri: str, queue: str, limit: int = 1000) -> list[DeadLetter]:
     """The messages waiting in ``queue``, left in place."""
     _origin(queue)  # refuses a queue that is not a dead-letter queue: its consumers would see redeliveries
-    with Connection(amqp_uri) as connection:
+    with broker.connection(amqp_uri) as connection:
         channel = connection.channel()
         letters = []
         try:
@@ -88,7 +88,7 @@ def replay(amqp_uri: str, queue: str, message_ids: set[str] | None = None) -> in
     attempts; with ``message_ids``, only those. Returns how many were replayed."""
     _origin(queue)
     replayed = 0
-    with Connection(amqp_uri) as connection:
+    with broker.connection(amqp_uri) as connection:
         channel = connection.channel()
         channel.confirm_select()
         try:

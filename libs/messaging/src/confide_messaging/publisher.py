@@ -19,7 +19,7 @@ from typing import Any
 import amqp
 from kombu import Connection
 
-from confide_messaging import topology
+from confide_messaging import broker, topology
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class ConfirmingPublisher:
     def connect(self) -> None:
         if self._channel is not None:
             return
-        connection = Connection(self.amqp_uri, connect_timeout=self.connect_timeout, heartbeat=0)
+        connection = broker.connection(self.amqp_uri, connect_timeout=self.connect_timeout, heartbeat=0)
         connection.connect()
         # every message names the broker user that published it; RabbitMQ refuses any other name, so a
         # consumer can tell who sent an event whatever its envelope says (confide_messaging.provenance)

@@ -75,8 +75,10 @@ def _adopt(conn: psycopg.Connection, owner: str) -> None:
 def admin_connection(admin_url: str) -> dict:
     """How Vault's database engine reaches PostgreSQL as the admin (for ``bootstrap``)."""
     info = psycopg.conninfo.conninfo_to_dict(admin_url)
+    tls = {k: info[k] for k in ("sslmode", "sslrootcert") if info.get(k)}  # Vault's driver reads these too
     return {"pg_host": info.get("host", "127.0.0.1"), "pg_port": int(info.get("port", 5432)),
-            "pg_admin_user": info.get("user", "postgres"), "pg_admin_password": info.get("password", "")}
+            "pg_admin_user": info.get("user", "postgres"), "pg_admin_password": info.get("password", ""),
+            "pg_tls": tls or {"sslmode": "disable"}}
 
 
 def migrate(manifest: ServiceManifest, url: str, prefix: str) -> None:

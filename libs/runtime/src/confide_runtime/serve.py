@@ -1,7 +1,9 @@
 """``confide-serve NAME``: run one service in this process.
 
-Settings (environment): ``AMQP_URI``; ``DATABASE_URL`` (host, port and database;
-the user and password come from Vault); ``VAULT_ADDR`` with
+Settings (environment): ``AMQP_URI`` (``amqps://`` with ``AMQP_CACERT``, the CA
+the broker's certificate is checked against); ``DATABASE_URL`` (host, port and
+database, ``sslmode=verify-full&sslrootcert=...`` for TLS; the user and
+password come from Vault); ``VAULT_ADDR`` (with ``VAULT_CACERT``) and
 ``VAULT_ROLE_ID``/``VAULT_SECRET_ID`` (AppRole) or ``VAULT_TOKEN`` (development
 only); ``CONFIDE_HEALTH_ADDRESS`` (``host:port``) serves the probes
 (:mod:`confide_runtime.health`). A missing setting stops start-up with its name.
@@ -20,6 +22,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 
 import eventlet  # noqa: E402
+from confide_messaging.broker import ssl_options  # noqa: E402
 from confide_telemetry import configure_logging, configure_tracing  # noqa: E402
 from confide_vault import DynamicDatabaseCredentials, VaultClient, VaultError  # noqa: E402
 from nameko import config  # noqa: E402
@@ -62,6 +65,8 @@ def build_config(manifest, environ) -> dict:
         DATABASE_URL=environ["DATABASE_URL"],
         max_workers=int(environ.get("MAX_WORKERS", 10)),
     )
+    if environ["AMQP_URI"].startswith("amqps://"):  # the broker's certificate, checked against AMQP_CACERT
+        settings["AMQP_SSL"] = ssl_options(environ["AMQP_URI"], environ.get("AMQP_CACERT"))
     for key, value in environ.items():
         if key.startswith("CONFIDE_"):
             settings[key.removeprefix("CONFIDE_")] = value

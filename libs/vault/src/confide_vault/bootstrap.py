@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import hvac
 
@@ -143,6 +144,7 @@ def bootstrap(
     pg_port: int = 5432,
     pg_admin_user: str = "postgres",
     pg_admin_password: str = "",
+    pg_tls: dict[str, str] | None = None,
     out_dir: Path | None = None,
     transit_mount: str = TRANSIT_MOUNT,
     database_mount: str = DATABASE_MOUNT,
@@ -166,6 +168,9 @@ def bootstrap(
                      **({"kubernetes_ca_cert": kubernetes.ca_cert, "disable_local_ca_jwt": True}
                         if kubernetes.ca_cert else {}))
 
+    # how Vault's driver reaches PostgreSQL: as the admin URL says (sslmode=verify-full and the CA, in
+    # compose and the cluster; the CA's path as Vault's own process sees it)
+    tls = urlencode(pg_tls or {"sslmode": "disable"})
     credentials: dict[str, dict[str, str]] = {}
     for spec in services:
         for key in spec.encryption_keys:
@@ -176,7 +181,7 @@ def bootstrap(
             name=spec.name,
             plugin_name="postgresql-database-plugin",
             allowed_roles=[spec.name, spec.migrator],
-            connection_url=f"postgresql://{{{{username}}}}:{{{{password}}}}@{pg_host}:{pg_port}/{spec.database}?sslmode=disable",
+            connection_url=f"postgresql://{{{{username}}}}:{{{{password}}}}@{pg_host}:{pg_port}/{spec.database}?{tls}",
             username=pg_admin_user,
             password=pg_admin_password or "unused-with-trust-auth",
             verify_connection=True,

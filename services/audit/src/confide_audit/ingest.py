@@ -22,7 +22,7 @@ import psycopg
 from amqp.exceptions import AMQPError
 from confide_access import ACCESS_EVENT_TYPE
 from confide_events import Actor, EventError, registry
-from confide_messaging import topology
+from confide_messaging import broker, topology
 from confide_messaging.extension import finish
 from confide_messaging.provenance import SENT_BY_HEADER, ForgedProducer, check_producer, first_sender
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
@@ -226,7 +226,7 @@ class PartitionConsumer:
 
     def _consume(self) -> None:
         buffer: list = []
-        with Connection(self.amqp_uri, heartbeat=30) as connection:
+        with broker.connection(self.amqp_uri, heartbeat=30) as connection:
             connection.connect()
             channel = connection.channel()
             channel.basic_qos(0, self.settings.batch_size * 2, False)
@@ -340,7 +340,7 @@ class AuditIngestor(DependencyProvider):
             Transit(vault, self.settings.transit_mount), self.settings.signing_key, self.settings.log_name
         )
         amqp_uri = config["AMQP_URI"]
-        with Connection(amqp_uri) as connection:
+        with broker.connection(amqp_uri) as connection:
             declare_topology(connection, self.settings.partitions)
         self.consumers = [
             PartitionConsumer(i, amqp_uri, ChainWriter(self.engine, i, self.signer, self.settings), self.settings)
@@ -373,7 +373,7 @@ class AuditIngestor(DependencyProvider):
         since it last committed, the lag of that commit, and whether it is
         lagging (events waiting, no progress for ``AUDIT_MAX_LAG_SECONDS``)."""
         now, chains = time.monotonic(), []
-        with Connection(config["AMQP_URI"], connect_timeout=5) as connection:
+        with broker.connection(config["AMQP_URI"], connect_timeout=5) as connection:
             channel = connection.channel()
             for consumer in self.consumers:
                 waiting = channel.queue_declare(partition_queue(consumer.index).name, passive=True).message_count \
