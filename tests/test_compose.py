@@ -54,8 +54,8 @@ def test_vault_is_a_real_server_over_tls_with_kept_storage(compose):
     assert services["vault-unseal"]["command"][0] == "confide-vault-unseal"
     for name in SERVICES:
         env = services[name]["environment"]
-        assert env["VAULT_ADDR"].startswith("https://") and env["VAULT_CACERT"] == "/run/secrets/vault-ca"
-        assert "vault-ca" in [s if isinstance(s, str) else s["source"] for s in services[name]["secrets"]]
+        assert env["VAULT_ADDR"].startswith("https://") and env["VAULT_CACERT"] == "/run/secrets/confide-ca"
+        assert "confide-ca" in [s if isinstance(s, str) else s["source"] for s in services[name]["secrets"]]
     config = (ROOT / "infra" / "compose" / "openbao.hcl").read_text()
     assert 'storage "raft"' in config and "tls_cert_file" in config and "tls_disable" not in config
 
@@ -69,10 +69,54 @@ def test_every_service_is_there_with_its_migration_job(compose):
         assert services[name]["depends_on"][f"migrate-{name}"] == {"condition": "service_completed_successfully"}
         assert migrate["depends_on"]["bootstrap"] == {"condition": "service_completed_successfully"}
         env = services[name]["environment"]
-        assert env["AMQP_URI"] == f"amqp://confide-{name}@rabbitmq:5672/"  # its own broker user
+        assert env["AMQP_URI"] == f"amqps://confide-{name}@rabbitmq:5671/"  # its own broker user
         assert env["VAULT_APPROLE_FILE"].endswith(f"/{name}.env")  # its own AppRole
-        assert env["DATABASE_URL"].endswith(f"/confide_{name}")
+        assert f"/confide_{name}?" in env["DATABASE_URL"]
     assert {"postgres", "rabbitmq", "openbao", "jaeger", "bootstrap"} <= set(services)
+
+
+def test_every_connection_leaving_a_container_is_tls_with_the_stacks_ca_pinned(compose, tmp_path):
+    services, ca = compose["services"], "/run/secrets/confide-ca"
+    for name, service in services.items():
+        env = service.get("environment") or {}
+        secrets = [s if isinstance(s, str) else s["source"] for s in service.get("secrets") or []]
+        if "DATABASE_URL" in env:
+            assert env["DATABASE_URL"].endswith(f"?sslmode=verify-full&sslrootcert={ca}"), name
+        if "AMQP_URI" in env:
+            assert env["AMQP_URI"].startswith("amqps://") and env["AMQP_CACERT"] == ca, name
+        if "OTEL_EXPORTER_OTLP_ENDPOINT" in env:
+            assert env["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("https://")
+            assert env["OTEL_EXPORTER_OTLP_CERTIFICATE"] == ca
+        if any(k in env for k in ("DATABASE_URL", "AMQP_URI", "VAULT_ADDR")):
+            assert "confide-ca" in secrets, name
+    # the servers speak TLS only
+    postgres = " ".join(services["postgres"]["command"])
+    assert "ssl=on" in postgres and "hba_file=/etc/confide/pg_hba.conf" in postgres
+    hba = [line.split() for line in (ROOT / "infra" / "compose" / "pg_hba.conf").read_text().splitlines()
+           if line.strip() and not line.startswith("#")]
+    assert {tuple(r[:1] + r[-1:]) for r in hba if r[0].startswith("host")} == {("hostssl", "scram-sha-256"),
+                                                                                ("hostnossl", "reject")}
+    broker = (ROOT / "infra" / "compose" / "rabbitmq.conf").read_text()
+    assert "listeners.tcp = none" in broker and "listeners.ssl.default = 5671" in broker
+    assert "management.ssl.port" in broker
+    collector = yaml.safe_load((ROOT / "infra" / "compose" / "jaeger.yaml").read_text())
+    for protocol in collector["receivers"]["otlp"]["protocols"].values():
+        assert protocol["tls"]["cert_file"].startswith("/run/secrets/")
+    # `make up` makes each server a certificate for the name the others reach it by, from one CA
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    subprocess.run([sys.executable, str(ROOT / "infra" / "compose" / "prepare.py"), str(tmp_path)], check=True,
+                   capture_output=True)
+    authority = x509.load_pem_x509_certificate((tmp_path / "tls" / "ca.pem").read_bytes())
+    for server in ("openbao", "rabbitmq", "postgres", "jaeger"):
+        cert = x509.load_pem_x509_certificate((tmp_path / "tls" / f"{server}.pem").read_bytes())
+        authority.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                                      ec.ECDSA(cert.signature_hash_algorithm))
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert server in names.get_values_for_type(x509.DNSName)
+        assert compose["secrets"][f"{server}-tls-cert"]["file"].endswith(f"/tls/{server}.pem")
+    assert "sslmode=verify-full" in (tmp_path / "admin-database-url").read_text()
 
 
 def test_every_long_running_service_has_a_health_check_and_jobs_run_once(compose):

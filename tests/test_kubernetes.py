@@ -82,7 +82,7 @@ def test_every_service_has_probes_limits_a_budget_and_a_network_policy(rendered)
         # it logs in to Vault as its own ServiceAccount, and waits for its migration Job
         assert pod["serviceAccountName"] == f"confide-{name}" and f"confide-{name}" in accounts
         env = {e["name"]: e.get("value") for e in container["env"]}
-        assert env["VAULT_K8S_ROLE"] == name and env["AMQP_URI"].startswith(f"amqp://confide-{name}@")
+        assert env["VAULT_K8S_ROLE"] == name and env["AMQP_URI"].startswith(f"amqps://confide-{name}@")
         assert pod["initContainers"][0]["command"][:3] == ["confide-migrate", name, "--wait"]
         job = jobs[f"migrate-{name}"]["spec"]["template"]["spec"]
         assert job["containers"][0]["command"] == ["confide-migrate", name]
@@ -95,8 +95,30 @@ def test_every_service_has_probes_limits_a_budget_and_a_network_policy(rendered)
         assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == name
         assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
         reached = {p["port"] for rule in policy["egress"] for p in rule["ports"]}
-        assert reached == ({5432, 5672, 8200, 4318, 53} | ({443} if name == "gateway" else set())), (name, reached)
+        assert reached == ({5432, 5671, 8200, 4318, 53} | ({443} if name == "gateway" else set())), (name, reached)
     assert deployments["audit"]["spec"]["replicas"] >= 1  # chains: one active consumer each, the others standby
+
+
+def test_every_connection_leaving_a_pod_is_tls_with_the_clinics_ca_pinned(rendered):
+    overlay, objects = rendered
+    config = by_kind(objects, "ConfigMap")["confide"]["data"]
+    ca = "/etc/confide/ca/ca.crt"
+    assert config["VAULT_ADDR"].startswith("https://") and config["VAULT_CACERT"] == ca
+    assert config["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("https://")
+    assert config["OTEL_EXPORTER_OTLP_CERTIFICATE"] == ca and config["AMQP_CACERT"] == ca
+    for obj in objects:
+        pod = obj.get("spec", {}).get("template", {}).get("spec", {})
+        for container in _containers(obj):
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            if "DATABASE_URL" in env:
+                assert env["DATABASE_URL"].endswith(f"?sslmode=verify-full&sslrootcert={ca}"), (overlay, env)
+            if "AMQP_URI" in env:
+                assert env["AMQP_URI"].startswith("amqps://") and ":5671/" in env["AMQP_URI"]
+            if container.get("envFrom"):  # (everything that reads the ConfigMap talks to the platform's servers)
+                mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+                assert mounts.get("/etc/confide/ca") == "ca", (overlay, obj["metadata"]["name"], container["name"])
+                volume = next(v for v in pod["volumes"] if v["name"] == "ca")
+                assert volume["configMap"]["name"] == "confide-ca"
 
 
 def test_no_secret_value_is_in_the_manifests(rendered):

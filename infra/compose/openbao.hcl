@@ -10,8 +10,8 @@ storage "raft" {
 listener "tcp" {
   address         = "0.0.0.0:8200"
   cluster_address = "0.0.0.0:8201"
-  tls_cert_file   = "/run/secrets/vault-tls-cert"
-  tls_key_file    = "/run/secrets/vault-tls-key"
+  tls_cert_file   = "/run/secrets/openbao-tls-cert"
+  tls_key_file    = "/run/secrets/openbao-tls-key"
 }
 
 api_addr     = "https://openbao:8200"

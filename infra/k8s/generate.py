@@ -13,6 +13,12 @@ PostgreSQL, Vault, DNS and the trace collector. Plus: a default-deny policy, the
 bootstrap Job, the gateway's Service. No secret values: the broker passwords are
 Secrets made at install time (from Vault, e.g. by External Secrets), referenced
 here by name; Vault logins use the pods' ServiceAccount tokens.
+
+TLS on every connection that leaves a pod: Vault over https, RabbitMQ as amqps
+(5671), PostgreSQL with ``sslmode=verify-full``, OTLP over https; every
+container pins the clinic's CA from the ConfigMap ``confide-ca`` (key
+``ca.crt``; e.g. cert-manager's trust-manager bundle), mounted at
+/etc/confide/ca, and checks each server's name.
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ LABEL = "app.kubernetes.io/name"
 PART_OF = {"app.kubernetes.io/part-of": "confide"}
 # where the platform's dependencies run: a namespace labelled confide.io/infra=true
 INFRA = {"namespaceSelector": {"matchLabels": {"confide.io/infra": "true"}}}
-DEPENDENCIES = [("postgresql", 5432), ("rabbitmq", 5672), ("openbao", 8200), ("otel-collector", 4318)]
+DEPENDENCIES = [("postgresql", 5432), ("rabbitmq", 5671), ("openbao", 8200), ("otel-collector", 4318)]
+CA = "/etc/confide/ca/ca.crt"  # the clinic's CA, from the ConfigMap confide-ca
+CA_MOUNT = {"name": "ca", "mountPath": "/etc/confide/ca", "readOnly": True}
+CA_VOLUME = {"name": "ca", "configMap": {"name": "confide-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
 # what each service needs by default (the overlays scale these)
 RESOURCES = {
     "gateway": ({"cpu": "250m", "memory": "256Mi"}, {"cpu": "1", "memory": "512Mi"}),
@@ -54,7 +63,8 @@ def service_env(m: ServiceManifest, identity: str) -> list[dict]:
     return [
         {"name": "VAULT_ADDR", "valueFrom": {"configMapKeyRef": {"name": "confide", "key": "VAULT_ADDR"}}},
         {"name": "VAULT_K8S_ROLE", "value": identity},
-        {"name": "DATABASE_URL", "value": f"postgresql+psycopg://$(POSTGRES_HOST):5432/confide_{m.name}"},
+        {"name": "DATABASE_URL", "value": f"postgresql+psycopg://$(POSTGRES_HOST):5432/confide_{m.name}"
+                                          f"?sslmode=verify-full&sslrootcert={CA}"},
     ]
 
 
@@ -87,7 +97,9 @@ def migration_job(m: ServiceManifest) -> dict:
                         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
                                       "limits": {"cpu": "1", "memory": "512Mi"}},
                         "securityContext": SECURITY,
+                        "volumeMounts": [CA_MOUNT],
                     }],
+                    "volumes": [CA_VOLUME],
                 },
             },
         },
@@ -98,7 +110,7 @@ def deployment(m: ServiceManifest) -> dict:
     requests_, limits = RESOURCES.get(m.name, DEFAULT_RESOURCES)
     ports = [{"name": "probes", "containerPort": PROBE_PORT}]
     env = [*service_env(m, m.name),
-           {"name": "AMQP_URI", "value": f"amqp://confide-{m.name}@$(RABBITMQ_HOST):5672/"},
+           {"name": "AMQP_URI", "value": f"amqps://confide-{m.name}@$(RABBITMQ_HOST):5671/"},
            {"name": "AMQP_PASSWORD_FILE", "value": "/var/run/secrets/confide/amqp/password"},
            {"name": "CONFIDE_HEALTH_ADDRESS", "value": f"0.0.0.0:{PROBE_PORT}"},
            {"name": "OTEL_SERVICE_NAME", "value": m.name}]
@@ -116,7 +128,7 @@ def deployment(m: ServiceManifest) -> dict:
         "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": "probes"}, "timeoutSeconds": 6},
         "securityContext": SECURITY,
         "volumeMounts": [{"name": "amqp", "mountPath": "/var/run/secrets/confide/amqp", "readOnly": True},
-                         {"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir (read-only root)
+                         {"name": "tmp", "mountPath": "/tmp"}, CA_MOUNT],  # noqa: S108 - an emptyDir (read-only root)
     }
     wait = {
         "name": "wait-for-migrations", "image": f"confide/{m.name}",
@@ -124,6 +136,7 @@ def deployment(m: ServiceManifest) -> dict:
         "envFrom": env_from_config(), "env": service_env(m, m.name),
         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         "securityContext": SECURITY,
+        "volumeMounts": [CA_MOUNT],
     }
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -145,7 +158,7 @@ def deployment(m: ServiceManifest) -> dict:
                     "containers": [container],
                     "volumes": [{"name": "amqp", "secret": {"secretName": f"confide-{m.name}-amqp",
                                                             "items": [{"key": "password", "path": "password"}]}},
-                                {"name": "tmp", "emptyDir": {}}],
+                                {"name": "tmp", "emptyDir": {}}, CA_VOLUME],
                 },
             },
         },
@@ -192,10 +205,11 @@ def common() -> list[dict]:
             "metadata": {"name": "default-deny", "labels": PART_OF},
             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
     config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "confide", "labels": PART_OF},
-              "data": {"VAULT_ADDR": "http://openbao.confide-infra.svc:8200",
+              "data": {"VAULT_ADDR": "https://openbao.confide-infra.svc:8200", "VAULT_CACERT": CA,
                        "POSTGRES_HOST": "postgresql.confide-infra.svc",
-                       "RABBITMQ_HOST": "rabbitmq.confide-infra.svc",
-                       "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector.confide-infra.svc:4318",
+                       "RABBITMQ_HOST": "rabbitmq.confide-infra.svc", "AMQP_CACERT": CA,
+                       "OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel-collector.confide-infra.svc:4318",
+                       "OTEL_EXPORTER_OTLP_CERTIFICATE": CA,
                        "CONFIDE_GATEWAY_JWKS": "https://idp.example.org/.well-known/jwks.json",
                        "CONFIDE_GATEWAY_ISSUER": "https://idp.example.org/",
                        "CONFIDE_GATEWAY_AUDIENCE": "confide"}}
@@ -216,10 +230,12 @@ def common() -> list[dict]:
                 "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
                               "limits": {"cpu": "1", "memory": "512Mi"}},
                 "securityContext": SECURITY,
-                # made once at install time by the operator (never in git): the admin URL and a Vault token
-                # that may configure Vault; revoke the token afterwards
-                "volumeMounts": [{"name": "admin", "mountPath": "/var/run/secrets/confide/admin", "readOnly": True}],
-            }], "volumes": [{"name": "admin", "secret": {"secretName": "confide-bootstrap"}}]}}}}
+                # made once at install time by the operator (never in git): the admin URL (with
+                # sslmode=verify-full&sslrootcert=/etc/confide/ca/ca.crt) and a Vault token that may configure
+                # Vault; revoke the token afterwards
+                "volumeMounts": [{"name": "admin", "mountPath": "/var/run/secrets/confide/admin", "readOnly": True},
+                                 CA_MOUNT],
+            }], "volumes": [{"name": "admin", "secret": {"secretName": "confide-bootstrap"}}, CA_VOLUME]}}}}
     bootstrap_policy = {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": "bootstrap-and-migrations", "labels": PART_OF},

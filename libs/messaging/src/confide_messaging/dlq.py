@@ -132,6 +132,7 @@ def dead_letter_queues(api_uri: str, vhost: str) -> list[tuple[str, int]]:
         f"{base}/api/queues/{quote(vhost, safe='')}",
         auth=(parsed.username or "guest", parsed.password or "guest"),
         timeout=10,
+        verify=os.environ.get("AMQP_CACERT") or True,  # (https under compose: the stack's CA)
     )
     response.raise_for_status()
     return sorted(
