@@ -91,7 +91,8 @@ def test_failing_handler_ends_in_dead_letters_and_replay_delivers(services):
     letters = wait_until(lambda: list_dead_letters(config["AMQP_URI"], dead), what="dead letter")
     assert len(letters) == 1
     assert letters[0].attempts == 3  # first try + two retries
-    assert "statements cannot freeze yet" in letters[0].error
+    # a handler's error is named, not quoted: its text may hold what it was working on
+    assert letters[0].error == "RuntimeError (text withheld)"
     assert json.loads(letters[0].body)["payload"]["account_id"] == account
     # listing leaves them in place
     assert len(list_dead_letters(config["AMQP_URI"], dead)) == 1
@@ -119,7 +120,7 @@ def test_invalid_message_goes_straight_to_dead_letters(services):
                          list_dead_letters(config["AMQP_URI"], dead), what="two dead letters")
     errors = sorted(letter.error for letter in letters)
     assert errors[0].startswith("InvalidEvent") and "id" in errors[0]
-    assert errors[1].startswith("ValueError: undecodable body")
+    assert errors[1].startswith("UndecodableBody: undecodable body")
     # and the handler is still consuming
     account = random_id("acct")
     services.ledger.open_account(account, "After Poison")
@@ -193,7 +194,7 @@ def test_operators_list_and_replay_dead_letters_from_the_command_line(services, 
 
     assert main([*uri, "list", dead]) == 0
     out = capsys.readouterr().out
-    assert "statements cannot freeze yet" in out and "1 dead letter(s)" in out
+    assert "RuntimeError (text withheld)" in out and "1 dead letter(s)" in out
 
     assert main([*uri, "list", "statements.on_frozen"]) == 2  # not a dead-letter queue: a plain error
     assert "not a dead-letter queue" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from functools import partial
 
 from confide_events import EventError, EventRegistry
 from confide_events import registry as default_registry
+from confide_telemetry.scrub import describe
 from nameko import config
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
@@ -35,8 +36,21 @@ ORIGIN_HEADER = "x-confide-origin-queue"
 
 
 def _describe(exc: BaseException) -> str:
-    # The type and message of an error we raise on purpose; never a payload.
-    return f"{type(exc).__name__}: {exc}"[:500]
+    return dead_letter_reason(exc)
+
+
+class UndecodableBody(ValueError):
+    """A message body that is not JSON (its content type and the decoder's error class)."""
+
+
+def dead_letter_reason(exc: BaseException) -> str:
+    """Why a message was parked, as its dead letter carries it: the words of an
+    error we raise about an event's shape or sender (they name fields, never
+    values); of anything else -- a database error quotes the row it refused --
+    the type, SQLSTATE and constraint only."""
+    if isinstance(exc, EventError | ForgedProducer | UndecodableBody):
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return describe(exc)
 
 
 class EventHandler(Consumer):
@@ -86,7 +100,7 @@ class EventHandler(Consumer):
     def _undecodable(self, message, exc) -> None:
         log.error("dead-lettering undecodable message on %s: %s", self.queues.name, exc)
         self._forward(message, self.queues.dead_letter_name, dict(message.headers or {}),
-                      ValueError(f"undecodable body ({message.content_type}): {type(exc).__name__}"))
+                      UndecodableBody(f"undecodable body ({message.content_type}): {type(exc).__name__}"))
 
     # --- receiving -----------------------------------------------------------
     def handle_message(self, body, message) -> None:

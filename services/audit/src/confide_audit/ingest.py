@@ -23,6 +23,7 @@ from amqp.exceptions import AMQPError
 from confide_access import ACCESS_EVENT_TYPE
 from confide_events import Actor, EventError, registry
 from confide_messaging import broker, topology
+from confide_messaging.consumer import UndecodableBody, dead_letter_reason
 from confide_messaging.extension import finish
 from confide_messaging.provenance import SENT_BY_HEADER, ForgedProducer, check_producer, first_sender
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
@@ -275,7 +276,7 @@ class PartitionConsumer:
         for body, message in received:
             try:
                 if body is UNDECODABLE:
-                    raise ValueError(f"undecodable body ({message.content_type})")
+                    raise UndecodableBody(f"undecodable body ({message.content_type})")
                 event = registry.parse(body)
                 check_producer(event.producer, message)  # nobody enters the trail under another's name
                 batch.append((AccessFacts.from_event(event), message))
@@ -288,7 +289,7 @@ class PartitionConsumer:
                 OutgoingMessage(
                     routing_key=dead_letter_queue(self.index).name, exchange="",
                     body=m.body if isinstance(m.body, bytes) else str(m.body).encode(),
-                    headers={"x-confide-error": f"{type(e).__name__}: {e}"[:500],
+                    headers={"x-confide-error": dead_letter_reason(e),  # (never a refused row's values)
                              "x-confide-origin-queue": partition_queue(self.index).name,
                              SENT_BY_HEADER: first_sender(m)},  # (so an operator's replay is believed)
                     message_id=m.properties.get("message_id"),
