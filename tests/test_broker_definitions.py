@@ -52,7 +52,8 @@ def test_definitions_load_and_a_service_runs_on_them_as_its_own_user(loaded, mig
                          auth=GUEST, timeout=10).json()
     assert [(b["source"], b["routing_key"]) for b in bound] == [("confide.events", "*.access.recorded")]
 
-    # credentialing, as confide-credentialing: it declares (identically), consumes RPC, publishes events
+    # credentialing, as confide-credentialing: it checks the shared exchanges (it may not configure them),
+    # declares its own queues (identically), consumes RPC, publishes events
     user, password = "confide-credentialing" + loaded["suffix"], random_id("pw")
     requests.put(f"{API}/users/{quote(user, safe='')}", auth=GUEST, timeout=10,
                  json={"password": password, "tags": ""}).raise_for_status()
@@ -61,7 +62,7 @@ def test_definitions_load_and_a_service_runs_on_them_as_its_own_user(loaded, mig
     url = migrated_database(Path(confide_credentialing.__file__).parent / "migrations", "credentialing")
     service_transit.create_key(caller_key("credentialing"), key_type="ed25519")
     with config.patch({"AMQP_URI": own_uri, "DATABASE_URL": url, "VAULT": vault_client, "OUTBOX_POLL_SECONDS": 1,
-                       "TRANSIT_MOUNT": service_transit.mount}):
+                       "TRANSIT_MOUNT": service_transit.mount, "BROKER_EXCHANGES": "provisioned"}):
         container_factory(CredentialingService).start()
     with config.patch({"AMQP_URI": guest_uri}), rpc_client() as rpc:
         officer = {"user_id": "cred-1", "role": "credentialing_officer", "sites": ["north"], "purpose": "operations"}

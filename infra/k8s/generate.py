@@ -210,6 +210,8 @@ def common() -> list[dict]:
                        "RABBITMQ_HOST": "rabbitmq.confide-infra.svc", "AMQP_CACERT": CA,
                        "OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel-collector.confide-infra.svc:4318",
                        "OTEL_EXPORTER_OTLP_CERTIFICATE": CA,
+                       # the shared exchanges are the broker definitions'; services check, never change, them
+                       "CONFIDE_BROKER_EXCHANGES": "provisioned",
                        "CONFIDE_GATEWAY_JWKS": "https://idp.example.org/.well-known/jwks.json",
                        "CONFIDE_GATEWAY_ISSUER": "https://idp.example.org/",
                        "CONFIDE_GATEWAY_AUDIENCE": "confide"}}

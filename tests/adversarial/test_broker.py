@@ -69,25 +69,46 @@ def test_a_service_cannot_publish_under_another_services_name(broker):
 
 def test_an_event_under_another_services_name_is_dead_lettered(broker, running_service):
     """Billing may put a message straight into records' queue (the default
-    exchange is how retries travel); records believes only what the broker
-    says billing sent, so a "credentialing" supervision from billing is parked."""
+    exchange was how retries travelled). Now the broker refuses that; and
+    should a login get a message there another way, records believes only what
+    the broker says sent it, so a "credentialing" supervision from anyone else
+    is parked. Records runs under its own login, which may not configure the
+    shared exchanges: it only checks they are there."""
     vhost, suffix = broker
     records = running_service("records", AMQP_URI=login(vhost, f"confide-records{suffix}"),
-                              BROKER_PRODUCER_USER=f"confide-{{producer}}{suffix}")
+                              BROKER_PRODUCER_USER=f"confide-{{producer}}{suffix}", BROKER_EXCHANGES="provisioned")
     forged = Event(type="credentialing.supervision.started", schema_version=1, producer="credentialing",
                    actor=Actor("intruder", "system"), payload={
                        "supervision_id": str(uuid.uuid4()), "supervisor_id": "dr-nosy", "supervisee_id": "dr-new",
                        "jurisdiction": "US-NY", "starts_on": dt.date.today().isoformat()})
-    with Connection(login(vhost, f"confide-billing{suffix}")) as connection:
+    body = json.dumps(forged.to_message()).encode()
+    with Connection(login(vhost, f"confide-billing{suffix}")) as connection, pytest.raises(AccessRefused):
         channel = connection.channel()
-        channel.basic_publish(amqp.Message(json.dumps(forged.to_message()).encode(), content_type="application/json",
-                                           user_id=f"confide-billing{suffix}"),
+        channel.basic_publish(amqp.Message(body, content_type="application/json", user_id=f"confide-billing{suffix}"),
                               exchange="", routing_key="records.on_supervision")
+        connection.drain_events(timeout=2)  # (the refusal closes the channel)
     from confide_messaging.dlq import list_dead_letters
 
     guest = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    with Connection(guest) as connection:  # a login that may (an operator's), but is not credentialing's
+        connection.channel().basic_publish(amqp.Message(body, content_type="application/json", user_id="guest"),
+                                           exchange="", routing_key="records.on_supervision")
     [letter] = wait_until(lambda: list_dead_letters(guest, "records.on_supervision.dead"), timeout=20,
                           what="the forged event in records' dead letters")
-    assert "ForgedProducer" in letter.error and f"confide-billing{suffix}" in letter.error
+    assert "ForgedProducer" in letter.error and "guest" in letter.error
     with records.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM supervisions")).scalar() == 0
+
+
+@pytest.mark.parametrize("exchange", ["nameko-rpc", "confide.events", "confide.unrouted"])
+def test_a_service_cannot_delete_or_redefine_the_shared_exchanges(broker, exchange):
+    """Every service could configure the shared exchanges, so any one could delete
+    ``nameko-rpc`` and stop every call of the platform."""
+    vhost, suffix = broker
+    records = login(vhost, f"confide-records{suffix}")
+    with Connection(records) as connection, pytest.raises(AccessRefused):
+        connection.channel().exchange_delete(exchange)
+    with Connection(records) as connection, pytest.raises(AccessRefused):
+        connection.channel().exchange_declare(exchange, "topic", durable=True)
+    with Connection(records) as connection:  # checking that it is there needs no right
+        connection.channel().exchange_declare(exchange, "topic", passive=True)

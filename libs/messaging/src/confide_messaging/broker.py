@@ -1,7 +1,11 @@
 """Connections to RabbitMQ. Over TLS (``amqps://``) the broker's certificate is
 checked against the CA in ``AMQP_CACERT`` (else the system's) and its name
 against the URI's host; nameko's own connections (RPC, replies) take the same
-options from its ``AMQP_SSL`` setting, which ``confide-serve`` sets."""
+options from its ``AMQP_SSL`` setting, which ``confide-serve`` sets.
+
+nameko's RPC exchange is checked (a passive declare), not declared, where the
+broker's definitions made it (``BROKER_EXCHANGES=provisioned``): a service's
+login may not configure it (``confide_messaging.topology``)."""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from kombu import Connection
+import nameko.rpc
+from kombu import Connection, Exchange
 from nameko import config
+
+from confide_messaging import topology
 
 
 def ssl_options(uri: str, cafile: str | None = None) -> dict[str, Any] | None:
@@ -32,3 +39,17 @@ def process_ssl(uri: str) -> dict[str, Any] | None:
 def connection(uri: str, **options) -> Connection:
     """A kombu connection to ``uri`` with this process's TLS options."""
     return Connection(uri, ssl=process_ssl(uri), **options)
+
+
+_declared_rpc_exchange = nameko.rpc.get_rpc_exchange
+
+
+def rpc_exchange() -> Exchange:
+    """nameko's RPC exchange: passive where the definitions provisioned it."""
+    exchange = _declared_rpc_exchange()
+    if topology.exchanges_provisioned():
+        return Exchange(exchange.name, type=exchange.type, durable=True, passive=True)
+    return exchange
+
+
+nameko.rpc.get_rpc_exchange = rpc_exchange  # (nameko looks it up at every use: its one place for the exchange)

@@ -166,7 +166,7 @@ class EventHandler(Consumer):
         try:
             self.republisher.publish(
                 message.body,
-                exchange="",
+                exchange=self.queues.requeue_name,
                 routing_key=queue,
                 headers=headers,
                 content_type=message.content_type,

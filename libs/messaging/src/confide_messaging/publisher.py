@@ -54,6 +54,7 @@ class ConfirmingPublisher:
         self.amqp_uri = amqp_uri
         self.confirm_timeout = confirm_timeout
         self.connect_timeout = connect_timeout
+        self.provisioned = topology.exchanges_provisioned()  # (settled when made, as the URI is)
         self._connection: Connection | None = None
         self._channel: amqp.Channel | None = None
 
@@ -66,7 +67,7 @@ class ConfirmingPublisher:
         # every message names the broker user that published it; RabbitMQ refuses any other name, so a
         # consumer can tell who sent an event whatever its envelope says (confide_messaging.provenance)
         self._user_id = connection.userid
-        topology.declare(connection)
+        topology.declare(connection, provisioned=self.provisioned)
         channel = connection.channel()
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)

@@ -7,7 +7,16 @@
 - Per handler ``<service>.<method>``: a durable quorum queue (optionally single
   active consumer), one classic queue per retry level whose TTL dead-letters
   the message back to the handler's queue (backoff without a plugin), and
-  ``<queue>.dead``: the dead-letter queue operators list and replay.
+  ``<queue>.dead``: the dead-letter queue operators list and replay. A failed
+  message reaches its retry or dead-letter queue through the handler's own
+  direct exchange ``<queue>.requeue``: no service writes to the default
+  exchange, which would let it put a message into any queue by name.
+
+Where the broker's definitions made the shared exchanges (``make run``,
+compose, the cluster: ``BROKER_EXCHANGES=provisioned``), a service only checks
+that they are there (a passive declare needs no right): its login may not
+configure -- so may not delete -- ``nameko-rpc``, ``confide.events`` or
+``confide.unrouted``. Elsewhere (the tests' own vhosts) it declares them.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from kombu import Connection, Exchange, Queue, binding
+from nameko import config
 
 EVENTS_EXCHANGE = "confide.events"
 UNROUTED_EXCHANGE = "confide.unrouted"
@@ -30,6 +40,9 @@ events_exchange = Exchange(
     durable=True,
     arguments={"alternate-exchange": UNROUTED_EXCHANGE},
 )
+events_exchange_provisioned = Exchange(  # (bound to, never declared, by a service)
+    EVENTS_EXCHANGE, type="topic", durable=True, arguments={"alternate-exchange": UNROUTED_EXCHANGE}, passive=True,
+)
 unrouted_queue = Queue(
     UNROUTED_QUEUE,
     exchange=unrouted_exchange,
@@ -37,6 +50,11 @@ unrouted_queue = Queue(
     durable=True,
     queue_arguments={"x-queue-type": "quorum"},
 )
+
+
+def exchanges_provisioned() -> bool:
+    """Whether the shared exchanges are the broker definitions' (``BROKER_EXCHANGES``)."""
+    return config.get("BROKER_EXCHANGES", "declare") == "provisioned"
 
 
 @dataclass(frozen=True)
@@ -60,13 +78,22 @@ class HandlerQueues:
     def max_attempts(self) -> int:
         return len(self.retry_delays_ms) + 1
 
+    @property
+    def requeue_name(self) -> str:
+        return f"{self.name}.requeue"
+
+    def requeue(self) -> Exchange:
+        """The handler's own way to its retry and dead-letter queues (by their names)."""
+        return Exchange(self.requeue_name, type="direct", durable=True)
+
     def main(self) -> Queue:
         arguments = {"x-queue-type": "quorum", **self.extra_arguments}
         if self.single_active_consumer:
             arguments["x-single-active-consumer"] = True
+        events = events_exchange_provisioned if exchanges_provisioned() else events_exchange
         return Queue(
             self.name,
-            bindings=[binding(events_exchange, routing_key=t) for t in self.event_types],
+            bindings=[binding(events, routing_key=t) for t in self.event_types],
             durable=True,
             queue_arguments=arguments,
         )
@@ -75,6 +102,8 @@ class HandlerQueues:
         return [
             Queue(
                 self.retry_name(level),
+                exchange=self.requeue(),
+                routing_key=self.retry_name(level),
                 durable=True,
                 queue_arguments={
                     "x-message-ttl": int(delay),
@@ -87,20 +116,25 @@ class HandlerQueues:
 
     def dead_letters(self) -> Queue:
         return Queue(
-            self.dead_letter_name, durable=True, queue_arguments={"x-queue-type": "quorum"}
+            self.dead_letter_name, exchange=self.requeue(), routing_key=self.dead_letter_name, durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
         )
 
     def all(self) -> list[Queue]:
         return [self.main(), *self.retries(), self.dead_letters()]
 
 
-def declare(connection: Connection, handlers: Iterable[HandlerQueues] = ()) -> None:
-    """Declare the exchanges, the unrouted queue and every handler's queues."""
+def declare(connection: Connection, handlers: Iterable[HandlerQueues] = (), provisioned: bool | None = None) -> None:
+    """Declare the exchanges (or, provisioned, check them), the unrouted queue and every handler's queues."""
     channel = connection.channel()
     try:
-        unrouted_exchange.declare(channel=channel)
-        unrouted_queue.bind(channel).declare()
-        events_exchange.declare(channel=channel)
+        if exchanges_provisioned() if provisioned is None else provisioned:
+            for exchange in (unrouted_exchange, events_exchange):
+                channel.exchange_declare(exchange.name, exchange.type, passive=True)
+        else:
+            unrouted_exchange.declare(channel=channel)
+            unrouted_queue.bind(channel).declare()
+            events_exchange.declare(channel=channel)
         for handler in handlers:
             for queue in handler.all():
                 queue.bind(channel).declare()

@@ -64,6 +64,7 @@ def service_topology(manifest: ServiceManifest) -> tuple[list[Exchange], list[Qu
                 name=f"{cls.name}.{method}", event_types=entrypoint.event_types,
                 retry_delays_ms=tuple(entrypoint.retry_delays_ms or topology.DEFAULT_RETRY_DELAYS_MS),
                 single_active_consumer=entrypoint.single_active_consumer)
+            exchanges.append(handler.requeue())
             queues.extend(handler.all())
     if manifest.broker_topology:
         module, _, attr = manifest.broker_topology.partition(":")
@@ -93,17 +94,19 @@ def _bindings(queue: Queue, vhost: str) -> list[dict]:
 
 
 def permissions(service: str, vhost: str) -> dict:
-    """Its own queues and exchanges; the shared exchanges; RPC reply queues."""
+    """Configure (declare, delete): its own queues and exchanges and RPC reply
+    queues only -- the shared exchanges are the definitions', which a service
+    checks but may not change (``BROKER_EXCHANGES=provisioned``). Write and read:
+    those, and the shared exchanges (publishing, binding its own queues). Never
+    the default exchange: that would let it put a message into any queue by name
+    (its retries travel by its handlers' own ``<queue>.requeue`` exchanges)."""
     # reply queues are nameko's rpc.reply-<caller>-<uuid>: its own, and its probe's standalone client's
     # (health answers only), never another service's -- the gateway's carry every answer it gets
     name = re.escape(service)
     own = rf"{name}\..*|rpc-{name}|rpc\.reply-({name}|standalone_rpc_client)-.*"
     shared = "|".join(re.escape(name) for name in SHARED_EXCHANGES)
-    common = rf"{shared}|{re.escape(topology.UNROUTED_QUEUE)}"
     return {"user": user_name(service), "vhost": vhost,
-            "configure": f"^({own}|{common})$",
-            "write": f"^({own}|{common}|amq\\.default)$",  # (retries go back through the default exchange)
-            "read": f"^({own}|{common})$"}
+            "configure": f"^({own})$", "write": f"^({own}|{shared})$", "read": f"^({own}|{shared})$"}
 
 
 # nameko's reply queues are bound (and replies published) with a random UUID as the routing key
@@ -212,10 +215,12 @@ def with_passwords(defs: dict, folder: Path) -> dict:
 
 def provision_logins(admin_uri: str, manifests: list[ServiceManifest], prefix: str, folder: Path,
                      management: str = "http://127.0.0.1:15672") -> dict[str, str]:
-    """For ``make run``: a broker login per service (``<prefix>-<service>``, its
-    password kept in ``folder/amqp-<service>``) with the permissions and topic
-    permissions of the definitions, on ``admin_uri``'s vhost, through the
-    management API as ``admin_uri``'s user. Each service's AMQP URI."""
+    """For ``make run``: the definitions' exchanges, queues and bindings (the
+    shared exchanges are the broker's, not the services'), and a broker login
+    per service (``<prefix>-<service>``, its password kept in
+    ``folder/amqp-<service>``) with the permissions and topic permissions of the
+    definitions, on ``admin_uri``'s vhost, through the management API as
+    ``admin_uri``'s user. Each service's AMQP URI."""
     import secrets
     from urllib.parse import quote, unquote, urlsplit
 
@@ -233,6 +238,10 @@ def provision_logins(admin_uri: str, manifests: list[ServiceManifest], prefix: s
         if answer.status_code not in (200, 201, 204):
             raise SystemExit(f"RabbitMQ refused {path}: {answer.status_code} {answer.text[:200]}")
 
+    made = requests.post(f"{management}/api/definitions/{quote(vhost, safe='')}", auth=auth, timeout=30,
+                         json={k: defs[k] for k in ("exchanges", "queues", "bindings", "policies")})
+    if made.status_code not in (200, 201, 204):
+        raise SystemExit(f"RabbitMQ refused the topology: {made.status_code} {made.text[:200]}")
     for manifest in manifests:
         user = f"{prefix}-{manifest.name}"
         secret = folder / f"amqp-{manifest.name}"

@@ -81,7 +81,8 @@ class Stack:
                       amqp_uri: str) -> None:
         env = dict(os.environ)
         env.update(vault_env, AMQP_URI=amqp_uri, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr,
-                   VAULT_CACERT=str(self.vault.ca), CONFIDE_BROKER_PRODUCER_USER=f"{PREFIX}-{{producer}}")
+                   VAULT_CACERT=str(self.vault.ca), CONFIDE_BROKER_PRODUCER_USER=f"{PREFIX}-{{producer}}",
+                   CONFIDE_BROKER_EXCHANGES="provisioned")
         env.update(manifest.local_environment(self.state))
         env.pop("VAULT_TOKEN", None)
         # each service's probes (/healthz, /readyz) on a free port, listed in probes.json

@@ -68,8 +68,14 @@ def partition_queue(index: int) -> Queue:
     )
 
 
+# the ingest's own way to its dead-letter queues (no service writes to the default exchange)
+dead_letter_exchange = Exchange("audit.ingest.requeue", type="direct", durable=True)
+
+
 def dead_letter_queue(index: int) -> Queue:
-    return Queue(f"audit.ingest.{index}.dead", durable=True, queue_arguments={"x-queue-type": "quorum"})
+    name = f"audit.ingest.{index}.dead"
+    return Queue(name, exchange=dead_letter_exchange, routing_key=name, durable=True,
+                 queue_arguments={"x-queue-type": "quorum"})
 
 
 DEFAULT_PARTITIONS = 4
@@ -81,7 +87,8 @@ def broker_topology(settings: dict) -> tuple[list[Exchange], list[Queue], list[t
     exchange-to-exchange bindings (source, destination, key)."""
     partitions = int(settings.get("AUDIT_PARTITIONS", DEFAULT_PARTITIONS))
     queues = [q for i in range(partitions) for q in (partition_queue(i), dead_letter_queue(i))]
-    return [access_exchange], queues, [(topology.EVENTS_EXCHANGE, ACCESS_EXCHANGE, ACCESS_EVENT_TYPE)]
+    return ([access_exchange, dead_letter_exchange], queues,
+            [(topology.EVENTS_EXCHANGE, ACCESS_EXCHANGE, ACCESS_EVENT_TYPE)])
 
 
 def declare_topology(connection: Connection, partitions: int) -> None:
@@ -287,7 +294,7 @@ class PartitionConsumer:
         if poison:
             dead.publish(
                 OutgoingMessage(
-                    routing_key=dead_letter_queue(self.index).name, exchange="",
+                    routing_key=dead_letter_queue(self.index).name, exchange=dead_letter_exchange.name,
                     body=m.body if isinstance(m.body, bytes) else str(m.body).encode(),
                     headers={"x-confide-error": dead_letter_reason(e),  # (never a refused row's values)
                              "x-confide-origin-queue": partition_queue(self.index).name,
