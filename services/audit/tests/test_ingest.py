@@ -7,10 +7,10 @@ import json
 import pytest
 from audit_support import officer
 from confide_audit.domain.checkpoint import verify_note
-from confide_audit.domain.merkle import leaf_hash, verify_consistency, verify_inclusion
 from confide_audit.models import checkpoints, entries
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
 from confide_testing import random_id, wait_until
+from confide_tlog.merkle import leaf_hash, verify_consistency, verify_inclusion
 from nameko.exceptions import RemoteError
 from rfc6962 import independent_root_from_path
 from sqlalchemy import func, select

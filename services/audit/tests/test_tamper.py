@@ -4,9 +4,9 @@ each kind and names the sequence number."""
 import pytest
 from audit_support import officer
 from confide_audit.domain.entry import GENESIS, canonical, chain_link, facts_from_row
-from confide_audit.domain.merkle import leaf_hash
 from confide_audit.models import entries
 from confide_testing import wait_until
+from confide_tlog.merkle import leaf_hash
 from sqlalchemy import func, select, text
 
 SITE = "site-t"

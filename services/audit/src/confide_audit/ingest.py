@@ -42,6 +42,7 @@ from confide_audit.domain.chain import ChainHead, append, root_of
 from confide_audit.domain.entry import AccessFacts
 from confide_audit.models import checkpoints
 from confide_audit.signing import CheckpointSigner
+from confide_audit.witnessing import WitnessSubmitter, quorum_from, witnesses_from
 
 log = logging.getLogger(__name__)
 
@@ -354,14 +355,21 @@ class AuditIngestor(DependencyProvider):
             PartitionConsumer(i, amqp_uri, ChainWriter(self.engine, i, self.signer, self.settings), self.settings)
             for i in self.settings.own_chains
         ]
+        self.witnesses = witnesses_from(config.get("AUDIT_WITNESSES"))
+        self.quorum = quorum_from(config.get("AUDIT_WITNESS_QUORUM"), self.witnesses)
+        self.submitter = WitnessSubmitter(self.engine, self.witnesses, self.settings.own_chains,
+                                          float(config.get("AUDIT_WITNESS_SECONDS", 2)))
         self._gauges()
 
     def start(self) -> None:
         self.threads = [self.container.spawn_managed_thread(consumer.run, identifier=f"audit-ingest-{consumer.index}")
                         for consumer in self.consumers]
+        if self.witnesses:
+            self.threads.append(self.container.spawn_managed_thread(self.submitter.run, identifier="audit-witnessing"))
 
     def stop(self) -> None:
         """Let each partition finish its batch, then close the connections."""
+        self.submitter.stop()
         for consumer in self.consumers:
             consumer.stop()
         for thread in getattr(self, "threads", []):
@@ -369,6 +377,7 @@ class AuditIngestor(DependencyProvider):
         self.engine.dispose()
 
     def kill(self) -> None:
+        self.submitter.stop()
         for consumer in self.consumers:
             consumer.stop()
         self.engine.dispose()

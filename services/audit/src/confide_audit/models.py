@@ -103,6 +103,18 @@ checkpoints = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# witnesses' cosignatures of checkpoints (C2SP tlog-cosignature): the signature line as the witness gave it
+cosignatures = Table(
+    "audit_cosignatures",
+    metadata,
+    Column("chain", SmallInteger, primary_key=True),
+    Column("size", BigInteger, primary_key=True),
+    Column("witness", String(200), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("cosigned_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 legal_holds = Table(
     "audit_legal_holds",
     metadata,
@@ -142,4 +154,5 @@ purges = Table(
 add_messaging_tables(metadata)
 
 APPEND_ONLY_TABLES = ("audit_entries", "audit_ingested", "audit_batches", "audit_tiles",
-                      "audit_checkpoints", "audit_legal_holds", "audit_legal_hold_releases", "audit_purges")
+                      "audit_checkpoints", "audit_cosignatures", "audit_legal_holds", "audit_legal_hold_releases",
+                      "audit_purges")

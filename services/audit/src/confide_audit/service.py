@@ -23,11 +23,11 @@ from confide_contracts.rpc.audit import (
     UnreviewedSchema,
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
+from confide_tlog.merkle import consistency_proof, inclusion_proof
 
 from confide_audit import queries, retention, store
 from confide_audit.domain import policy
 from confide_audit.domain.entry import canonical, facts_from_row
-from confide_audit.domain.merkle import consistency_proof, inclusion_proof
 from confide_audit.domain.retention import RETENTION_DAYS
 from confide_audit.domain.verify import verify_chain
 from confide_audit.ingest import AuditIngestor

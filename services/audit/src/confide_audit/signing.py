@@ -8,7 +8,7 @@ from functools import lru_cache
 from confide_vault import Transit
 
 from confide_audit.domain.chain import ChainHead, root_of
-from confide_audit.domain.checkpoint import Checkpoint
+from confide_audit.domain.checkpoint import Checkpoint, signed_note
 
 
 class CheckpointSigner:
@@ -38,5 +38,5 @@ class CheckpointSigner:
         signature = self.transit.sign(self.key, checkpoint.body)
         _, version, blob = signature.split(":", 2)
         key_version = int(version.removeprefix("v"))
-        note = checkpoint.signed_note(self.key_name, self.public_key(key_version), base64.b64decode(blob))
+        note = signed_note(checkpoint, self.key_name, self.public_key(key_version), base64.b64decode(blob))
         return checkpoint, note, key_version

@@ -7,14 +7,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from confide_contracts.errors import NotFound
+from confide_tlog.merkle import node_hash
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from confide_audit.domain.chain import TILE_WIDTHS, Appended, ChainHead
 from confide_audit.domain.entry import FACT_FIELDS, AccessFacts
-from confide_audit.domain.merkle import node_hash
 from confide_audit.domain.verify import StoredCheckpoint, StoredEntry
-from confide_audit.models import batches, checkpoints, entries, ingested, tiles
+from confide_audit.models import batches, checkpoints, cosignatures, entries, ingested, tiles
 
 ENTRY_COLUMNS = ("chain", "seq", "recorded_at", *FACT_FIELDS, "leaf_hash", "chain_hash")
 
@@ -98,7 +98,7 @@ def write_batch(conn: Connection, appended: Appended) -> list[tuple[str, str]]:
 
 class StoredTree:
     """Perfect-subtree hashes of one chain, from tiles where they exist and
-    from leaf hashes otherwise (a :class:`~confide_audit.domain.merkle.SubtreeSource`)."""
+    from leaf hashes otherwise (a :class:`~confide_tlog.merkle.SubtreeSource`)."""
 
     def __init__(self, conn: Connection, chain: int) -> None:
         self.conn = conn
@@ -191,3 +191,31 @@ def checkpoint_at(conn: Connection, chain: int, size: int):
 def heads(conn: Connection) -> dict[int, int]:
     rows = conn.execute(select(batches.c.chain, func.max(batches.c.size)).group_by(batches.c.chain)).all()
     return {chain: size for chain, size in rows}
+
+
+# --- witnesses' cosignatures -------------------------------------------------------------
+def add_cosignature(conn: Connection, chain: int, size: int, witness: str, line: str, cosigned_at: datetime) -> None:
+    conn.execute(insert(cosignatures).values(chain=chain, size=size, witness=witness, line=line,
+                                             cosigned_at=cosigned_at))
+
+
+def is_cosigned(conn: Connection, chain: int, size: int, witness: str) -> bool:
+    c = cosignatures
+    return conn.execute(select(c.c.size).where(c.c.chain == chain, c.c.size == size, c.c.witness == witness)
+                        ).first() is not None
+
+
+def last_cosigned_size(conn: Connection, chain: int, witness: str) -> int:
+    """The largest size ``witness`` cosigned of ``chain`` for us (0: none yet)."""
+    c = cosignatures
+    return conn.execute(select(func.coalesce(func.max(c.c.size), 0))
+                        .where(c.c.chain == chain, c.c.witness == witness)).scalar()
+
+
+def cosignatures_by_size(conn: Connection, chain: int) -> dict[int, list[str]]:
+    """Each checkpoint size of ``chain`` -> the cosignature lines it carries."""
+    c = cosignatures
+    found: dict[int, list[str]] = {}
+    for row in conn.execute(select(c.c.size, c.c.line).where(c.c.chain == chain).order_by(c.c.size, c.c.witness)):
+        found.setdefault(row.size, []).append(row.line)
+    return found

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from confide_tlog.merkle import CompactRange
+
 from confide_audit.domain.entry import GENESIS, AccessFacts, Entry, make_entry
-from confide_audit.domain.merkle import CompactRange
 
 TILE_WIDTHS = (256, 65536)
 

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-
-from confide_audit.domain.merkle import leaf_hash
+from confide_tlog.merkle import leaf_hash
 
 GENESIS = b"\x00" * 32
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from confide_tlog.merkle import CompactRange, leaf_hash
+
 from confide_audit.domain.checkpoint import BadCheckpoint, verify_note
 from confide_audit.domain.entry import GENESIS, AccessFacts, canonical, chain_link
-from confide_audit.domain.merkle import CompactRange, leaf_hash
 
 if TYPE_CHECKING:
     from confide_audit.domain.retention import Horizon

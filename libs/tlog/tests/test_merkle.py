@@ -2,7 +2,7 @@
 written here straight from the RFC's definitions (MTH, PATH, PROOF)."""
 
 import pytest
-from confide_audit.domain.merkle import (
+from confide_tlog.merkle import (
     CompactRange,
     InMemoryLeaves,
     consistency_proof,
