@@ -79,9 +79,10 @@ def ctrl_c(process: subprocess.Popen) -> str:
 def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefix, rabbit_config):
     from nameko import config
 
-    port, web = free_port(), free_port()
+    port, web, witness = free_port(), free_port(), free_port()
     env = dict(os.environ, CONFIDE_VAULT_PORT=str(port), CONFIDE_DATABASE_PREFIX=prefix,
-               AMQP_URI=config["AMQP_URI"], CONFIDE_WEB_SERVER_ADDRESS=f"127.0.0.1:{web}")
+               AMQP_URI=config["AMQP_URI"], CONFIDE_WEB_SERVER_ADDRESS=f"127.0.0.1:{web}",
+               CONFIDE_WITNESS_ADDRESS=f"127.0.0.1:{witness}")
     process, text = up(tmp_path, env)
     ca = str(tmp_path / "vault" / "tls" / "ca.pem")
     try:
@@ -113,7 +114,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         wait_until(logins, timeout=30, what="each service's own broker login")
         # each service's probes: alive, and ready (its own health call through the broker)
         probes = json.loads((tmp_path / "probes.json").read_text())
-        assert set(probes) == {"audit", "billing", "credentialing", "gateway", "records", "scheduling"}
+        assert set(probes) == {"audit", "billing", "credentialing", "gateway", "records", "scheduling", "witness"}
         for service, address in probes.items():
             assert _get(f"http://{address}/healthz", 200)["service"] == service
             assert wait_until(lambda a=address: _get(f"http://{a}/readyz", 200), timeout=30,
@@ -150,6 +151,11 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
                                env=cli, capture_output=True, text=True, check=True).stdout
         assert "already loaded" in again  # (loaded once per stack)
         assert {"records", "scheduling", "billing", "credentialing"} <= {e["producer"] for e in flagged}
+        # the demo left a checkpoint, and the witness cosigned it
+        checkpoints = wait_until(lambda: [c for c in requests.get(
+            f"http://127.0.0.1:{web}/api/v1/audit/checkpoints", headers={"Authorization": f"Bearer {officer}"},
+            timeout=10).json()["checkpoints"] if c["witnessed"]], timeout=30, what="a witnessed checkpoint")
+        assert "\u2014 confide.local/witness " in checkpoints[0]["note"]
         # records encrypts with its own transit keys
         keys = requests.request("LIST", f"https://127.0.0.1:{port}/v1/transit/keys", verify=ca,
                                 headers={"X-Vault-Token": token}, timeout=5).json()["data"]["keys"]
@@ -158,7 +164,7 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         assert "paced breathing" in note_before
     finally:
         rest = ctrl_c(process)
-    stopped = ("audit", "billing", "credentialing", "gateway", "records", "scheduling", "openbao")
+    stopped = ("audit", "billing", "credentialing", "gateway", "records", "scheduling", "witness", "openbao")
     assert all(f"stopping {s}" in rest for s in stopped), rest
     with pytest.raises(requests.RequestException):
         requests.get(f"https://127.0.0.1:{port}/v1/sys/health", verify=ca, timeout=1)

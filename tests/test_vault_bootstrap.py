@@ -82,7 +82,8 @@ def test_each_service_gets_its_own_keys_and_credentials_and_nothing_else(dev_vau
     specs = setup["specs"]
     assert set(setup["ids"]) == {n for s in specs.values() for n in (s.name, s.migrator)}
     every_key = {k for s in specs.values() for k in (*s.encryption_keys, *s.signing_keys)}
-    assert {"record-notes", "psychotherapy-notes", "audit-checkpoints"} <= every_key
+    # (the witness's cosigning key among them: no audit identity may sign with it)
+    assert {"record-notes", "psychotherapy-notes", "audit-checkpoints", "witness-cosigning"} <= every_key
     for name, spec in specs.items():
         client = login(dev_vault, setup, name)
         transit = Transit(client, transit_mount)
@@ -102,9 +103,11 @@ def test_each_service_gets_its_own_keys_and_credentials_and_nothing_else(dev_vau
         migrator = login(dev_vault, setup, spec.migrator)
         with pytest.raises(hvac.exceptions.Forbidden):
             migrator.hvac.secrets.database.generate_credentials(name, mount_point=setup["mounts"]["database_mount"])
-        for key in every_key:
+        for key in every_key:  # (audit-migrate, which owns the trail's tables, cannot sign a checkpoint)
             with pytest.raises(VaultError):
                 Transit(migrator, transit_mount).encrypt(key, b"x")
+            with pytest.raises(VaultError):
+                Transit(migrator, transit_mount).sign(key, b"x")
 
 
 def test_the_service_user_cannot_change_the_schema_and_the_migrator_acts_as_its_owner(dev_vault, bootstrapped):

@@ -208,6 +208,10 @@ class Demo:
         self.call("GET", f"/clients/{robin}/diagnoses", ben)
         self.call("POST", f"/clients/{robin}/disclosures", ana, json={"consent_id": ids["release"]})
 
+        self.say("a checkpoint of the trail, offered to the witness")
+        self.until("the trail to take the demo's accesses", lambda: self.call("POST", "/audit/checkpoints", admin)
+                   or self.call("GET", "/audit/checkpoints", admin)["checkpoints"])
+
         (self.state / MARKER).write_text(json.dumps(ids, indent=2))
         return ids
 

@@ -27,13 +27,15 @@ from pathlib import Path
 import hvac
 from confide_vault.bootstrap import KubernetesAuth, bootstrap
 
+from confide_runtime import transparency
 from confide_runtime.manifest import ServiceManifest, discover
 from confide_runtime.provision import admin_connection, prepare_database
 
 
 def provision_all(admin_url: str, vault: hvac.Client, manifests: list[ServiceManifest], prefix: str,
                   approle_dir: Path | None = None, kubernetes: KubernetesAuth | None = None,
-                  vault_database_host: str | None = None, say=print) -> tuple[dict[str, str], dict]:
+                  vault_database_host: str | None = None, say=print,
+                  witness_url: str | None = None) -> tuple[dict[str, str], dict]:
     """Databases and Vault for ``manifests``: (database URL by service, AppRole ids by identity)."""
     urls = {}
     for manifest in manifests:
@@ -45,6 +47,9 @@ def provision_all(admin_url: str, vault: hvac.Client, manifests: list[ServiceMan
         connection["pg_host"] = vault_database_host
     ids = bootstrap(vault, [m.vault_spec(prefix) for m in manifests], out_dir=approle_dir,
                     kubernetes=kubernetes, **connection)
+    if approle_dir is not None and witness_url:
+        say(f"the audit trail's witness: {witness_url} ({approle_dir / transparency.LOGS_FILE})")
+        transparency.write(approle_dir, *transparency.settings(vault, manifests, witness_url))
     return urls, ids
 
 
@@ -94,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kubernetes-host", help="enable Kubernetes auth against this API server")
     parser.add_argument("--kubernetes-namespace", default="confide")
     parser.add_argument("--kubernetes-ca-file", type=Path, help="the cluster's CA (when Vault runs outside it)")
+    parser.add_argument("--witness-url", help="where the audit service reaches the witness (writes "
+                                              "witness-logs.json and audit-witnesses.json to --approle-dir)")
     parser.add_argument("--write-policies", type=Path, metavar="FOLDER",
                         help="only write each identity's policy to FOLDER (for review; no Vault needed)")
     args = parser.parse_args(argv)
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     provision_all(admin_url, hvac.Client(url=addr, token=token, verify=os.environ.get("VAULT_CACERT") or True),
                   manifests, args.database_prefix,
                   args.approle_dir, kubernetes, args.vault_database_host,
-                  say=lambda line: print(f"==> {line}", flush=True))
+                  say=lambda line: print(f"==> {line}", flush=True), witness_url=args.witness_url)
     print(f"confide-bootstrap: ready for {', '.join(m.name for m in manifests)}; "
           "now run confide-migrate for each", flush=True)
     return 0

@@ -20,6 +20,7 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import eventlet  # noqa: E402
 from confide_messaging.broker import ssl_options  # noqa: E402
@@ -70,6 +71,12 @@ def build_config(manifest, environ) -> dict:
     for key, value in environ.items():
         if key.startswith("CONFIDE_"):
             settings[key.removeprefix("CONFIDE_")] = value
+    for key, path in environ.items():  # CONFIDE_<NAME>_FILE: the setting <NAME> from a file
+        if key.startswith("CONFIDE_") and key.endswith("_FILE"):
+            try:
+                settings[key.removeprefix("CONFIDE_").removesuffix("_FILE")] = Path(path).read_text()
+            except OSError as exc:
+                raise SystemExit(f"confide-serve {manifest.name}: {key} {path}: {exc.strerror}") from None
     return settings
 
 

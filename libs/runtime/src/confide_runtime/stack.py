@@ -25,6 +25,7 @@ import hvac
 from confide_vault import VaultClient
 from confide_vault.client import AppRole
 
+from confide_runtime import transparency
 from confide_runtime.bootstrap import provision_all
 from confide_runtime.broker import provision_logins
 from confide_runtime.local_vault import LocalVault
@@ -37,6 +38,7 @@ VAULT_PORT = int(os.environ.get("CONFIDE_VAULT_PORT", "8200"))
 # databases and roles are named <prefix>_<service>; tests use a random prefix
 PREFIX = os.environ.get("CONFIDE_DATABASE_PREFIX", "confide")
 GATEWAY_ADDRESS = os.environ.get("CONFIDE_WEB_SERVER_ADDRESS", "127.0.0.1:8000")
+WITNESS_ADDRESS = os.environ.get("CONFIDE_WITNESS_ADDRESS", "127.0.0.1:8010")
 
 
 def free_port() -> int:
@@ -82,7 +84,7 @@ class Stack:
         env = dict(os.environ)
         env.update(vault_env, AMQP_URI=amqp_uri, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr,
                    VAULT_CACERT=str(self.vault.ca), CONFIDE_BROKER_PRODUCER_USER=f"{PREFIX}-{{producer}}",
-                   CONFIDE_BROKER_EXCHANGES="provisioned")
+                   CONFIDE_BROKER_EXCHANGES="provisioned", **transparency.environment(self.state / "approles"))
         env.update(manifest.local_environment(self.state))
         env.pop("VAULT_TOKEN", None)
         # each service's probes (/healthz, /readyz) on a free port, listed in probes.json
@@ -113,7 +115,8 @@ class Stack:
         token = self.start_vault()
         client = hvac.Client(url=self.vault_addr, token=token, verify=str(self.vault.ca))
         # the same bootstrap as compose's job and the cluster's (confide-bootstrap)
-        urls, ids = provision_all(ADMIN_URL, client, manifests, PREFIX, self.state / "approles", say=step)
+        urls, ids = provision_all(ADMIN_URL, client, manifests, PREFIX, self.state / "approles", say=step,
+                                  witness_url=f"http://{WITNESS_ADDRESS}")
         for manifest in manifests:
             step(f"migrating {manifest.name} (as its owner, with credentials from Vault)")
             identity = ids[f"{manifest.name}-migrate"]

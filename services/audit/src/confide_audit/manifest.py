@@ -11,4 +11,6 @@ SERVICE = ServiceManifest(
     extra_grants={"outbox": "SELECT, INSERT, UPDATE"},
     # the consistent-hash exchange and one single-active-consumer queue per chain
     broker_topology="confide_audit.ingest:broker_topology",
+    # each chain is a transparency log of its own: <log name>/chain/<n>, its checkpoints signed with the key
+    config={"AUDIT_LOG_NAME": "confide.local/audit", "AUDIT_PARTITIONS": 4, "AUDIT_SIGNING_KEY": "audit-checkpoints"},
 )

@@ -29,8 +29,9 @@ from confide_audit import queries, retention, store
 from confide_audit.domain import policy
 from confide_audit.domain.entry import canonical, facts_from_row
 from confide_audit.domain.retention import RETENTION_DAYS
-from confide_audit.domain.verify import verify_chain
+from confide_audit.domain.verify import StoredCheckpoint, verify_chain
 from confide_audit.ingest import AuditIngestor
+from confide_audit.witnessing import witnessed
 
 
 def b64(data: bytes) -> str:
@@ -196,17 +197,22 @@ class AuditService:
     # --- tamper evidence -------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def checkpoints(self, caller: Caller) -> dict[str, Any]:
-        """The latest signed checkpoint of every chain, and the public keys to check them."""
+        """The latest signed checkpoint of every chain with its witnesses'
+        cosignatures, the public keys to check them, and whether a quorum cosigned."""
         self._officer(caller, "checkpoints")
-        signer = self.ingestor.signer
+        signer, witnesses, quorum = self.ingestor.signer, self.ingestor.witnesses, self.ingestor.quorum
         with self.uow() as uow:
             conn = uow.session.connection()
             latest = {chain: store.latest_checkpoint(conn, chain) for chain in store.chains(conn)}
+            cosigned = {c: store.cosignatures_by_size(conn, c).get(cp.size, []) for c, cp in latest.items() if cp}
         return {
             "key_name": signer.key_name,
             "public_keys": [b64(k) for k in signer.public_keys()],
+            "witnesses": [w.verifier.vkey for w in witnesses], "quorum": quorum,
             "checkpoints": [
-                {"chain": c, "size": cp.size, "note": cp.note} for c, cp in latest.items() if cp is not None
+                {"chain": c, "size": cp.size, "note": cp.note + "".join(cosigned[c]), "cosignatures": len(cosigned[c]),
+                 "witnessed": bool(witnesses) and len(cosigned[c]) >= quorum}
+                for c, cp in latest.items() if cp is not None
             ],
         }
 
@@ -248,20 +254,28 @@ class AuditService:
 
     @rpc(expected_exceptions=EXPECTED)
     def verify(self, caller: Caller) -> dict[str, Any]:
-        """Recompute every chain and tree, check every checkpoint signature; the
-        first fault of each chain with its sequence number and kind."""
+        """Recompute every chain and tree, check every checkpoint signature --
+        ours, and the latest each witness cosigned, asked of the witness (a chain
+        rewritten and re-signed, or cut short, no longer matches what they hold);
+        the first fault of each chain with its sequence number and kind."""
         self._officer(caller, "verify")
         signer = self.ingestor.signer
         keys = signer.public_keys()
+        with self.uow() as uow:
+            chains = store.chains(uow.session.connection())
+        held = {c: witnessed(self.ingestor.witnesses, signer.origin(c), signer.verifiers()) for c in chains}
         reports = []
         with self.uow() as uow:
             conn = uow.session.connection()
-            for chain in store.chains(conn):
+            for chain in chains:
                 start = retention.horizon(conn, chain)
-                report = verify_chain(chain, store.stream_entries(conn, chain), store.stored_checkpoints(conn, chain),
-                                      signer.key_name, keys, signer.origin(chain), start)
+                checkpoints = [*store.stored_checkpoints(conn, chain),
+                               *(StoredCheckpoint(w.size, w.root_hash, w.note) for w in held[chain])]
+                report = verify_chain(chain, store.stream_entries(conn, chain), checkpoints, signer.key_name, keys,
+                                      signer.origin(chain), start)
                 reports.append({"chain": chain, "entries": report.entries, "checkpoints": report.checkpoints,
                                 "first_seq": start.first_seq if start else 0,
+                                "witnessed": [{"witness": w.witness, "size": w.size} for w in held[chain]],
                                 "ok": report.ok, "faults": [f.__dict__ for f in report.faults]})
         return {"ok": all(r["ok"] for r in reports), "chains": reports}
 

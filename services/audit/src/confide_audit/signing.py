@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from functools import lru_cache
 
+from confide_tlog.note import ED25519, Verifier
 from confide_vault import Transit
 
 from confide_audit.domain.chain import ChainHead, root_of
@@ -28,13 +29,20 @@ class CheckpointSigner:
     def public_key(self, version: int) -> bytes:
         return self.transit.public_key(self.key, version)
 
+    def verifiers(self) -> list[Verifier]:
+        """Every version of the checkpoint key, as C2SP note verifiers."""
+        return [Verifier(self.key_name, ED25519, k) for k in self.public_keys()]
+
     def public_keys(self) -> list[bytes]:
         latest = self.transit.latest_version(self.key)
         return [self.public_key(v) for v in range(1, latest + 1)]
 
     def sign(self, head: ChainHead) -> tuple[Checkpoint, str, int]:
         """The checkpoint of ``head``, its signed note and the key version used."""
-        checkpoint = Checkpoint(self.origin(head.chain), head.size, root_of(head))
+        return self.sign_root(head.chain, head.size, root_of(head))
+
+    def sign_root(self, chain: int, size: int, root_hash: bytes) -> tuple[Checkpoint, str, int]:
+        checkpoint = Checkpoint(self.origin(chain), size, root_hash)
         signature = self.transit.sign(self.key, checkpoint.body)
         _, version, blob = signature.split(":", 2)
         key_version = int(version.removeprefix("v"))

@@ -111,15 +111,31 @@ class WitnessSubmitter:
         return self.http.post(witness.url.rstrip("/") + PATH, data=request(old, proof, latest.note), timeout=10)
 
 
-def witnessed_latest(witness: Witness, origin: str, log_verifiers, session: requests.Session | None = None):
-    """The latest checkpoint ``witness`` cosigned for ``origin``, as the witness
-    itself serves it (its cosignature checked): (checkpoint, timestamp), or None."""
-    answer = (session or requests).get(witness.latest_url(origin), timeout=10)
-    if answer.status_code == 404:
-        return None
-    answer.raise_for_status()
-    note = answer.text
-    checkpoint = open_checkpoint(note, log_verifiers)
-    [found] = cosignature.cosigners(checkpoint.text, note.rpartition("\n\n")[2], [witness.verifier])
-    return checkpoint, found.timestamp
+@dataclass(frozen=True)
+class Witnessed:
+    witness: str
+    size: int
+    root_hash: bytes
+    note: str  # the log's checkpoint with the witness's cosignature, as the witness serves it
+
+
+def witnessed(witnesses: list[Witness], origin: str, log_verifiers: list[Verifier]) -> list[Witnessed]:
+    """The latest checkpoint each witness cosigned for ``origin``, asked of the
+    witness itself -- not read from our own database, which whoever runs this
+    service could rewrite. Checked: the log's signature and the witness's."""
+    found = []
+    for witness in witnesses:
+        try:
+            answer = requests.get(witness.latest_url(origin), timeout=10)
+            if answer.status_code == 404:
+                continue
+            answer.raise_for_status()
+            checkpoint = open_checkpoint(answer.text, log_verifiers)
+            if not cosignature.cosigners(checkpoint.text, answer.text.rpartition("\n\n")[2], [witness.verifier]):
+                raise BadNote("no cosignature by the witness")
+        except (requests.RequestException, BadNote) as exc:
+            log.error("ALERT audit-witness-unreadable %s %s: %s", witness.name, origin, exc)
+            continue
+        found.append(Witnessed(witness.name, checkpoint.size, checkpoint.root_hash, answer.text))
+    return found
 

@@ -1,10 +1,13 @@
-"""What the witness needs under ``make run``: the logs it witnesses (the audit
-service's chains) and their public keys, read once from the local Vault."""
+"""Under ``make run``: the witness listens beside the gateway (127.0.0.1:8000), on
+its own port, whatever the gateway was told."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+ADDRESS = os.environ.get("CONFIDE_WITNESS_ADDRESS", "127.0.0.1:8010")
 
 
 def local_settings(state: Path) -> dict[str, str]:
-    return {"CONFIDE_WEB_SERVER_ADDRESS": "127.0.0.1:8010"}
+    return {"CONFIDE_WEB_SERVER_ADDRESS": ADDRESS}

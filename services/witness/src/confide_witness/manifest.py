@@ -8,6 +8,7 @@ SERVICE = ServiceManifest(
     signing_keys=("witness-cosigning",),
     # it moves a log's latest cosigned checkpoint forward and keeps evidence; it never deletes
     table_privileges="SELECT, INSERT, UPDATE",
-    config={"WEB_SERVER_ADDRESS": "127.0.0.1:8010", "WITNESS_KEY": "witness-cosigning"},
+    config={"WEB_SERVER_ADDRESS": "127.0.0.1:8010", "WITNESS_KEY": "witness-cosigning",
+            "WITNESS_NAME": "confide.local/witness"},
     local_settings="confide_witness.local:local_settings",
 )

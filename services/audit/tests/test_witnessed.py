@@ -1,0 +1,132 @@
+"""The trail against its own operator. Whoever runs the audit service can
+disable its triggers and sign with its key: rewrite history and re-sign it, or
+cut the tail off with its checkpoints. Verification from our own database alone
+cannot see that; a witness that cosigned the earlier checkpoints can. Here the
+audit service offers each checkpoint to a real witness (services/witness, over
+HTTP), and verify asks the witness what it cosigned."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+from audit_support import officer
+from confide_audit.domain.entry import GENESIS, canonical, chain_link, facts_from_row
+from confide_audit.models import checkpoints, entries
+from confide_audit.service import AuditService
+from confide_audit.signing import CheckpointSigner
+from confide_testing import wait_until
+from confide_tlog.merkle import InMemoryLeaves, leaf_hash, root
+from confide_tlog.note import ED25519, Verifier
+from nameko import config
+from sqlalchemy import func, select, text
+
+SITE = "site-w"
+LOG = "confide.test/audit"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def witnessed_audit(audit_config, running_service, container_factory, transit):
+    settings = {k: audit_config[k] for k in ("DATABASE_URL", "TRANSIT_MOUNT", "AUDIT_PARTITIONS")}
+    log_key = Verifier(LOG, ED25519, transit.public_key("audit-checkpoints")).vkey
+    port = free_port()
+    witness = running_service("witness", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", WITNESS_NAME="witness.test/w1",
+                              WITNESS_LOGS=[{"origin": f"{LOG}/chain/{c}", "vkeys": [log_key]} for c in range(2)])
+    witness.base = f"http://127.0.0.1:{port}"
+    vkey = requests.get(f"{witness.base}/vkey", timeout=10).text.strip()
+    with config.patch({**settings, "AUDIT_WITNESSES": [{"url": witness.base, "vkey": vkey}],
+                       "AUDIT_WITNESS_SECONDS": 0.2}):
+        container_factory(AuditService).start()
+        yield witness
+
+
+def chain_of(audit_db) -> int:
+    with audit_db.connect() as conn:
+        return conn.execute(select(entries.c.chain).where(entries.c.site_id == SITE).limit(1)).scalar_one()
+
+
+def stored(audit_db) -> int:
+    with audit_db.connect() as conn:
+        return conn.execute(select(func.count()).select_from(entries).where(entries.c.site_id == SITE)).scalar_one()
+
+
+def cosigned(rpc, chain: int, size: int) -> bool:
+    found = rpc.audit.checkpoints(officer())
+    return any(c["chain"] == chain and c["size"] == size and c["witnessed"] for c in found["checkpoints"])
+
+
+def grow(rpc, producer, audit_db, n: int, total: int, chain: int | None = None) -> int:
+    producer.access(n, sites=(SITE,))
+    wait_until(lambda: stored(audit_db) == total, what=f"{total} entries")
+    rpc.audit.checkpoint_now(officer())
+    chain = chain_of(audit_db) if chain is None else chain
+    wait_until(lambda: cosigned(rpc, chain, total), what=f"the checkpoint of {total} cosigned by the witness")
+    return chain
+
+
+def as_superuser(engine, *statements):
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))  # (every trigger off)
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def faults(rpc, chain: int) -> list[dict]:
+    report = rpc.audit.verify(officer())
+    [mine] = [c for c in report["chains"] if c["chain"] == chain]
+    return mine["faults"]
+
+
+def test_a_chain_cut_short_with_its_checkpoints_is_caught(rpc_client, witnessed_audit, producer, audit_db):
+    with rpc_client() as rpc:
+        chain = grow(rpc, producer, audit_db, 30, 30)
+        grow(rpc, producer, audit_db, 10, 40, chain)  # (the witness checks a consistency proof 30 -> 40)
+        assert faults(rpc, chain) == []
+        # the operator removes the last 15 entries and every checkpoint and cosignature that covered them
+        as_superuser(audit_db, f"DELETE FROM audit_entries WHERE chain = {chain} AND seq >= 25",
+                     f"DELETE FROM audit_checkpoints WHERE chain = {chain} AND size > 25",
+                     f"DELETE FROM audit_cosignatures WHERE chain = {chain} AND size > 25")
+        [fault] = faults(rpc, chain)
+    assert fault["kind"] == "deleted" and "size 40" in fault["detail"] and "ends at 25" in fault["detail"]
+
+
+def test_history_rewritten_and_re_signed_by_the_service_itself_is_caught(rpc_client, witnessed_audit, producer,
+                                                                         audit_db, transit):
+    with rpc_client() as rpc:
+        chain = grow(rpc, producer, audit_db, 30, 30)
+        # the operator changes an entry, rehashes everything after it, and signs new checkpoints with the
+        # service's own key (as the service would): our own database now agrees with itself
+        as_superuser(audit_db, f"UPDATE audit_entries SET purpose = 'emergency' WHERE chain = {chain} AND seq = 3")
+        with audit_db.connect() as conn:
+            rows = conn.execute(select(entries).where(entries.c.chain == chain).order_by(entries.c.seq)).all()
+        previous, statements, leaves = GENESIS, [], []
+        for row in rows:
+            leaf = leaf_hash(canonical(chain, row.seq, row.recorded_at, facts_from_row(row)))
+            previous = chain_link(previous, leaf)
+            leaves.append(leaf)
+            statements.append(f"UPDATE audit_entries SET leaf_hash = '\\x{leaf.hex()}', "
+                              f"chain_hash = '\\x{previous.hex()}' WHERE chain = {chain} AND seq = {row.seq}")
+        signer = CheckpointSigner(transit, "audit-checkpoints", LOG)
+        checkpoint, note, _ = signer.sign_root(chain, len(leaves), root(InMemoryLeaves(leaves), len(leaves)))
+        statements += [f"DELETE FROM audit_cosignatures WHERE chain = {chain}",
+                       f"UPDATE audit_checkpoints SET note = :note, root_hash = :root WHERE chain = {chain} "
+                       f"AND size = {len(leaves)}"]
+        with audit_db.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for statement in statements:
+                conn.execute(text(statement), {"note": note, "root": checkpoint.root_hash})
+        with audit_db.connect() as conn:  # the rewritten checkpoint stands in our own database
+            assert conn.execute(select(checkpoints.c.note).where(checkpoints.c.chain == chain)).scalar() == note
+        [fault] = faults(rpc, chain)
+        assert fault["kind"] == "root_mismatch"
+    # and the witness refuses the re-signed checkpoint when it is offered, keeping it as evidence
+    with witnessed_audit.engine.connect() as conn:
+        wait_until(lambda: conn.execute(text("SELECT count(*) FROM evidence WHERE status = 422")).scalar() >= 1,
+                   what="the witness refusing the re-signed checkpoint")
