@@ -44,6 +44,8 @@ RESOURCES = {
     "gateway": ({"cpu": "250m", "memory": "256Mi"}, {"cpu": "1", "memory": "512Mi"}),
     "audit": ({"cpu": "500m", "memory": "384Mi"}, {"cpu": "2", "memory": "1Gi"}),
 }
+# the services that answer HTTP: the gateway (the API), the witness (C2SP tlog-witness)
+HTTP_PORTS = {"gateway": 8000, "witness": 8010}
 DEFAULT_RESOURCES = ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "1", "memory": "512Mi"})
 # the audit service consumes chains with single active consumers: its pods share
 # the chains (a standby takes over a chain within seconds), so it is not autoscaled
@@ -114,9 +116,9 @@ def deployment(m: ServiceManifest) -> dict:
            {"name": "AMQP_PASSWORD_FILE", "value": "/var/run/secrets/confide/amqp/password"},
            {"name": "CONFIDE_HEALTH_ADDRESS", "value": f"0.0.0.0:{PROBE_PORT}"},
            {"name": "OTEL_SERVICE_NAME", "value": m.name}]
-    if m.name == "gateway":
-        ports.append({"name": "http", "containerPort": 8000})
-        env.append({"name": "CONFIDE_WEB_SERVER_ADDRESS", "value": "0.0.0.0:8000"})
+    if m.name in HTTP_PORTS:
+        ports.append({"name": "http", "containerPort": HTTP_PORTS[m.name]})
+        env.append({"name": "CONFIDE_WEB_SERVER_ADDRESS", "value": f"0.0.0.0:{HTTP_PORTS[m.name]}"})
     probe = {"httpGet": {"path": "/healthz", "port": "probes"}, "periodSeconds": 10, "timeoutSeconds": 3,
              "failureThreshold": 3}
     container = {
@@ -187,6 +189,14 @@ def network_policy(m: ServiceManifest) -> dict:
     egress.append({"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]})
     ingress = [{"ports": [{"protocol": "TCP", "port": PROBE_PORT}]}]  # (the kubelet's probes)
+    if m.name == "audit":  # (it offers each checkpoint to the witness)
+        egress.append({"to": [{"podSelector": {"matchLabels": {LABEL: "witness"}}}],
+                       "ports": [{"protocol": "TCP", "port": HTTP_PORTS["witness"]}]})
+    if m.name == "witness":  # the audit service submits; monitors read through the ingress
+        ingress.append({"from": [{"podSelector": {"matchLabels": {LABEL: "audit"}}},
+                                 {"namespaceSelector": {"matchLabels": {
+                                     "kubernetes.io/metadata.name": "ingress-nginx"}}}],
+                        "ports": [{"protocol": "TCP", "port": HTTP_PORTS["witness"]}]})
     if m.name == "gateway":  # the only way in: from the ingress controller
         # and the identity provider's JWKS (an https URL outside the cluster)
         egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12",
@@ -214,7 +224,10 @@ def common() -> list[dict]:
                        "CONFIDE_BROKER_EXCHANGES": "provisioned",
                        "CONFIDE_GATEWAY_JWKS": "https://idp.example.org/.well-known/jwks.json",
                        "CONFIDE_GATEWAY_ISSUER": "https://idp.example.org/",
-                       "CONFIDE_GATEWAY_AUDIENCE": "confide"}}
+                       "CONFIDE_GATEWAY_AUDIENCE": "confide",
+                       # who witnesses the trail: pinned by the operator from the bootstrap's output
+                       # (confide-bootstrap --witness-url http://witness.<namespace>.svc prints both)
+                       "CONFIDE_WITNESS_LOGS": "[]", "CONFIDE_AUDIT_WITNESSES": "[]"}}
     bootstrap = {
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": {"name": "bootstrap", "labels": labels("bootstrap", "bootstrap"),
@@ -226,7 +239,8 @@ def common() -> list[dict]:
                 "command": ["confide-bootstrap", "--admin-database-url-file", "/var/run/secrets/confide/admin/url",
                             "--vault-token-file", "/var/run/secrets/confide/admin/vault-token",
                             "--kubernetes-host", "https://kubernetes.default.svc",
-                            "--kubernetes-namespace", "$(POD_NAMESPACE)"],
+                            "--kubernetes-namespace", "$(POD_NAMESPACE)",
+                            "--witness-url", "http://witness.$(POD_NAMESPACE).svc"],
                 "envFrom": env_from_config(),
                 "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
                 "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
@@ -249,10 +263,10 @@ def common() -> list[dict]:
                               for name, port in DEPENDENCIES if name in ("postgresql", "openbao")],
                             {"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
                              "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}}
-    gateway = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "gateway", "labels": labels("gateway")},
-               "spec": {"selector": {LABEL: "gateway", "app.kubernetes.io/component": "service"},
-                        "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
-    return [deny, bootstrap_policy, config, service_account("confide-bootstrap"), bootstrap, gateway]
+    services = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": labels(name)},
+                 "spec": {"selector": {LABEL: name, "app.kubernetes.io/component": "service"},
+                          "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}} for name in HTTP_PORTS]
+    return [deny, bootstrap_policy, config, service_account("confide-bootstrap"), bootstrap, *services]
 
 
 def per_service(m: ServiceManifest) -> list[dict]:

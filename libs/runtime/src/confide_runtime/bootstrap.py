@@ -20,6 +20,7 @@ configure Vault; the bootstrap's only).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -47,9 +48,14 @@ def provision_all(admin_url: str, vault: hvac.Client, manifests: list[ServiceMan
         connection["pg_host"] = vault_database_host
     ids = bootstrap(vault, [m.vault_spec(prefix) for m in manifests], out_dir=approle_dir,
                     kubernetes=kubernetes, **connection)
-    if approle_dir is not None and witness_url:
-        say(f"the audit trail's witness: {witness_url} ({approle_dir / transparency.LOGS_FILE})")
-        transparency.write(approle_dir, *transparency.settings(vault, manifests, witness_url))
+    if witness_url:
+        logs, witnesses = transparency.settings(vault, manifests, witness_url)
+        if approle_dir is not None:
+            say(f"the audit trail's witness: {witness_url} ({approle_dir / transparency.LOGS_FILE})")
+            transparency.write(approle_dir, logs, witnesses)
+        else:  # (the cluster: the operator pins them in the confide ConfigMap)
+            say(f"pin CONFIDE_WITNESS_LOGS={json.dumps(logs)}")
+            say(f"pin CONFIDE_AUDIT_WITNESSES={json.dumps(witnesses)}")
     return urls, ids
 
 
