@@ -43,6 +43,18 @@ class Producer:
         return events
 
 
+    def link(self, user_id: str, client_id: str, linked_as: str = "client") -> None:
+        """A login linked to a client's record, as records announces it."""
+        import confide_contracts  # noqa: F401 - registers records' event schemas
+        from confide_events import Actor
+
+        with Session(self.engine) as session, session.begin():
+            UnitOfWork(session, self.name, registry).emit("records.login.linked", {
+                "client_id": client_id, "user_id": user_id, "linked_as": linked_as, "guardian_id": None},
+                actor=Actor(id=user_id, role="client"))
+        self.relay.drain()
+
+
 def officer(**overrides):
     """A compliance officer with a fresh user id."""
     return caller(role="compliance_officer", sites=(), purpose="operations", **overrides)

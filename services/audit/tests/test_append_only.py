@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 
 def test_one_head_and_models_match_migrations(audit_db):
-    assert heads(MIGRATIONS) == ["0003"]
+    assert heads(MIGRATIONS) == ["0004"]
     diff = differences(audit_db.url.render_as_string(hide_password=False), metadata, VERSION_TABLE)
     assert [d for d in diff if not (d[0] == "add_table" and d[1].name.startswith("audit_entries_y"))] == []
 
@@ -36,6 +36,7 @@ def insert_entry(conn):
     "DELETE FROM audit_entries_y2026m11 WHERE seq = 99",
     "UPDATE audit_checkpoints SET note = 'x'",
     "DELETE FROM audit_cosignatures",
+    "DELETE FROM audit_linked_logins",
     "DELETE FROM audit_ingested",
 ])
 def test_even_the_owner_cannot_change_the_log(audit_db, statement):

@@ -212,14 +212,35 @@ def test_only_officers_query_and_the_denial_is_itself_audited(rpc, audit, produc
 
 
 def test_a_client_sees_who_accessed_their_record_and_nothing_else(rpc, audit, producer, audit_db):
-    me, other = random_id("client"), random_id("client")
-    producer.access(2, client_id=me, actor_id="dr-lee")
-    producer.access(2, client_id=other, actor_id="dr-lee")
-    wait_until(lambda: stored(audit_db) == 4)
-    report = rpc.audit.my_access_report({"user_id": me, "role": "client", "sites": []})
-    assert len(report["entries"]) == 2
-    assert {e["actor_id"] for e in report["entries"]} == {"dr-lee"}
-    assert "source_address" not in report["entries"][0]
+    """Entries are filed under the client's record id; a client signs in with a
+    login of their own, linked to the record by invitation (records announces
+    it). The report once looked entries up by the login and found nothing."""
+    robin, jordan = random_id("client-record"), random_id("client-record")
+    robin_login, jordan_login = random_id("robin"), random_id("jordan")
+    producer.link(robin_login, robin)
+    producer.link(jordan_login, jordan)
+    producer.access(3, client_id=robin, actor_id="dr-lee")
+    producer.access(2, client_id=jordan, actor_id="dr-ruiz")
+    wait_until(lambda: stored(audit_db) == 5)
+    rpc.audit.checkpoint_now(officer())
+
+    def report(login):
+        return rpc.audit.my_access_report({"user_id": login, "role": "client", "sites": [],
+                                           "purpose": "client_request"})
+
+    mine = wait_until(lambda: (r := report(robin_login))["entries"] and r, what="robin's report")
+    assert mine["client_id"] == robin and len(mine["entries"]) == 3
+    assert {e["actor_id"] for e in mine["entries"]} == {"dr-lee"} and "source_address" not in mine["entries"][0]
+    theirs = report(jordan_login)
+    assert {e["actor_id"] for e in theirs["entries"]} == {"dr-ruiz"} and len(theirs["entries"]) == 2
+    # each entry is provably in the tree the log signed (the checkpoint travels with the proof)
+    pubkey = base64.b64decode(rpc.audit.checkpoints(officer())["public_keys"][-1])
+    for entry in mine["entries"]:
+        proof = entry["proof"]
+        checkpoint = verify_note(proof["checkpoint"], "confide.test/audit", pubkey)
+        assert verify_inclusion(base64.b64decode(proof["leaf_hash"]), proof["seq"], proof["tree_size"],
+                                [base64.b64decode(h) for h in proof["hashes"]], checkpoint.root_hash)
+    assert report(random_id("nobody"))["entries"] == []  # a login linked to no record sees nothing
     with pytest.raises(RemoteError, match="AccessDenied"):
         rpc.audit.my_access_report({"user_id": "dr-lee", "role": "clinician", "sites": []})
 

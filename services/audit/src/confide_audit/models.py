@@ -115,6 +115,16 @@ cosignatures = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# a person's own login linked to a client's record (records.login.linked): whose access report is whose
+linked_logins = Table(
+    "audit_linked_logins",
+    metadata,
+    Column("user_id", String(200), primary_key=True),
+    Column("client_id", String(200), primary_key=True),
+    Column("linked_as", String(16), nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 legal_holds = Table(
     "audit_legal_holds",
     metadata,
@@ -154,5 +164,5 @@ purges = Table(
 add_messaging_tables(metadata)
 
 APPEND_ONLY_TABLES = ("audit_entries", "audit_ingested", "audit_batches", "audit_tiles",
-                      "audit_checkpoints", "audit_cosignatures", "audit_legal_holds", "audit_legal_hold_releases",
-                      "audit_purges")
+                      "audit_checkpoints", "audit_cosignatures", "audit_linked_logins", "audit_legal_holds",
+                      "audit_legal_hold_releases", "audit_purges")

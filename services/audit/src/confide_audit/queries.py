@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from confide_access import InvalidRequest
+from confide_tlog.merkle import inclusion_proof
 from sqlalchemy import and_, extract, func, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
+from confide_audit import store
 from confide_audit.domain.entry import FACT_FIELDS
 from confide_audit.domain.retention import RETENTION
 from confide_audit.models import entries
@@ -175,3 +177,25 @@ def break_glass_unreviewed(conn: Connection, older_than_hours: int, limit: int) 
     return [{"grant_id": r.resource_id, "client_id": r.client_id, "actor_id": r.actor_id, "actor_role": r.actor_role,
              "opened_at": r.occurred_at.astimezone(UTC).isoformat(), "reason": r.break_glass_reason,
              "site_id": r.site_id, "reads_under_grant": r.reads} for r in rows]
+
+
+def with_proofs(conn: Connection, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each entry (as its client sees it) with its RFC 6962 inclusion proof in its
+    chain's latest checkpoint, the checkpoint carrying the witnesses'
+    cosignatures: the client checks that the entry is in the tree the log signed
+    and the witnesses saw. An entry newer than that checkpoint waits for the next."""
+    latest: dict[int, tuple[int, str] | None] = {}
+    shown = []
+    for view in views:
+        chain, seq = view["chain"], view["seq"]
+        if chain not in latest:
+            latest[chain] = store.latest_with_cosignatures(conn, chain)
+        found = latest[chain]
+        proof = None
+        if found is not None and seq < found[0]:
+            hashes = inclusion_proof(store.StoredTree(conn, chain), seq, found[0])
+            proof = {"chain": chain, "seq": seq, "tree_size": found[0],
+                     "leaf_hash": base64.b64encode(bytes.fromhex(view["leaf_hash"])).decode(),
+                     "hashes": [base64.b64encode(h).decode() for h in hashes], "checkpoint": found[1]}
+        shown.append({**client_view(view), "proof": proof})
+    return shown

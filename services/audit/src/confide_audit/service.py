@@ -12,6 +12,7 @@ from typing import Any
 
 from confide_access import Action, enforce, load, open_rpc, record_access, rpc
 from confide_access.events import Caller, Purpose
+from confide_contracts import records as records_events
 from confide_contracts.errors import EXPECTED, InvalidRequest, conflict, invalid, missing
 from confide_contracts.rpc.audit import (
     AfterHoursSchema,
@@ -22,7 +23,7 @@ from confide_contracts.rpc.audit import (
     ReleaseSchema,
     UnreviewedSchema,
 )
-from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
+from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 from confide_tlog.merkle import consistency_proof, inclusion_proof
 
 from confide_audit import queries, retention, store
@@ -182,17 +183,29 @@ class AuditService:
 
     @rpc(expected_exceptions=EXPECTED)
     def my_access_report(self, caller: Caller, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
-        """For a client: who accessed my record, when and why. Only the caller's own."""
+        """For a client: who accessed my record, when and why, each entry with its
+        inclusion proof in a witnessed checkpoint. Only the caller's own record (the
+        one their login was linked to, by invitation)."""
         who = caller
         enforce(self.uow, who, policy.may_see_access_report(who), action=Action.READ, resource_type="AccessReport",
                 resource_id=who.user_id)
-        spec = load(QuerySchema(), {"client_id": who.user_id, "cursor": cursor, "limit": limit, "order": "desc"})
         with self.uow() as uow:
-            result = queries.run_query(uow.session.connection(), spec)
+            conn = uow.session.connection()
+            record = store.own_record(conn, who.user_id)
+            spec = load(QuerySchema(), {"client_id": record or "-", "cursor": cursor, "limit": limit,
+                                        "order": "desc"})
+            result = queries.run_query(conn, spec) if record else {"entries": [], "next_cursor": None}
+            result["entries"] = queries.with_proofs(conn, result["entries"])
             record_access(uow, replace(who, purpose=Purpose.CLIENT_REQUEST), action=Action.READ,
-                          resource_type="AccessReport", resource_id=who.user_id, client_id=who.user_id)
-        result["entries"] = [queries.client_view(v) for v in result["entries"]]
-        return result
+                          resource_type="AccessReport", resource_id=record, client_id=record)
+        return {**result, "client_id": record}
+
+    @handles(records_events.LOGIN_LINKED)
+    def on_login_linked(self, event) -> None:
+        """Whose record a login is (records, when a person redeems an invitation)."""
+        p = event.payload
+        with self.uow(handling=event) as uow:
+            store.link_login(uow.session.connection(), p["user_id"], p["client_id"], p["linked_as"])
 
     # --- tamper evidence -------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
