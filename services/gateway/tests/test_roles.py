@@ -34,6 +34,8 @@ from confide_client.demo import ANA, BEN, NORTH, SAM, load
 from confide_gateway.routes import OPERATIONS
 from confide_telemetry import configure_tracing
 from confide_testing import random_id, wait_until
+from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
+from fhir.resources.R4B.bundle import Bundle as FhirBundle
 
 TODAY = date.today()
 SOON = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
@@ -340,6 +342,9 @@ def world(stack):
         assert answer.status_code == status, (answer.status_code, answer.text)
         return answer.json()
 
+    # the demo left checkpoints: the matrix's own accesses will grow a chain past one of them
+    before = {c["chain"]: c["size"] for c in ok(stack.call("GET", "/audit/checkpoints", officer), 200)["checkpoints"]}
+
     # what the matrix may change without changing who Robin's callers are
     w["temp"] = random_id("dr-temp")
     ok(stack.call("POST", "/clinicians", cred, json={"id": w["temp"], "given_name": "Temp", "family_name": "Locum",
@@ -371,16 +376,14 @@ def world(stack):
             "service_kind": "individual_psychotherapy", "modality": "in_person", "planned_minutes": 50,
             "room_id": w["room"], "starts_at": (SOON + timedelta(days=days)).isoformat()}))["id"]
     w["hold"] = ok(stack.call("POST", "/audit/legal-holds", officer, json={"reason": "matrix test"}))["id"]
-    w["chain"] = wait_until(lambda: stack.call("GET", "/audit/entries", officer, params={"limit": 1})
-                            .json()["entries"], what="an entry")[0]["chain"]
 
-    def signed() -> int:  # a checkpoint of the chain as it is now: its size
+    def grown():  # a chain checkpointed again since the demo's: (chain, old size, new size)
         ok(stack.call("POST", "/audit/checkpoints", officer), 200)
         latest = ok(stack.call("GET", "/audit/checkpoints", officer), 200)["checkpoints"]
-        return next((c["size"] for c in latest if c["chain"] == w["chain"]), 0)
+        return next(((c["chain"], before[c["chain"]], c["size"]) for c in latest
+                     if c["size"] > before.get(c["chain"], c["size"])), None)
 
-    w["old_size"] = wait_until(signed, what="a first checkpoint")
-    w["new_size"] = wait_until(lambda: (size := signed()) > w["old_size"] and size, what="a later checkpoint")
+    w["chain"], w["old_size"], w["new_size"] = wait_until(grown, what="a chain checkpointed again since the demo")
     return w
 
 
@@ -446,3 +449,15 @@ def test_every_role_against_every_operation(stack, world):
     unrecorded = sorted(denials[t] for t in set(denials) - recorded())
     assert not unrecorded, f"refusals missing from the audit trail: {unrecorded}"
     assert len(denials) > 300
+
+    # the whole trail (the demo's and the matrix's) exports as valid FHIR AuditEvents, with R4's codes
+    exported = stack.call("GET", "/audit/exports", officer, params={"format": "fhir"})
+    assert exported.status_code == 200, exported.text[:300]
+    bundle = FhirBundle.model_validate_json(exported.content)  # (R4B: AuditEvent as R4 defines it)
+    events = [e.resource for e in bundle.entry]
+    assert len(events) > 600 and all(isinstance(e, FhirAuditEvent) for e in events)
+    assert {e.action for e in events} <= set("CRUDE") and {e.outcome for e in events} <= {"0", "4", "8", "12"}
+    assert {e.type.code for e in events} == {"rest"}
+    roles = {(c.role.system, c.role.code) for e in events for c in e.entity or () if c.role is not None}
+    assert roles <= {("http://terminology.hl7.org/CodeSystem/object-role", code) for code in ("1", "3")}
+    assert any(not any(c.what for c in e.entity if c.name) for e in events)  # (an access that made nothing)

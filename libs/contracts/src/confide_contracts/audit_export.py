@@ -30,6 +30,7 @@ _V3_PURPOSE = {"treatment": "TREAT", "payment": "HPAYMT", "operations": "HOPERAT
 V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 CONFIDE_PURPOSE = "urn:confide:purpose-of-use"
 CONFIDE_ACTION = "urn:confide:access-action"
+AUDIT_ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 
 
 def csv_lines(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -71,14 +72,18 @@ def to_fhir(entry: dict[str, Any]) -> dict[str, Any]:
     if entry.get("on_behalf_of"):
         agents.append({"who": {"identifier": {"system": "urn:confide:user", "value": entry["on_behalf_of"]}},
                        "requestor": False})
-    entities: list[dict[str, Any]] = [{
-        "what": {"identifier": {"system": f"urn:confide:{entry['resource_type']}",
-                                "value": entry.get("resource_id") or ""}},
-        "type": {"system": "urn:confide:resource-type", "code": entry["resource_type"]},
-    }]
+    # what was accessed (a system object, named by our resource type; its id where there is one: a
+    # refused creation made nothing), and whose record it is (a person, in the role of patient)
+    resource: dict[str, Any] = {"type": {"system": AUDIT_ENTITY_TYPE, "code": "2", "display": "System Object"},
+                                "name": entry["resource_type"]}
+    if entry.get("resource_id"):
+        resource["what"] = {"identifier": {"system": f"urn:confide:{entry['resource_type']}",
+                                           "value": entry["resource_id"]}}
+    entities: list[dict[str, Any]] = [resource]
     if entry.get("client_id"):
         entities.append({
             "what": {"identifier": {"system": "urn:confide:client", "value": entry["client_id"]}},
+            "type": {"system": AUDIT_ENTITY_TYPE, "code": "1", "display": "Person"},
             "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1",
                      "display": "Patient"},
         })
