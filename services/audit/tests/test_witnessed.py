@@ -7,6 +7,7 @@ HTTP), and verify asks the witness what it cosigned."""
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -130,3 +131,40 @@ def test_history_rewritten_and_re_signed_by_the_service_itself_is_caught(rpc_cli
     with witnessed_audit.engine.connect() as conn:
         wait_until(lambda: conn.execute(text("SELECT count(*) FROM evidence WHERE status = 422")).scalar() >= 1,
                    what="the witness refusing the re-signed checkpoint")
+
+
+def test_an_auditor_outside_checks_an_export_with_pinned_keys_and_saved_checkpoints(
+        rpc_client, witnessed_audit, producer, audit_db, transit, tmp_path):
+    """``confide audit verify --offline``: nothing asked of the platform."""
+    from confide_client.offline import read_checkpoints, verify
+    from confide_contracts.audit_export import export, pages
+
+    log_keys = [Verifier(LOG, ED25519, transit.public_key("audit-checkpoints"))]
+    with rpc_client() as rpc:
+        chain = grow(rpc, producer, audit_db, 30, 30)
+        witness_key = Verifier.parse(rpc.audit.checkpoints(officer())["witnesses"][0])
+        saved = [c["note"] for c in rpc.audit.checkpoints(officer())["checkpoints"] if c["chain"] == chain]
+
+        def exported() -> list[str]:
+            lines = "".join(export("jsonl", pages(lambda f: rpc.audit.query(officer(), f, export=True),
+                                                  {"limit": 1000})))
+            return [line for line in lines.splitlines() if f'"chain":{chain},' in line]
+
+        clean = exported()
+    [report] = verify(clean, saved, log_keys, [witness_key], 1)
+    assert report.ok and (report.entries, report.checkpoints) == (30, 1), report.faults
+    # a checkpoint the log signed but no pinned witness cosigned does not count
+    unwitnessed = saved[0].rpartition("\n\u2014 witness.test/w1 ")[0] + "\n"
+    [report] = verify(clean, [unwitnessed], log_keys, [witness_key], 1)
+    assert report.faults and "fewer than 1" in report.faults[0]
+    # the export edited after the fact, the export cut short
+    edited = [line.replace('"purpose":"treatment"', '"purpose":"operations"', 1) if '"seq":4,' in line else line
+              for line in clean]
+    [report] = verify(edited, saved, log_keys, [witness_key], 1)
+    assert report.faults == ["seq 4: modified (its facts do not hash to its leaf)"]
+    first_20 = [line for line in clean if json.loads(line)["seq"] < 20]
+    [report] = verify(first_20, saved, log_keys, [witness_key], 1)
+    assert report.faults == ["checkpoint of size 30: the chain ends at 20 (entries were removed)"]
+    # (saved as `confide audit checkpoints --save` writes them)
+    (tmp_path / "saved.json").write_text(json.dumps([{"note": n} for n in saved]))
+    assert read_checkpoints([tmp_path / "saved.json"]) == saved

@@ -9,6 +9,7 @@ gateway at ``CONFIDE_URL`` with that token.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -47,6 +48,19 @@ def main(argv: list[str] | None = None) -> int:
     exporting.add_argument("--output", "-o", type=Path, required=True, help="the file to write")
     verify = audit.add_parser("verify", help="recompute every chain and tree; exit 1 on any fault")
     verify.add_argument("--json", action="store_true")
+    verify.add_argument("--offline", type=Path, metavar="EXPORT",
+                        help="check a JSON Lines export here, against pinned keys and saved checkpoints, "
+                             "asking nothing of the platform")
+    pinned(verify)
+    verify.add_argument("--checkpoints", type=Path, action="append", default=[], metavar="FILE",
+                        help="checkpoints saved earlier (audit checkpoints --save, or a monitor's state)")
+    keep = audit.add_parser("checkpoints", help="the latest checkpoint of each chain, cosigned, and the keys")
+    keep.add_argument("--save", type=Path, metavar="FILE", help="keep them (JSON) for a later offline verify")
+    monitor = audit.add_parser("monitor", help="follow the checkpoints: each new one must extend the last")
+    pinned(monitor)
+    monitor.add_argument("--state", type=Path, required=True, help="the last checkpoint accepted per chain")
+    monitor.add_argument("--every", type=float, default=60, help="seconds between looks (default 60)")
+    monitor.add_argument("--once", action="store_true", help="look once; exit 1 on any fault")
     prove = audit.add_parser("prove", help="an RFC 6962 inclusion proof of one entry")
     prove.add_argument("--entry", type=int, required=True, help="the entry's sequence number")
     prove.add_argument("--chain", type=int, default=0)
@@ -104,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         return dlq_main(args.rest)
     handlers = {("audit", "query"): audit_query, ("audit", "disclosures"): audit_disclosures,
                 ("audit", "export"): audit_export, ("audit", "verify"): audit_verify, ("audit", "prove"): audit_prove,
+                ("audit", "checkpoints"): audit_checkpoints, ("audit", "monitor"): audit_monitor,
                 ("licensure", "check"): licensure_check, ("licensure", "matrix"): licensure_matrix,
                 ("licensure", "expiring"): licensure_expiring, ("appointments", None): list_appointments}
     try:
@@ -204,7 +219,96 @@ def audit_export(args) -> int:
     return 0
 
 
+def pinned(parser) -> None:
+    parser.add_argument("--log-key", action="append", default=[], metavar="VKEY",
+                        help="the audit log's verifier key (repeatable: every version)")
+    parser.add_argument("--witness-key", action="append", default=[], metavar="VKEY", help="a witness's (repeatable)")
+    parser.add_argument("--quorum", type=int, help="witnesses that must have cosigned (default: all pinned)")
+
+
+def _pins(args):
+    from confide_client.offline import vkeys
+
+    if not args.log_key:
+        raise SystemExit("confide: pin the log's key with --log-key (audit checkpoints prints it)")
+    witnesses = vkeys(args.witness_key)
+    return vkeys(args.log_key), witnesses, len(witnesses) if args.quorum is None else args.quorum
+
+
+def audit_verify_offline(args) -> int:
+    from confide_client import offline
+
+    log_keys, witness_keys, quorum = _pins(args)
+    with args.offline.open() as export:
+        reports = offline.verify(export, offline.read_checkpoints(args.checkpoints), log_keys, witness_keys, quorum)
+    for report in reports:
+        print(json.dumps(report.__dict__) if args.json else
+              f"chain {report.chain}: {'ok' if report.ok else 'FAULT'}: {report.entries} entries, "
+              f"{report.checkpoints} checkpoints")
+        for fault in [] if args.json else report.faults:
+            print(f"  {fault}")
+    return 0 if reports and all(r.ok for r in reports) else 1
+
+
+def audit_checkpoints(args) -> int:
+    from confide_client.offline import log_vkeys
+
+    answer = get("/api/v1/audit/checkpoints")
+    for checkpoint in answer["checkpoints"]:
+        state = "witnessed" if checkpoint["witnessed"] else "NOT witnessed"
+        print(f"chain {checkpoint['chain']}: size {checkpoint['size']}, {checkpoint['cosignatures']} cosignature(s), "
+              f"{state}")
+    print("pin: " + " ".join(f"--log-key {k}" for k in log_vkeys(answer["key_name"], answer["public_keys"]))
+          + "".join(f" --witness-key {w}" for w in answer.get("witnesses", [])))
+    if args.save:
+        args.save.write_text(json.dumps([{"note": c["note"]} for c in answer["checkpoints"]], indent=2))
+        print(f"saved {len(answer['checkpoints'])} checkpoint(s) to {args.save}")
+    return 0
+
+
+def audit_monitor(args) -> int:
+    """Accept a chain's new checkpoint only if the pinned keys signed and
+    cosigned it and a consistency proof shows it extends the last one accepted."""
+    import time
+
+    from confide_tlog import merkle
+
+    from confide_client import offline
+
+    log_keys, witness_keys, quorum = _pins(args)
+    kept = {c["chain"]: c["note"] for c in (json.loads(args.state.read_text()) if args.state.exists() else [])}
+    while True:
+        faults = []
+        for latest in get("/api/v1/audit/checkpoints")["checkpoints"]:
+            chain, note = latest["chain"], latest["note"]
+            new, why = offline.accepted(note, log_keys, witness_keys, quorum)
+            if new is None:
+                faults.append(f"chain {chain}: {why}")
+                continue
+            old = offline.accepted(kept[chain], log_keys, [], 0)[0] if chain in kept else None
+            if old is not None and (new.size < old.size or (new.size == old.size and new.root_hash != old.root_hash)):
+                faults.append(f"chain {chain}: size {new.size} does not extend the accepted size {old.size}")
+                continue
+            if old is not None and new.size > old.size:
+                proof = get("/api/v1/audit/proofs/consistency",
+                            {"chain": chain, "old_size": old.size, "new_size": new.size})["proof"]
+                if not merkle.verify_consistency(old.size, new.size, old.root_hash, new.root_hash,
+                                                 [base64.b64decode(h) for h in proof]):
+                    faults.append(f"chain {chain}: size {new.size} is not consistent with the accepted {old.size}")
+                    continue
+            kept[chain] = note
+            print(f"chain {chain}: size {new.size} accepted", flush=True)
+        args.state.write_text(json.dumps([{"chain": c, "note": n} for c, n in sorted(kept.items())], indent=2))
+        for fault in faults:
+            print(f"ALERT {fault}", file=sys.stderr, flush=True)
+        if args.once:
+            return 1 if faults else 0
+        time.sleep(args.every)
+
+
 def audit_verify(args) -> int:
+    if args.offline:
+        return audit_verify_offline(args)
     report = get("/api/v1/audit/verification")
     if args.json:
         print(json.dumps(report))

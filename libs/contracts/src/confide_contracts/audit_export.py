@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -31,6 +32,31 @@ V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 CONFIDE_PURPOSE = "urn:confide:purpose-of-use"
 CONFIDE_ACTION = "urn:confide:access-action"
 AUDIT_ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
+
+
+def timestamp(value: datetime | str) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (isoformat is several times faster than strftime)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def canonical(chain: int, seq: int, recorded_at: datetime | str, facts: Mapping[str, Any]) -> bytes:
+    """The bytes of an entry that are hashed into its chain's Merkle tree (the
+    leaf is SHA-256(0x00 || these)): JSON with sorted keys, no insignificant
+    white space, UTF-8, timestamps in UTC to the microsecond (a JCS-compatible
+    form for the strings, booleans, integers and nulls an entry holds). orjson
+    writes the same bytes as ``json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, several times faster. ``facts``: the entry's
+    FACT_FIELDS, as the audit service keeps them or an export carries them."""
+    document: dict[str, Any] = {name: facts[name] for name in FACT_FIELDS}
+    document["occurred_at"] = timestamp(facts["occurred_at"])
+    document["chain"] = chain
+    document["seq"] = seq
+    document["recorded_at"] = timestamp(recorded_at)
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 def csv_lines(entries: Iterable[dict[str, Any]]) -> Iterator[str]:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import orjson
+from confide_contracts.audit_export import canonical as canonical_form
 from confide_tlog.merkle import leaf_hash
 
 GENESIS = b"\x00" * 32
-
-
-def _timestamp(value: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (isoformat is several times faster than strftime)."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True)
@@ -97,17 +90,8 @@ class Entry:
 
 
 def canonical(chain: int, seq: int, recorded_at: datetime, facts: AccessFacts) -> bytes:
-    """The bytes that are hashed: JSON with sorted keys, no insignificant white
-    space, UTF-8, timestamps in UTC to the microsecond (a JCS-compatible form for
-    the strings, booleans, integers and nulls an entry holds). orjson writes the
-    same bytes as ``json.dumps(sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False)``, several times faster (a test holds it to that)."""
-    document: dict[str, Any] = dict(facts.__dict__)
-    document["occurred_at"] = _timestamp(facts.occurred_at)
-    document["chain"] = chain
-    document["seq"] = seq
-    document["recorded_at"] = _timestamp(recorded_at)
-    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    """The hashed bytes of an entry: the trail's contract (``confide_contracts.audit_export``)."""
+    return canonical_form(chain, seq, recorded_at, facts.__dict__)
 
 
 def chain_link(previous: bytes, leaf: bytes) -> bytes:
