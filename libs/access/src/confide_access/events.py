@@ -25,6 +25,7 @@ ROLES = (
     "compliance_officer",
     "admin",
     "client",
+    "monitor",  # someone outside the clinic following the trail's checkpoints: hashes, never an entry
     "system",
 )
 
@@ -42,6 +43,7 @@ PURPOSES_BY_ROLE = {
     "compliance_officer": (Purpose.OPERATIONS,),
     "admin": (Purpose.OPERATIONS,),
     "client": (Purpose.CLIENT_REQUEST,),
+    "monitor": (Purpose.OPERATIONS,),
     "system": (Purpose.OPERATIONS, Purpose.PAYMENT, Purpose.TREATMENT),
 }
 

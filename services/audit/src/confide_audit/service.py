@@ -21,6 +21,7 @@ from confide_contracts.rpc.audit import (
     LegalHoldSchema,
     QuerySchema,
     ReleaseSchema,
+    TileSchema,
     UnreviewedSchema,
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
@@ -254,7 +255,7 @@ class AuditService:
     def prove_consistency(self, caller: Caller, chain: int, old_size: int, new_size: int) -> dict[str, Any]:
         """An RFC 6962 consistency proof that the checkpoint of ``new_size`` extends that of ``old_size``."""
         load(ConsistencySchema(), {"chain": chain, "old_size": old_size, "new_size": new_size})
-        self._officer(caller, "prove")
+        self._officer(caller, "consistency")
         with self.uow() as uow:
             conn = uow.session.connection()
             old, new = store.checkpoint_at(conn, chain, old_size), store.checkpoint_at(conn, chain, new_size)
@@ -264,6 +265,14 @@ class AuditService:
                 raise missing("old_size", f"chain {chain} has no checkpoints at {old_size} and {new_size}")
             proof = consistency_proof(store.StoredTree(conn, chain), old_size, new_size)
         return {"chain": chain, "old": old.note, "new": new.note, "proof": [b64(h) for h in proof]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def tile(self, caller: Caller, chain: int, level: int, index: int, width: int = 256) -> dict[str, Any]:
+        """A C2SP tlog-tiles hash tile of ``chain`` (base64): hashes only, within its latest checkpoint."""
+        args = load(TileSchema(), {"chain": chain, "level": level, "index": index, "width": width})
+        self._officer(caller, "tiles")
+        with self.uow() as uow:
+            return {"tile": b64(store.tile(uow.session.connection(), **args))}
 
     @rpc(expected_exceptions=EXPECTED)
     def verify(self, caller: Caller) -> dict[str, Any]:

@@ -241,3 +241,32 @@ def latest_with_cosignatures(conn: Connection, chain: int) -> tuple[int, str] | 
     if latest is None:
         return None
     return latest.size, latest.note + "".join(cosignatures_by_size(conn, chain).get(latest.size, []))
+
+
+# --- hash tiles (C2SP tlog-tiles) ----------------------------------------------------------
+TILE = 256
+
+
+def tile(conn: Connection, chain: int, level: int, index: int, width: int) -> bytes:
+    """The ``width`` hashes of tile ``index`` at ``level``: leaf hashes at level
+    0, above it the roots of full tiles of the level below. Only what the
+    chain's latest checkpoint covers is served (a tree nobody signed is nobody's)."""
+    span = TILE ** level  # leaves under each hash of this level
+    first = index * TILE * span
+    latest = latest_checkpoint(conn, chain)
+    if latest is None or first + width * span > latest.size:
+        raise NotFound(f"tile {level}/{index} of chain {chain} is not within its latest checkpoint")
+    if level == 0:
+        hashes = conn.execute(select(entries.c.leaf_hash).where(
+            entries.c.chain == chain, entries.c.seq >= first, entries.c.seq < first + width).order_by(entries.c.seq)
+        ).scalars().all()
+    elif span in TILE_WIDTHS:
+        hashes = conn.execute(select(tiles.c.hash).where(
+            tiles.c.chain == chain, tiles.c.width == span, tiles.c.start >= first,
+            tiles.c.start < first + width * span).order_by(tiles.c.start)).scalars().all()
+    else:
+        tree = StoredTree(conn, chain)
+        hashes = [tree.perfect(first + i * span, span) for i in range(width)]
+    if len(hashes) != width:
+        raise NotFound(f"tile {level}/{index} of chain {chain} is not (or no longer) held")
+    return b"".join(bytes(h) for h in hashes)

@@ -66,3 +66,15 @@ def query_values(request: Request, schema: type[Schema]) -> dict[str, Any]:
         else:
             values[name] = raw[-1]
     return values
+
+
+TILE_PATH = re.compile(r"^(?P<level>\d|[1-5]\d|6[0-3])/(?P<index>(?:x\d{3}/)*\d{3})(?:\.p/(?P<width>[1-9]\d{0,2}))?$")
+
+
+def tile_path(path: str) -> tuple[int, int, int] | None:
+    """(level, index, width) of a C2SP tlog-tiles path such as ``0/x001/x234/067.p/112``."""
+    found = TILE_PATH.match(path)
+    if found is None or (found["width"] and int(found["width"]) > 255):
+        return None
+    index = int(found["index"].replace("x", "").replace("/", ""))
+    return int(found["level"]), index, int(found["width"] or 256)

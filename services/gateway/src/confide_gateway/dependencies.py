@@ -54,6 +54,8 @@ class Settings(DependencyProvider):
             "idempotency_hours": float(config.get("GATEWAY_IDEMPOTENCY_HOURS", 24)),
             "trusted_proxies": frozenset(p.strip() for p in str(config.get("GATEWAY_TRUSTED_PROXIES", "")).split(",")
                                          if p.strip()),
+            # checkpoints and hash tiles without a token (GATEWAY_PUBLIC_TRANSPARENCY): hashes only, no entry
+            "public_transparency": str(config.get("GATEWAY_PUBLIC_TRANSPARENCY", "")).lower() in ("1", "true", "yes"),
             "limiter": RateLimiter(float(config.get("GATEWAY_RATE_PER_SECOND", 20)),
                                    float(config.get("GATEWAY_RATE_BURST", 100))),
         }

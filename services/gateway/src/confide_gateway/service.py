@@ -10,6 +10,7 @@ anything itself.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import time
@@ -32,7 +33,7 @@ from werkzeug.wrappers import Request, Response
 
 from confide_gateway import problems, store
 from confide_gateway.api_schemas import ExportSchema
-from confide_gateway.arguments import arguments, query_values
+from confide_gateway.arguments import arguments, query_values, tile_path
 from confide_gateway.auth import NotAuthenticated
 from confide_gateway.callers import caller_from
 from confide_gateway.dependencies import Authentication, CallerSigning, Settings
@@ -62,19 +63,24 @@ class GatewayService:
 
     # --- the one way through --------------------------------------------------------
     def _call(self, request: Request, name: str, work: Callable[[dict], Any], status: int = 200,
-              replay: Callable[[dict, str | None], Any] | None = None):
+              replay: Callable[[dict, str | None], Any] | None = None, public: bool = False):
         """Answer ``request`` (operation ``name``) by ``work`` -- or, for a retry
-        of a creating POST, by ``replay`` (``replay.py``). Logged by the
+        of a creating POST, by ``replay`` (``replay.py``); ``public``: a request
+        without a token is a monitor's, where the operator allows. Logged by the
         operation's name, never its path or body: those hold client data."""
         started = time.monotonic()
-        response = self._answer(request, name, work, status, replay)
+        response = self._answer(request, name, work, status, replay, public)
         log.info("%s %s answered %s in %.0f ms", request.method, name, response.status_code,
                  (time.monotonic() - started) * 1000)
         return response
 
-    def _answer(self, request: Request, name: str, work: Callable[[dict], Any], status: int, replay):
+    def _answer(self, request: Request, name: str, work: Callable[[dict], Any], status: int, replay,
+                public: bool = False):
         try:
-            claims = self.auth.claims(request.headers.get("Authorization"))
+            if public and self.settings["public_transparency"] and not request.headers.get("Authorization"):
+                claims = ANONYMOUS_MONITOR
+            else:
+                claims = self.auth.claims(request.headers.get("Authorization"))
         except NotAuthenticated as exc:
             log.info("refused %s: %s", name, exc.why)
             return problems.unauthenticated()
@@ -238,6 +244,29 @@ class GatewayService:
         """The services, each call carrying the caller's assertion for the service called."""
         return signing(self.rpc, self.callers, current_trace_id)
 
+    # --- transparency (C2SP tlog-tiles): hashes only, for monitors -----------------------
+    @endpoint("GET", "/transparency/chain/<int:chain>/checkpoint")
+    def transparency_checkpoint(self, request: Request, chain: int) -> Response:
+        """The chain's latest checkpoint with its witnesses' cosignatures (a signed note)."""
+        def work(who: dict) -> Response:
+            found = [c for c in self._services().audit.checkpoints(who)["checkpoints"] if c["chain"] == chain]
+            if not found:
+                return problems.problem(404, "not-found", "Not found", f"chain {chain} has no checkpoint yet")
+            return Response(found[0]["note"], content_type="text/plain; charset=utf-8")
+        return self._call(request, "audit.checkpoints", work, public=True)
+
+    @endpoint("GET", "/transparency/chain/<int:chain>/tile/<path:tile>")
+    def transparency_tile(self, request: Request, chain: int, tile: str) -> Response:
+        """A hash tile, ``tile/<L>/<N>[.p/<W>]`` as C2SP tlog-tiles names it."""
+        where = tile_path(tile)
+        if where is None:
+            return problems.problem(404, "not-found", "Not found", "a tile path is <L>/<N>[.p/<W>] (C2SP tlog-tiles)")
+
+        def work(who: dict) -> Response:
+            found = self._services().audit.tile(who, chain, *where)["tile"]
+            return Response(base64.b64decode(found), content_type="application/octet-stream")
+        return self._call(request, "audit.tile", work, public=True)
+
     @endpoint("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:
         return json_response(document())
@@ -278,6 +307,7 @@ URL_MAP = Map([Rule(o.path, methods=[o.method], endpoint=o) for o in OPERATIONS]
               + [Rule("/audit/exports", methods=["GET"], endpoint="export")])
 
 
+ANONYMOUS_MONITOR = {"sub": "anonymous", "role": "monitor"}
 def _within(reply, seconds: float) -> bool:
     try:
         with eventlet.Timeout(seconds):

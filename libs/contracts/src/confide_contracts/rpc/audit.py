@@ -28,6 +28,16 @@ class ConsistencySchema(Schema):
     new_size = formats.Integer(required=True, strict=True, validate=validate.Range(min=1, max=POSITION))
 
 
+class TileSchema(Schema):
+    """A C2SP tlog-tiles hash tile: ``level`` (0: leaf hashes), ``index`` within
+    the level, ``width`` (256, or fewer for the partial tile at the tree's edge)."""
+
+    chain = formats.Integer(required=True, strict=True, validate=CHAINS)
+    level = formats.Integer(required=True, strict=True, validate=validate.Range(min=0, max=7))
+    index = formats.Integer(required=True, strict=True, validate=validate.Range(min=0, max=POSITION))
+    width = formats.Integer(load_default=256, strict=True, validate=validate.Range(min=1, max=256))
+
+
 class AfterHoursSchema(Schema):
     time_zone = fields.String(required=True, metadata=formats.TIME_ZONE)
     opens = formats.Integer(load_default=8, validate=validate.Range(min=0, max=23))
