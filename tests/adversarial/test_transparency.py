@@ -59,6 +59,10 @@ def test_anyone_recomputes_the_signed_root_from_hash_tiles(gateway_with):
     assert gw.call("GET", "/transparency/chain/0/tile/0/1").status_code == 404
     assert b"Hale" not in b"".join(t.content for t in level0)
     assert gw.call("GET", "/api/v1/audit/entries").status_code == 401
+    # an anonymous reader's headers are not facts: nothing it says reaches the trail
+    said = gw.call("GET", "/transparency/chain/0/checkpoint", headers={"X-On-Behalf-Of": "x" * 200,
+                                                                        "X-Purpose-Of-Use": "emergency"})
+    assert said.status_code == 200
     monitor = gw.token("monitor", sites=())
     assert gw.call("GET", "/api/v1/audit/entries", monitor).status_code == 403
     assert gw.call("GET", "/api/v1/audit/proofs/inclusion", monitor, params={"chain": 0, "seq": 1}).status_code == 403

@@ -162,9 +162,22 @@ def test_an_auditor_outside_checks_an_export_with_pinned_keys_and_saved_checkpoi
               for line in clean]
     [report] = verify(edited, saved, log_keys, [witness_key], 1)
     assert report.faults == ["seq 4: modified (its facts do not hash to its leaf)"]
+    [report] = verify(clean, [], log_keys, [witness_key], 1)  # nothing anchors an export on its own
+    assert report.faults == ["no counted checkpoint covers this chain: nothing anchors what the export says"]
     first_20 = [line for line in clean if json.loads(line)["seq"] < 20]
     [report] = verify(first_20, saved, log_keys, [witness_key], 1)
     assert report.faults == ["checkpoint of size 30: the chain ends at 20 (entries were removed)"]
     # (saved as `confide audit checkpoints --save` writes them)
     (tmp_path / "saved.json").write_text(json.dumps([{"note": n} for n in saved]))
     assert read_checkpoints([tmp_path / "saved.json"]) == saved
+
+
+def test_a_witness_that_cannot_vouch_is_a_fault_not_a_pass(rpc_client, witnessed_audit, producer, audit_db):
+    """Blocking the witness, or making what it serves unreadable, must not turn
+    verify back into a check of our own database alone."""
+    with rpc_client() as rpc:
+        chain = grow(rpc, producer, audit_db, 5, 5)
+        assert faults(rpc, chain) == []
+        witnessed_audit.container.stop()
+        [fault] = faults(rpc, chain)
+    assert fault["kind"] == "unwitnessed" and "0 of the 1 witnesses" in fault["detail"]

@@ -53,3 +53,19 @@ def test_an_invitation_opens_once_and_not_after_it_expires(clinic, records_db):
     # nor is a code with a typo, a code for another use, or a code of the wrong shape anything but refused
     assert refused(rpc.redeem_invitation, late, "AAAA-AAAA-AAAA-AAAA").exc_type == "AccessDenied"
     assert refused(rpc.redeem_invitation, late, "short").exc_type == "InvalidRequest"
+
+
+def test_a_new_invitation_ends_the_open_one_and_a_login_is_one_guardian_of_a_client(clinic):
+    rpc, cid = clinic.rpc, clinic.new_client()
+    first = rpc.invite_login(clinic.front_desk, cid, {})["code"]
+    second = rpc.invite_login(clinic.front_desk, cid, {})["code"]  # (the first was lost, or sent astray)
+    person = caller("client", (), user_id=random_id("person"), purpose="client_request")
+    assert "no open invitation" in str(refused(rpc.redeem_invitation, person, first))
+    assert rpc.redeem_invitation(person, second)["linked_as"] == "client"
+    pat = random_id("pat")
+    clinic.guardian(cid, pat, ["demographics"])
+    other = rpc.add_guardian(clinic.front_desk, cid, {"name": "Pat again", "relationship": "other",
+                                                      "may_see": ["demographics", "consents"]})
+    code = rpc.invite_login(clinic.front_desk, cid, {"guardian_id": other["id"]})["code"]
+    login = caller("client", (), user_id=pat, purpose="client_request")
+    assert refused(rpc.redeem_invitation, login, code).exc_type == "Conflict"

@@ -28,7 +28,9 @@ def test_each_answer_of_the_protocol():
     wrong = Checkpoint("log.example/0", 5, hashlib.sha256(b"else").digest())
     assert judge(AddCheckpoint(5, (), ""), wrong, five).status == 422
     bad_proof = (hashlib.sha256(b"x").digest(),)
-    assert judge(AddCheckpoint(5, bad_proof, ""), at(9), five).evidence
+    assert judge(AddCheckpoint(5, bad_proof, ""), at(9), five).status == 422
+    assert not judge(AddCheckpoint(5, bad_proof, ""), at(9), five).evidence  # (the submitter's proof, not the log's)
+    assert judge(AddCheckpoint(5, (), ""), wrong, five).evidence  # two roots signed for one size: a fork
     assert judge(AddCheckpoint(0, bad_proof, ""), at(9), NEVER).status == 422
     empty_but_not = Checkpoint("log.example/0", 0, hashlib.sha256(b"x").digest())
     assert judge(AddCheckpoint(0, (), ""), empty_but_not, NEVER).status == 422

@@ -232,7 +232,10 @@ def _pins(args):
     if not args.log_key:
         raise SystemExit("confide: pin the log's key with --log-key (audit checkpoints prints it)")
     witnesses = vkeys(args.witness_key)
-    return vkeys(args.log_key), witnesses, len(witnesses) if args.quorum is None else args.quorum
+    quorum = len(witnesses) if args.quorum is None else args.quorum
+    if witnesses and quorum < 1:
+        raise SystemExit("confide: with witnesses pinned, --quorum is at least 1")
+    return vkeys(args.log_key), witnesses, quorum
 
 
 def audit_verify_offline(args) -> int:
@@ -243,8 +246,8 @@ def audit_verify_offline(args) -> int:
         reports = offline.verify(export, offline.read_checkpoints(args.checkpoints), log_keys, witness_keys, quorum)
     for report in reports:
         print(json.dumps(report.__dict__) if args.json else
-              f"chain {report.chain}: {'ok' if report.ok else 'FAULT'}: {report.entries} entries, "
-              f"{report.checkpoints} checkpoints")
+              f"chain {report.chain}: {'ok' if report.ok else 'FAULT'}: {report.entries} entries "
+              f"({report.anchored} under a checkpoint), {report.checkpoints} checkpoints")
         for fault in [] if args.json else report.faults:
             print(f"  {fault}")
     return 0 if reports and all(r.ok for r in reports) else 1
@@ -278,12 +281,13 @@ def audit_monitor(args) -> int:
     log_keys, witness_keys, quorum = _pins(args)
     kept = {c["chain"]: c["note"] for c in (json.loads(args.state.read_text()) if args.state.exists() else [])}
     while True:
-        faults = []
-        for latest in get("/api/v1/audit/checkpoints")["checkpoints"]:
+        faults, listed = [], get("/api/v1/audit/checkpoints")["checkpoints"]
+        faults += [f"chain {c}: no longer listed" for c in sorted(set(kept) - {c["chain"] for c in listed})]
+        for latest in listed:
             chain, note = latest["chain"], latest["note"]
             new, why = offline.accepted(note, log_keys, witness_keys, quorum)
-            if new is None:
-                faults.append(f"chain {chain}: {why}")
+            if new is None or offline.chain_of(new.origin) != chain:
+                faults.append(f"chain {chain}: {why or 'its checkpoint names another chain'}")
                 continue
             old = offline.accepted(kept[chain], log_keys, [], 0)[0] if chain in kept else None
             if old is not None and (new.size < old.size or (new.size == old.size and new.root_hash != old.root_hash)):

@@ -30,6 +30,7 @@ class ChainReport:
     chain: int
     entries: int = 0
     checkpoints: int = 0
+    anchored: int = 0  # entries a counted checkpoint covers; the rest wait for a later one
     faults: list[str] = field(default_factory=list)
 
     @property
@@ -117,9 +118,12 @@ def _verify_chain(report: ChainReport, entries: list[dict], checkpoints: list[Ch
                 report.faults.append(f"checkpoint of size {checkpoint.size}: the entries do not hash to its root "
                                      "(history was rewritten)")
                 return
+            report.anchored = checkpoint.size
     for checkpoint in pending:
         report.faults.append(f"checkpoint of size {checkpoint.size}: the chain ends at {tree.size} "
                              "(entries were removed)")
+    if entries and not checkpoints:
+        report.faults.append("no counted checkpoint covers this chain: nothing anchors what the export says")
 
 
 def vkeys(values: Iterable[str]) -> list[Verifier]:

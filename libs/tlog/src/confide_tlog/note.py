@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 EM_DASH = "\u2014"
+DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,18})$")  # ASCII digits only: a size, a timestamp
 ED25519 = 0x01
 COSIGNATURE = 0x04
 MAX_SIGNATURES = 64
@@ -178,7 +180,7 @@ class Checkpoint:
         if len(lines) < 4 or lines[-1] != "" or any(not line for line in lines[:-1]):
             raise BadNote("a checkpoint is at least three non-empty lines, each ending in a newline")
         origin, size, root = lines[0], lines[1], lines[2]
-        if not size.isdigit() or (size != "0" and size.startswith("0")):
+        if not DECIMAL.match(size):
             raise BadNote("a tree size is a decimal number without leading zeroes")
         try:
             root_hash = base64.b64decode(root, validate=True)

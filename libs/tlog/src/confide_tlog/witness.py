@@ -21,7 +21,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from confide_tlog.note import BadNote
+from confide_tlog.note import DECIMAL, BadNote
 
 PATH = "/add-checkpoint"
 SIZE_TYPE = "text/x.tlog.size"
@@ -52,7 +52,7 @@ class AddCheckpoint:
         lines = head.split("\n")
         first = lines[0]
         size = first.removeprefix("old ")
-        if size == first or not size.isdigit() or (size != "0" and size.startswith("0")):
+        if size == first or not DECIMAL.match(size):
             raise BadNote("the first line is 'old <size>'")
         if len(lines) - 1 > MAX_PROOF:
             raise BadNote(f"at most {MAX_PROOF} proof lines")
@@ -72,6 +72,6 @@ def request(old_size: int, proof: Sequence[bytes], note: str) -> bytes:
 def conflict_size(body: bytes) -> int:
     """The size a 409 answer says the witness last cosigned."""
     text = body.decode(errors="replace")
-    if not text.endswith("\n") or not text[:-1].isdigit():
+    if not text.endswith("\n") or not DECIMAL.match(text[:-1]):
         raise BadNote("a 409 answer is a decimal size and a newline")
     return int(text[:-1])

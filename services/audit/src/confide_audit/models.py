@@ -121,7 +121,7 @@ linked_logins = Table(
     metadata,
     Column("user_id", String(200), primary_key=True),
     Column("client_id", String(200), primary_key=True),
-    Column("linked_as", String(16), nullable=False),
+    Column("linked_as", String(16), primary_key=True),
     Column("linked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -33,7 +33,7 @@ from confide_audit.domain.entry import canonical, facts_from_row
 from confide_audit.domain.retention import RETENTION_DAYS
 from confide_audit.domain.verify import StoredCheckpoint, verify_chain
 from confide_audit.ingest import AuditIngestor
-from confide_audit.witnessing import witnessed
+from confide_audit.witnessing import unwitnessed, witnessed
 
 
 def b64(data: bytes) -> str:
@@ -295,6 +295,7 @@ class AuditService:
                                *(StoredCheckpoint(w.size, w.root_hash, w.note) for w in held[chain])]
                 report = verify_chain(chain, store.stream_entries(conn, chain), checkpoints, signer.key_name, keys,
                                       signer.origin(chain), start)
+                report.faults += unwitnessed(chain, held[chain], self.ingestor.witnesses, self.ingestor.quorum)
                 reports.append({"chain": chain, "entries": report.entries, "checkpoints": report.checkpoints,
                                 "first_seq": start.first_seq if start else 0,
                                 "witnessed": [{"witness": w.witness, "size": w.size} for w in held[chain]],

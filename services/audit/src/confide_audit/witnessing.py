@@ -26,6 +26,7 @@ from confide_tlog.note import BadNote, Verifier, open_checkpoint, split_note
 from confide_tlog.witness import PATH, SIZE_TYPE, conflict_size, request
 
 from confide_audit import store
+from confide_audit.domain.verify import Fault
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,16 @@ class Witnessed:
     size: int
     root_hash: bytes
     note: str  # the log's checkpoint with the witness's cosignature, as the witness serves it
+
+
+def unwitnessed(chain: int, held: list[Witnessed], witnesses: list[Witness], quorum: int) -> list[Fault]:
+    """A fault when fewer witnesses than the quorum vouch for ``chain`` (a
+    witness unreachable, silent, or serving what does not verify): what they
+    cannot show us, verify cannot have checked."""
+    if not witnesses or len({w.witness for w in held}) >= quorum:
+        return []
+    return [Fault(chain, None, "unwitnessed", f"{len(held)} of the {len(witnesses)} witnesses vouch for this "
+                                              f"chain's checkpoints, fewer than the quorum of {quorum}")]
 
 
 def witnessed(witnesses: list[Witness], origin: str, log_verifiers: list[Verifier]) -> list[Witnessed]:

@@ -48,3 +48,10 @@ def client_address(request: Request, trusted_proxies: frozenset[str]) -> str | N
     if address in trusted_proxies and forwarded:
         address = forwarded.split(",")[-1].strip() or address
     return address[:64] if address else None
+
+
+def anonymous_caller(address: str | None) -> dict:
+    """Whoever reads the public transparency views without a token (where the
+    operator allows): a monitor, no more; its headers are not taken as facts."""
+    return {"user_id": "anonymous", "role": "monitor", "sites": [], "on_behalf_of": None,
+            "source_address": address, "user_agent": None, "purpose": "operations"}

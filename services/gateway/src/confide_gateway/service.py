@@ -35,7 +35,7 @@ from confide_gateway import problems, store
 from confide_gateway.api_schemas import ExportSchema
 from confide_gateway.arguments import arguments, query_values, tile_path
 from confide_gateway.auth import NotAuthenticated
-from confide_gateway.callers import caller_from
+from confide_gateway.callers import anonymous_caller, caller_from, client_address
 from confide_gateway.dependencies import Authentication, CallerSigning, Settings
 from confide_gateway.openapi import document
 from confide_gateway.replay import made_id, replayed
@@ -84,12 +84,15 @@ class GatewayService:
         except NotAuthenticated as exc:
             log.info("refused %s: %s", name, exc.why)
             return problems.unauthenticated()
-        wait = self.settings["limiter"].take(claims["sub"])
+        anonymous = claims is ANONYMOUS_MONITOR
+        address = client_address(request, self.settings["trusted_proxies"])
+        wait = self.settings["limiter"].take(f"anonymous {address}" if anonymous else claims["sub"])
         if wait:
             log.info("refused %s: %s is over their rate", name, claims["sub"])
             return problems.too_many(wait)
-        try:
-            caller = caller_from(claims, request, self.settings["trusted_proxies"])
+        try:  # (an anonymous monitor says nothing of itself: no purpose, no one it acts for)
+            caller = anonymous_caller(address) if anonymous else \
+                caller_from(claims, request, self.settings["trusted_proxies"])
         except InvalidRequest as exc:
             return problems.from_error(exc)
 

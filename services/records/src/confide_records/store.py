@@ -368,6 +368,10 @@ def notifications_of(conn: Connection, recipient_id: str, limit: int = 200) -> l
 # --- logins linked by invitation ---------------------------------------------------------
 def add_invitation(conn: Connection, invitation_id, client_id, guardian_id, code_sha256: str, created_by: str,
                    expires_at: datetime) -> None:
+    """A new code; any other open one for the same login ends now (one live code per person)."""
+    li = m.login_invitations
+    conn.execute(update(li).where(li.c.client_id == client_id, li.c.guardian_id.is_not_distinct_from(guardian_id),
+                                  li.c.redeemed_at.is_(None), li.c.expires_at > now()).values(expires_at=now()))
     conn.execute(insert(m.login_invitations).values(
         id=invitation_id, client_id=client_id, guardian_id=guardian_id, code_sha256=code_sha256,
         created_by=created_by, expires_at=expires_at))
@@ -397,9 +401,11 @@ def link_client(conn: Connection, client_id, user_id: str) -> bool:
 
 
 def link_guardian(conn: Connection, guardian_id, user_id: str) -> bool:
-    """False when the guardian has a login already."""
-    g = m.guardians
-    return bool(conn.execute(update(g).where(g.c.id == guardian_id, g.c.user_id.is_(None))
+    """False when the guardian has a login already, or this login is already a
+    guardian of the same client (one set of rights per person and client)."""
+    g, other = m.guardians, m.guardians.alias("other")
+    already = exists().where(other.c.client_id == g.c.client_id, other.c.user_id == user_id)
+    return bool(conn.execute(update(g).where(g.c.id == guardian_id, g.c.user_id.is_(None), ~already)
                              .values(user_id=user_id)).rowcount)
 
 

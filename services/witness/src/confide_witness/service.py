@@ -60,7 +60,7 @@ class WitnessService:
         if known is None:
             return plain(404, f"this witness does not witness {checkpoint.origin}")
         try:
-            verified_by(submitted.note, known.verifiers)
+            _, signed_by = verified_by(submitted.note, known.verifiers)
         except BadNote as exc:
             log.info("refused %s: %s", checkpoint.origin, exc)
             return plain(403, str(exc))
@@ -76,8 +76,11 @@ class WitnessService:
             if not judgement.cosign:
                 return plain(judgement.status, judgement.reason)
             line = self.witnessing.cosigner.cosign(text)
-            store.cosigned(session, checkpoint.origin, checkpoint.size, checkpoint.root_hash,
-                           submitted.note + line)
+            if checkpoint.size != latest.size:  # (what it serves: the text, the log's verified signatures, its own)
+                keep = {(v.name, v.key_id) for v in signed_by}
+                log_lines = "".join(s.line for s in split_note(submitted.note)[1] if (s.name, s.key_id) in keep)
+                store.cosigned(session, checkpoint.origin, checkpoint.size, checkpoint.root_hash,
+                               f"{text}\n{log_lines}{line}")
         log.info("cosigned %s size %s (%s)", checkpoint.origin, checkpoint.size, judgement.reason)
         return plain(200, line)
 

@@ -32,10 +32,7 @@ class Judgement:
     def cosign(self) -> bool:
         return self.status == 200
 
-    @property
-    def evidence(self) -> bool:
-        """A log-signed request that contradicts what the log signed before: kept."""
-        return self.status == 422
+    evidence: bool = False  # the log signed two different roots for one size: proof of a fork, kept
 
 
 def judge(request: AddCheckpoint, checkpoint: Checkpoint, latest: Latest) -> Judgement:
@@ -51,9 +48,12 @@ def judge(request: AddCheckpoint, checkpoint: Checkpoint, latest: Latest) -> Jud
             return Judgement(422, "a consistency proof from the empty tree is empty")
         return Judgement(200, "the first checkpoint of this log")
     if old == new:
-        if checkpoint.root_hash != latest.root_hash or request.proof:
-            return Judgement(422, f"size {new} was cosigned with another root")
+        if checkpoint.root_hash != latest.root_hash:
+            return Judgement(422, f"size {new} was cosigned with another root", evidence=True)
+        if request.proof:
+            return Judgement(422, "a proof between one size and itself is empty")
         return Judgement(200, "the same checkpoint again")
     if not merkle.verify_consistency(old, new, latest.root_hash, checkpoint.root_hash, request.proof):
+        # (the proof is the submitter's, not the log's: a bad one proves nothing about the log)
         return Judgement(422, f"the proof does not show size {new} extends the cosigned size {old}")
     return Judgement(200, f"consistent with size {old}")

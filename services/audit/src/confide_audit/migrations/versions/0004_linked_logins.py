@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(length=200), nullable=False),
         sa.Column("linked_as", sa.String(length=16), nullable=False),
         sa.Column("linked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("user_id", "client_id", name=op.f("pk_audit_linked_logins")),
+        sa.PrimaryKeyConstraint("user_id", "client_id", "linked_as", name=op.f("pk_audit_linked_logins")),
     )
     for guard, when, each in (("no_change", "UPDATE OR DELETE", "ROW"),
                               ("no_statement", "UPDATE OR DELETE OR TRUNCATE", "STATEMENT")):
