@@ -19,7 +19,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -190,9 +190,9 @@ class Checkpoint:
             raise BadNote("a root hash is 32 bytes")
         return cls(origin, int(size), root_hash, tuple(lines[3:-1]))
 
-    def signed(self, name: str, public_key: bytes, sign: Callable[[bytes], bytes]) -> str:
-        """The checkpoint as a note signed with the Ed25519 key ``public_key`` (``sign``: its private half)."""
-        return f"{self.text}\n{signature_line(name, ED25519, public_key, sign(self.body))}"
+    def note(self, name: str, public_key: bytes, signature: bytes) -> str:
+        """The checkpoint as a note carrying ``signature`` (Ed25519, by ``public_key``, over :attr:`body`)."""
+        return f"{self.text}\n{signature_line(name, ED25519, public_key, signature)}"
 
 
 def open_checkpoint(note: str, verifiers: Iterable[Verifier]) -> Checkpoint:

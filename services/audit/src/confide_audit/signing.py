@@ -9,7 +9,7 @@ from confide_tlog.note import ED25519, Verifier
 from confide_vault import Transit
 
 from confide_audit.domain.chain import ChainHead, root_of
-from confide_audit.domain.checkpoint import Checkpoint, signed_note
+from confide_audit.domain.checkpoint import Checkpoint
 
 
 class CheckpointSigner:
@@ -46,5 +46,5 @@ class CheckpointSigner:
         signature = self.transit.sign(self.key, checkpoint.body)
         _, version, blob = signature.split(":", 2)
         key_version = int(version.removeprefix("v"))
-        note = signed_note(checkpoint, self.key_name, self.public_key(key_version), base64.b64decode(blob))
+        note = checkpoint.note(self.key_name, self.public_key(key_version), base64.b64decode(blob))
         return checkpoint, note, key_version

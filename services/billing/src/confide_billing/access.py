@@ -20,7 +20,7 @@ UnitsOfWork = Callable[[], AbstractContextManager[UnitOfWork]]
 
 def permitted(unit_of_work: UnitsOfWork, who: Caller, task: p.Task, client_id: str | None = None,
               site_id: str | None = None) -> Caller:
-    decision = p.may(who, task)
+    decision = role = p.may(who, task)
     if decision.allowed and client_id is not None:
         with unit_of_work() as uow:
             home = store.home_site(uow.session.connection(), client_id)
@@ -32,7 +32,7 @@ def permitted(unit_of_work: UnitsOfWork, who: Caller, task: p.Task, client_id: s
         return enforce(unit_of_work, who, decision, action=p.action_of(task), resource_type="Account",
                        resource_id=client_id or site_id or str(task), client_id=client_id, site_id=site_id)
     except AccessDenied:
-        if client_id is not None and p.may(who, task).allowed:
+        if client_id is not None and role.allowed:
             raise AccessDenied(p.unseen(client_id)) from None
         raise
 

@@ -40,7 +40,3 @@ def keep_evidence(session: Session, origin: str, status: int, reason: str, reque
     session.execute(m.evidence.insert().values(id=uuid_compat.uuid7(), origin=origin, status=status,
                                                reason=reason[:500], request=request))
 
-
-def evidence(session: Session, origin: str) -> list[dict]:
-    rows = session.execute(select(m.evidence).where(m.evidence.c.origin == origin).order_by(m.evidence.c.received_at))
-    return [dict(r._mapping) for r in rows]

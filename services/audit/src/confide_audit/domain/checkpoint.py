@@ -4,13 +4,9 @@ service's Vault transit key (type 0x01, Ed25519)."""
 
 from __future__ import annotations
 
-from confide_tlog.note import ED25519, BadNote, Checkpoint, Verifier, open_checkpoint, signature_line
+from confide_tlog.note import ED25519, BadNote, Checkpoint, Verifier, open_checkpoint
 
 BadCheckpoint = BadNote
-
-
-def signed_note(checkpoint: Checkpoint, key_name: str, public_key: bytes, signature: bytes) -> str:
-    return f"{checkpoint.text}\n{signature_line(key_name, ED25519, public_key, signature)}"
 
 
 def verify_note(note: str, key_name: str, public_key: bytes) -> Checkpoint:
@@ -18,4 +14,4 @@ def verify_note(note: str, key_name: str, public_key: bytes) -> Checkpoint:
     return open_checkpoint(note, [Verifier(key_name, ED25519, public_key)])
 
 
-__all__ = ["BadCheckpoint", "Checkpoint", "signed_note", "verify_note"]
+__all__ = ["BadCheckpoint", "Checkpoint", "verify_note"]
