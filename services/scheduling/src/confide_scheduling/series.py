@@ -10,7 +10,6 @@ from confide_access import Caller
 from confide_contracts.errors import BookingConflict, FieldError, invalid
 from confide_contracts.rpc.scheduling import AppointmentSchema
 from confide_messaging import UnitOfWork
-from eventlet import tpool
 
 from confide_scheduling import booking, store
 from confide_scheduling.domain.localtime import local_instant, zone
@@ -24,9 +23,7 @@ def book_series(uow: UnitOfWork, who: Caller, spec: dict[str, Any]) -> dict[str,
     tz = zone(site.time_zone)
     first_local = data["starts_at"].astimezone(tz).replace(tzinfo=None)
     try:
-        # expanded on an OS thread: a rule with no occurrence (February 31st) makes dateutil walk to year 9999,
-        # which would otherwise hold every other request of this process for as long
-        starts = tpool.execute(occurrences, spec["rrule"], first_local)
+        starts = occurrences(spec["rrule"], first_local)
     except InvalidRule as exc:
         raise invalid("rrule", str(exc)) from None
     sid = store.new_id()

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+import warnings
+from datetime import datetime, timedelta
 
 from dateutil.rrule import rrulestr
 
 MAX_OCCURRENCES = 104
+HORIZON = timedelta(days=731)  # a series ends within two years of its first session
+PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "WKST"}
 
 
 class InvalidRule(ValueError):
@@ -23,15 +26,25 @@ def occurrences(rule: str, first_local: datetime) -> list[datetime]:
         raise InvalidRule("only DAILY, WEEKLY or MONTHLY series")
     if "COUNT=" not in rule and "UNTIL=" not in rule:
         raise InvalidRule("a series needs COUNT or UNTIL")
+    unsupported = sorted({part.split("=")[0] for part in rule.split(";")} - PARTS)
+    if unsupported:  # BYMONTH, BYSETPOS and the like can ask for a day that never comes (February 31st)
+        raise InvalidRule(f"{', '.join(unsupported)} not supported; use {', '.join(sorted(PARTS))}")
     try:
         parsed = rrulestr(rule, dtstart=first_local)
+        horizon = first_local + HORIZON
+        with warnings.catch_warnings():  # COUNT and UNTIL together: dateutil stops at whichever comes first
+            warnings.simplefilter("ignore", DeprecationWarning)
+            # bounded, so that a series always ends
+            bounded = parsed.replace(until=min(parsed._until or horizon, horizon))
     except (ValueError, TypeError) as exc:
         raise InvalidRule(f"not a valid RRULE: {exc}") from None
     starts = []
-    for when in parsed:
+    for when in bounded:
         starts.append(when)
         if len(starts) > MAX_OCCURRENCES:
             raise InvalidRule(f"more than {MAX_OCCURRENCES} occurrences; shorten COUNT or UNTIL")
     if not starts:
-        raise InvalidRule("the rule yields no occurrence")
+        raise InvalidRule(f"the rule yields no occurrence before {horizon:%Y-%m-%d}")
+    if (parsed._until or horizon) > horizon or len(starts) < (parsed._count or 0):
+        raise InvalidRule(f"a series ends within two years of its first session (by {horizon:%Y-%m-%d})")
     return starts
