@@ -1,7 +1,7 @@
 """Every role against every operation, over HTTP on the real stack.
 
 The world is the demo network (built through the API). Each caller below calls
-each of the gateway's 91 operations with a well-formed request about Robin Hale,
+each of the gateway's 92 operations with a well-formed request about Robin Hale,
 her clinician Ana and their site. Whether it is refused (403) is decided by the
 service that owns the data; the gateway passes the caller on and grants
 nothing. The expected table is DESIGN.md's rules made concrete:
@@ -109,6 +109,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     # records
     "records.register_client": DESK | CLINICIANS,  # at a site of theirs
     "records.get_client": READ["demographics"],
+    # a search among the caller's sites (a clinician's: among their care teams' clients)
+    "records.search_clients": STAFF - {"credentialing_officer"},
     "records.update_client": WRITE["demographics"],
     "records.add_guardian": WRITE["demographics"],
     "records.approve_guardian_rights": OWN,  # a clinician on the care team
@@ -244,6 +246,7 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
         "records.register_client": ({}, {"given_name": "New", "family_name": f"Client{n}",
                                          "date_of_birth": "1990-01-01", "home_site_id": NORTH}, None),
         "records.get_client": ({"client_id": robin}, None, None),
+        "records.search_clients": ({}, None, {"name": "robn hal"}),
         "records.update_client": ({"client_id": robin}, {"given_name": "Robin", "family_name": "Hale",
                                                          "date_of_birth": "1988-04-02", "pronouns": "they/them"},
                                   None),

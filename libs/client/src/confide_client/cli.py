@@ -87,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         appointments.add_argument(f"--{name}")
     appointments.add_argument("--days", type=int, default=7, help="from today, this many days (default 7)")
     appointments.add_argument("--json", action="store_true")
+    clients = commands.add_parser("clients", help="find clients").add_subparsers(dest="clients", required=True)
+    find = clients.add_parser("find", help="by name (typos and accents forgiven), date of birth, phone or number")
+    find.add_argument("name", nargs="?", help='e.g. "robin hale" or "hal ro" while typing')
+    find.add_argument("--dob", help="date of birth, YYYY-MM-DD")
+    find.add_argument("--phone", help="the number or its last digits")
+    find.add_argument("--number", help="the record number")
+    find.add_argument("--site", help="one of your sites")
+    find.add_argument("--json", action="store_true")
     demo = commands.add_parser("demo", help="load the demo network through the API (make run does, once)")
     demo.add_argument("--state", type=Path, default=Path(".run"), help="where make run keeps the dev issuer's key")
     demo.add_argument("--force", action="store_true", help="load it again even if this stack holds it")
@@ -120,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("audit", "export"): audit_export, ("audit", "verify"): audit_verify, ("audit", "prove"): audit_prove,
                 ("audit", "checkpoints"): audit_checkpoints, ("audit", "monitor"): audit_monitor,
                 ("licensure", "check"): licensure_check, ("licensure", "matrix"): licensure_matrix,
-                ("licensure", "expiring"): licensure_expiring, ("appointments", None): list_appointments}
+                ("licensure", "expiring"): licensure_expiring, ("appointments", None): list_appointments,
+                ("clients", "find"): find_clients}
     try:
         return handlers[(args.command, getattr(args, args.command, None))](args)
     except requests.ConnectionError:
@@ -353,6 +362,17 @@ def licensure_expiring(args) -> int:
         print(json.dumps(rows))
     else:
         print(table(rows, ["clinician_id", "type", "jurisdiction", "number", "expires_on"]))
+    return 0
+
+
+def find_clients(args) -> int:
+    found = get("/api/v1/clients", {"name": args.name, "date_of_birth": args.dob, "phone": args.phone,
+                                    "record_number": args.number, "site_id": args.site})["clients"]
+    if args.json:
+        print(json.dumps(found))
+    else:
+        print(table(found, ["record_number", "family_name", "given_name", "preferred_name", "date_of_birth",
+                            "phone", "home_site_id", "id"]))
     return 0
 
 

@@ -25,7 +25,7 @@ COLUMNS = ("chain", "seq", "recorded_at", *FACT_FIELDS, "leaf_hash")
 
 # FHIR R4 AuditEvent codes
 _ACTION = {"create": "C", "read": "R", "update": "U", "delete": "D"}  # everything else: E (execute)
-_SUBTYPE = {"create": "create", "read": "read", "update": "update", "delete": "delete"}
+_SUBTYPE = {"create": "create", "read": "read", "update": "update", "delete": "delete", "search": "search-type"}
 _V3_PURPOSE = {"treatment": "TREAT", "payment": "HPAYMT", "operations": "HOPERAT", "emergency": "ETREAT",
                "client_request": "PATRQT"}
 V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"

@@ -17,6 +17,7 @@ class Action(StrEnum):
     EXPORT = "export"
     PRINT = "print"
     DISCLOSE = "disclose"
+    SEARCH = "search"  # one entry per client a search returned (FHIR: search-type)
 
 
 class Outcome(StrEnum):

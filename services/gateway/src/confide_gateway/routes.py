@@ -139,6 +139,9 @@ OPERATIONS: tuple[Operation, ...] = (
     # --- records -------------------------------------------------------------------------------
     op("POST", "/clients", "records", "register_client", "body", body=records.ClientSchema, status=201,
        summary="Register a client", tag="clients"),
+    op("GET", "/clients", "records", "search_clients", "query", query=records.ClientSearchSchema,
+       summary="Find clients by name (typos and accents forgiven), date of birth, phone or record number",
+       tag="clients"),
     op("GET", "/clients/<client_id>", "records", "get_client", "path.client_id", summary="A client's demographics",
        tag="clients"),
     op("PATCH", "/clients/<client_id>", "records", "update_client", "path.client_id", "body",

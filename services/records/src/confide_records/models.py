@@ -13,8 +13,10 @@ from confide_contracts.projections import supervisions_table
 from confide_messaging import add_messaging_tables
 from confide_persistence import make_metadata
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -57,8 +59,31 @@ clients = Table(
     Column("registered_by", ID, nullable=False),
     created_at(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # what the front desk finds a client by (migration 0003): a number to say on the phone, the name
+    # folded (accents off, lower case) for trigram search, the phone's digits
+    Column("record_number", BigInteger, nullable=False, unique=True,
+           server_default=text("nextval('clients_record_number_seq')")),
+    Column("search_name", Text, Computed(
+        "confide_fold(given_name || ' ' || coalesce(preferred_name || ' ', '') || family_name)"), nullable=False),
+    Column("phone_digits", Text, Computed("nullif(regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g'), '')")),
 )
 Index("ix_clients_site_name", clients.c.home_site_id, clients.c.family_name)
+Index("ix_clients_phone_suffix", func.reverse(clients.c.phone_digits).label("phone_suffix"),
+      postgresql_ops={"phone_suffix": "text_pattern_ops"})
+Index("ix_clients_date_of_birth", clients.c.date_of_birth)
+
+# the words of every client's folded name (a trigger on ``clients`` keeps them, migration 0003), and the
+# distinct words with a trigram index: a typo is matched against the words, not against every client
+name_words = Table("name_words", metadata, Column("word", Text, primary_key=True))
+Index("ix_name_words_trigrams", name_words.c.word, postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"})
+Index("ix_name_words_prefix", name_words.c.word, postgresql_ops={"word": "text_pattern_ops"})
+client_name_words = Table(
+    "client_name_words",
+    metadata,
+    Column("word", Text, primary_key=True),
+    Column("home_site_id", ID, primary_key=True),
+    Column("client_id", UUID(as_uuid=True), ForeignKey("clients.id"), primary_key=True, index=True),
+)
 
 guardians = Table(
     "guardians",

@@ -17,7 +17,7 @@ from confide_contracts.projections import SUPERVISION_EVENTS
 from confide_contracts.rpc import records as s
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 
-from confide_records import break_glass, clients, clinical, consents, disclosures, linking, notes, store
+from confide_records import break_glass, clients, clinical, consents, disclosures, linking, notes, search, store
 from confide_records import psychotherapy_notes as therapy_notes
 from confide_records.access import Decide, Work, client_id_of, decider, id_of, through_policy
 from confide_records.domain import policy as p
@@ -35,8 +35,7 @@ class RecordsService:
     def _access(self, caller: Caller, client_ids: list, *, action: Action, resource_type: str, work: Work,
                 kind: Kind | None = None, write: bool = False, decide: Decide | None = None,
                 resource_id: str | None = None) -> Any:
-        """Decide (``decide``, or the policy for reading or writing ``kind``), do
-        ``work`` and record the access, in one transaction."""
+        """Decide (``decide``, or the policy for ``kind``), work, record: one transaction."""
         return through_policy(self.uow, caller, client_ids, action=action, resource_type=resource_type, work=work,
                               decide=decide or decider(kind, write), resource_id=resource_id)
 
@@ -56,6 +55,14 @@ class RecordsService:
         cid = client_id_of(client_id)
         return self._access(caller, [cid], kind=Kind.DEMOGRAPHICS, action=Action.READ, resource_type="Client",
                             resource_id=str(cid), work=clients.read(cid))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def search_clients(self, caller: Caller, query: dict) -> dict[str, Any]:
+        """Find clients (``search``): name forgiving typos and accents, date of birth, phone, record number."""
+        q = load(s.ClientSearchSchema(), query)
+        enforce(self.uow, caller, p.may_search(caller, q["site_id"]), action=Action.SEARCH, resource_type="Client")
+        with self.uow() as uow:
+            return search.find(uow, caller, q)
 
     @rpc(expected_exceptions=EXPECTED)
     def update_client(self, caller: Caller, client_id: str, changes: dict) -> dict[str, Any]:
@@ -180,9 +187,8 @@ class RecordsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_note(self, caller: Caller, note: dict) -> dict[str, Any]:
-        """A draft intake or progress note for one session and its clients; each
-        section concerns one client, or (``client_id`` null) the whole session.
-        The author must be on the care team of every client in it."""
+        """A draft note of one session; a section concerns one client or (no ``client_id``) the session.
+        The author is on the care team of every client in it."""
         data = load(s.NoteSchema(), note)
         return self._access(caller, data["client_ids"], kind=Kind.NOTES, write=True, action=Action.CREATE,
                             resource_type="Note", work=notes.create(self.sealing, data))
@@ -200,8 +206,7 @@ class RecordsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def sign_note(self, caller: Caller, note_id: str) -> dict[str, Any]:
-        """Sign and lock a draft (author only). A pre-licensed author's note then
-        waits for their supervisor's co-signature."""
+        """Sign and lock a draft (author only); a pre-licensed author's waits for a co-signature."""
         nid = id_of(note_id)
         header, participants = self._note(nid)
         return self._access(caller, participants, action=Action.SIGN, resource_type="Note", resource_id=str(nid),
@@ -228,8 +233,7 @@ class RecordsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_note(self, caller: Caller, note_id: str, client_id: str) -> dict[str, Any]:
-        """A note as ``client_id``'s record shows it: the whole session's sections
-        and this client's own, with the addenda that concern them."""
+        """A note as ``client_id``'s record shows it: the session's sections, theirs, their addenda."""
         nid = id_of(note_id)
         cid = client_id_of(client_id)
         header, participants = self._note(nid)
@@ -275,9 +279,8 @@ class RecordsService:
     # --- break the glass ----------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def break_glass(self, caller: Caller, client_id: str, reason: str, minutes: int = 60) -> dict[str, Any]:
-        """Emergency access for a clinician outside the care team: for ``minutes``,
-        flagged on every access, queued for compliance review, and the client's
-        primary clinician is told. Never opens psychotherapy notes."""
+        """Emergency access outside the care team for ``minutes``: flagged on every access, reviewed,
+        the primary clinician told. Never psychotherapy notes."""
         data = load(s.BreakGlassSchema(), {"client_id": client_id, "reason": reason, "minutes": minutes})
         who = replace(caller, break_glass_reason=data["reason"], purpose=Purpose.EMERGENCY)
         return self._access(who, [data["client_id"]], decide=lambda c, r: p.may_break_glass(c, r, 0),
@@ -309,17 +312,15 @@ class RecordsService:
     # --- exports and disclosures ----------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def export_record(self, caller: Caller, client_id: str) -> dict[str, Any]:
-        """The parts of the client's record the caller may see, as one document:
-        for the client's own copy or a clinician's. Psychotherapy notes never."""
+        """What of the record the caller may see, as one document (never psychotherapy notes)."""
         cid = client_id_of(client_id)
         return self._access(caller, [cid], decide=p.may_export, action=Action.EXPORT, resource_type="ClientRecord",
                             work=disclosures.export(self.sealing, cid))
 
     @rpc(expected_exceptions=EXPECTED)
     def disclose(self, caller: Caller, client_id: str, consent_id: str) -> dict[str, Any]:
-        """Release what an active consent covers to its named recipient; recorded as
-        a disclosure (for the accounting of disclosures). Psychotherapy notes only
-        under an authorization for them alone, and only by their author."""
+        """Release what an active consent covers to its recipient, recorded as a disclosure.
+        Psychotherapy notes only under an authorization for them alone, by their author."""
         cid = client_id_of(client_id)
         kid = id_of(consent_id)
         return self._access(caller, [cid], decide=p.may_disclose, action=Action.DISCLOSE, resource_type="Disclosure",

@@ -6,6 +6,7 @@ here sealed (Vault transit ciphertext) and leaves sealed."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,22 @@ import uuid_utils.compat as uuid_compat
 from confide_access import Caller
 from confide_contracts.projections import apply_supervision
 from confide_persistence import plain
-from sqlalchemy import String, and_, cast, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -86,6 +102,69 @@ def client(conn: Connection, client_id) -> dict[str, Any]:
             .where(g.c.client_id == client_id).order_by(g.c.created_at))
     ]
     return result
+
+
+SEARCH_COLUMNS = ("id", "record_number", "given_name", "family_name", "preferred_name", "date_of_birth", "pronouns",
+                  "home_site_id", "phone")
+SIMILARITY = 0.4  # of two words (pg_trgm's default 0.3 lets "hale" find "hall" and "haley" alike)
+
+
+def _word_hits(word: str, sites: list[str] | None):
+    """The clients with a word in their name like ``word``: equal (1), starting
+    with it as it is typed (0.9), or near it by trigrams (a typo); best per client."""
+    folded, w, cw = func.confide_fold(word), m.name_words, m.client_name_words
+    prefix = w.c.word.like(folded.concat("%"))
+    near = or_(prefix, w.c.word.op("%")(folded)) if len(word) >= 3 else prefix
+    score = case((w.c.word == folded, 1.0), (prefix, 0.9), else_=func.similarity(w.c.word, folded))
+    words = select(w.c.word, score.label("score")).where(near).subquery()
+    hits = select(cw.c.client_id, func.max(words.c.score).label("score")).join(words, words.c.word == cw.c.word)
+    if sites is not None:
+        hits = hits.where(cw.c.home_site_id.in_(sites))
+    return hits.group_by(cw.c.client_id).subquery()
+
+
+def search_clients(conn: Connection, caller: Caller, q: dict[str, Any]) -> list[dict[str, Any]]:
+    """Clients matching every criterion in ``q``, within what the caller may search
+    (their sites; a clinician's care teams), best name match first. Index-backed:
+    the words of names (trigrams over the distinct words, then a btree per word
+    and site), date of birth, the phone's digits from the end, the record number."""
+    c, ct = m.clients, m.care_team
+    where, sites = [], None
+    if caller.role in ("clinician", "supervisor"):
+        on_team = or_(ct.c.clinician_id == caller.user_id, active_supervision(caller.user_id, ct.c.clinician_id,
+                                                                              date.today())) \
+            if caller.role == "supervisor" else ct.c.clinician_id == caller.user_id
+        where.append(exists().where(ct.c.client_id == c.c.id, ct.c.ended_at.is_(None), on_team))
+    elif caller.role != "compliance_officer":
+        sites = list(caller.sites)
+    if q["site_id"]:
+        sites = [q["site_id"]]
+    words = [w for w in re.split(r"[\W_]+", re.sub("['\\u2019]", "", q["name"] or "")) if w][:6]
+    if sites is not None and not words:  # (the words are looked up within the sites)
+        where.append(c.c.home_site_id.in_(sites))
+    if q["date_of_birth"]:
+        where.append(c.c.date_of_birth == q["date_of_birth"])
+    if q["phone"]:
+        digits = "".join(ch for ch in q["phone"] if ch.isdigit())
+        where.append(func.reverse(c.c.phone_digits).like(digits[::-1] + "%"))
+    if q["record_number"]:
+        where.append(c.c.record_number == q["record_number"])
+    found, rank = select(*(c.c[name] for name in SEARCH_COLUMNS)), literal(0.0)
+    if words:
+        # the best-matching clients by their words alone, then their rows by primary key: with nothing else
+        # to ask of a client the ranking stops at the page (a tie at its end goes by id, not by name)
+        hits = [_word_hits(word, sites) for word in words]
+        ranked = select(hits[0].c.client_id, sum((h.c.score for h in hits[1:]), hits[0].c.score).label("score"))
+        for h in hits[1:]:
+            ranked = ranked.join(h, h.c.client_id == hits[0].c.client_id)
+        if not where:
+            ranked = ranked.order_by(literal_column("score").desc(), hits[0].c.client_id).limit(q["limit"])
+        ranked = ranked.cte("ranked").prefix_with("MATERIALIZED")
+        found, rank = found.join(ranked, ranked.c.client_id == c.c.id), ranked.c.score
+    conn.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY}"))
+    rows = conn.execute(found.where(*where).order_by(rank.desc(), c.c.family_name, c.c.given_name, c.c.id)
+                        .limit(q["limit"]))
+    return [plain(r) for r in rows]
 
 
 def care_team(conn: Connection, client_id) -> list[dict[str, Any]]:

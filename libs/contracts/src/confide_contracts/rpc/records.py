@@ -97,6 +97,24 @@ class ClientSchema(Schema):
             raise ValidationError("is before 1900")
 
 
+class ClientSearchSchema(Schema):
+    """Finding a client: every criterion given must match. ``name`` tolerates
+    typos and accents and matches the start of a word while it is typed."""
+
+    name = fields.String(load_default=None, validate=validate.Length(min=2, max=100))
+    date_of_birth = fields.Date(load_default=None)
+    phone = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[0-9 +().-]*([0-9][^0-9]*){4,}$", error="at least 4 digits"))
+    record_number = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1))
+    site_id = fields.String(load_default=None, validate=ID, metadata={"description": "one of the caller's sites"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+    @validates_schema
+    def something_to_find(self, data, **kwargs):
+        if all(data.get(k) is None for k in ("name", "date_of_birth", "phone", "record_number")):
+            raise ValidationError("give a name, date_of_birth, phone or record_number", "name")
+
+
 class ClientChangesSchema(ClientSchema):
     class Meta:
         exclude = ("guardians", "home_site_id")

@@ -137,6 +137,20 @@ def may_register(caller: Caller, site_id: str) -> Decision:
     return allow(f"{caller.role} at the site")
 
 
+SEARCHERS = ("front_desk", "biller", "admin", "compliance_officer", *CLINICIANS)
+
+
+def may_search(caller: Caller, site_id: str | None) -> Decision:
+    """Finding clients: site staff within their sites, compliance officers
+    network-wide, clinicians among the clients of their care teams (and of their
+    supervisees') only -- the store narrows the search to that."""
+    if caller.role not in SEARCHERS:
+        return refuse(f"role {caller.role} may not search for clients")
+    if site_id is not None and caller.role != "compliance_officer" and site_id not in caller.sites:
+        return refuse(f"site {site_id} is outside the caller's sites")
+    return allow(f"{caller.role} searching clients")
+
+
 def guardian_rights(caller: Caller, may_see) -> tuple[list[str], list[str]]:
     """(what a guardian may see now, what waits for a clinician): a clinician
     records clinical rights with their own judgement; anyone else's request for
