@@ -127,5 +127,11 @@ def test_a_session_from_booking_to_invoice_and_its_trail(stack, monkeypatch, cap
     assert header.split() == ["CLINICIAN_ID", "US-NY", "US-CA"] and row.split() == [dr, "yes", "no"]
     assert main(["licensure", "expiring", "--within-days", "500"]) == 0
     assert dr in capsys.readouterr().out
-    assert main(["appointments", "--clinician", dr, "--json"]) == 0
-    assert [a["id"] for a in json.loads(capsys.readouterr().out)] == [booked["id"]]
+    assert main(["appointments", "--clinician", dr, "--days", "2", "--json"]) == 0  # (today or tomorrow in NY)
+    sheet = json.loads(capsys.readouterr().out)["appointments"]
+    assert [(a["id"], [c["name"] for c in a["clients"]]) for a in sheet] == [(booked["id"], ["Robin Hale"])]
+    assert main(["appointments", "--days", "2"]) == 0  # the caller's sites, local times and names
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split()[:3] == ["DATE", "TIME", "SITE"] and "Robin Hale" in row and sheet[0]["starts"] in row
+    assert main(["clients", "find", "robn hale"]) == 0  # a typo, and no accents needed
+    assert client in capsys.readouterr().out

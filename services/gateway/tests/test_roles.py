@@ -1,7 +1,7 @@
 """Every role against every operation, over HTTP on the real stack.
 
 The world is the demo network (built through the API). Each caller below calls
-each of the gateway's 92 operations with a well-formed request about Robin Hale,
+each of the gateway's 93 operations with a well-formed request about Robin Hale,
 her clinician Ana and their site. Whether it is refused (403) is decided by the
 service that owns the data; the gateway passes the caller on and grants
 nothing. The expected table is DESIGN.md's rules made concrete:
@@ -83,6 +83,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "scheduling.find_slots": EVERYONE,  # free times, nobody's record (a client may book online)
     "scheduling.book": DESK | OWN,
     "scheduling.list_appointments": DESK | {"biller"},  # a site's day: its staff
+    "scheduling.day_sheet": DESK | {"biller"} | CLINICIANS,  # a clinician's: their own sessions only
     "scheduling.book_series": DESK | OWN,
     "scheduling.get_appointment": DESK | {"biller"} | OWN,
     "scheduling.reschedule": DESK | OWN,
@@ -208,6 +209,7 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
         "scheduling.list_appointments": ({}, None, {"site_id": NORTH, "starts_from": TODAY.isoformat() + "T00:00Z",
                                                     "starts_before": (TODAY + timedelta(days=9)).isoformat()
                                                     + "T00:00Z"}),
+        "scheduling.day_sheet": ({}, None, {"site_id": NORTH, "days": 7}),
         "scheduling.book_series": ({}, {"appointment": {**booking, "starts_at": (
             SOON + timedelta(days=200, hours=n)).isoformat()}, "rrule": "FREQ=WEEKLY;COUNT=2"}, None),
         "scheduling.get_appointment": ({"appointment_id": w["robin_session"]}, None, None),

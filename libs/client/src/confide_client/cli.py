@@ -82,10 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     expiring = licensure.add_parser("expiring", help="licences that lapse soon")
     expiring.add_argument("--within-days", type=int, default=90)
     expiring.add_argument("--json", action="store_true")
-    appointments = commands.add_parser("appointments", help="appointments of a site, clinician or client")
+    appointments = commands.add_parser(
+        "appointments", help="the day sheet: your sites' (or your own) appointments today, in local time")
     for name in ("site", "clinician", "client"):
         appointments.add_argument(f"--{name}")
-    appointments.add_argument("--days", type=int, default=7, help="from today, this many days (default 7)")
+    appointments.add_argument("--date", help="YYYY-MM-DD (default: today at the site)")
+    appointments.add_argument("--days", type=int, default=1, help="this many days, up to 7 (default 1)")
     appointments.add_argument("--json", action="store_true")
     clients = commands.add_parser("clients", help="find clients").add_subparsers(dest="clients", required=True)
     find = clients.add_parser("find", help="by name (typos and accents forgiven), date of birth, phone or number")
@@ -377,16 +379,24 @@ def find_clients(args) -> int:
 
 
 def list_appointments(args) -> int:
-    from datetime import UTC, datetime, timedelta
+    if args.client:  # one client's appointments (ids and UTC times: the client's own list)
+        from datetime import UTC, datetime, timedelta
 
-    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = get("/api/v1/appointments", {"site_id": args.site, "clinician_id": args.clinician,
-                                        "client_id": args.client, "starts_from": start.isoformat(),
-                                        "starts_before": (start + timedelta(days=args.days)).isoformat()})
+        start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        rows = get("/api/v1/appointments", {"client_id": args.client, "site_id": args.site,
+                                            "clinician_id": args.clinician, "starts_from": start.isoformat(),
+                                            "starts_before": (start + timedelta(days=args.days)).isoformat()})
+        print(json.dumps(rows) if args.json else table(rows, ["starts_at", "clinician_id", "modality", "status",
+                                                                 "site_id", "id"]))
+        return 0
+    sheet = get("/api/v1/day-sheet", {"site_id": args.site, "clinician_id": args.clinician, "date": args.date,
+                                      "days": str(args.days)})
     if args.json:
-        print(json.dumps(rows))
-    else:
-        print(table(rows, ["starts_at", "clinician_id", "modality", "status", "site_id", "id"]))
+        print(json.dumps(sheet))
+        return 0
+    rows = [{**a, "time": f"{a['starts']}-{a['ends']}",
+             "clients": ", ".join(c["name"] or c["id"] for c in a["clients"])} for a in sheet["appointments"]]
+    print(table(rows, ["date", "time", "site", "clinician_id", "clients", "modality", "room", "status"]))
     return 0
 
 

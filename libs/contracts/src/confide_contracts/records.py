@@ -5,6 +5,8 @@ from confide_events import registry
 from marshmallow import Schema, fields, validate
 
 CLIENT_REGISTERED = "records.client.registered"
+CLIENT_RENAMED = "records.client.renamed"
+CLIENT_EVENTS = (CLIENT_REGISTERED, CLIENT_RENAMED)
 NOTE_SIGNED = "records.note.signed"
 NOTE_COSIGNED = "records.note.cosigned"
 BREAK_GLASS_OPENED = "records.break_glass.opened"
@@ -12,13 +14,33 @@ CONSENT_REVOKED = "records.consent.revoked"
 LOGIN_LINKED = "records.login.linked"
 
 ID = validate.Length(min=1, max=200)
+DISPLAY_NAME = validate.Length(min=1, max=401)
 
 
-@registry.event_type(CLIENT_REGISTERED, version=1)
+def display_name(client: dict) -> str:
+    """How a client is named on a day sheet: preferred (or given) and family name."""
+    return f"{client.get('preferred_name') or client['given_name']} {client['family_name']}"
+
+
+@registry.event_type(CLIENT_REGISTERED, version=1, upcast=lambda payload: {**payload, "display_name": None})
 class ClientRegisteredV1(Schema):
     client_id = fields.String(required=True, validate=ID)
     home_site_id = fields.String(required=True, validate=ID)
     minor = fields.Boolean(required=True)
+
+
+@registry.event_type(CLIENT_REGISTERED, version=2)
+class ClientRegisteredV2(ClientRegisteredV1):
+    """With the name a day sheet shows (preferred or given name, family name):
+    scheduling lists a day's clients by it without reading their records."""
+
+    display_name = fields.String(required=True, allow_none=True, validate=DISPLAY_NAME)
+
+
+@registry.event_type(CLIENT_RENAMED, version=1)
+class ClientRenamedV1(Schema):
+    client_id = fields.String(required=True, validate=ID)
+    display_name = fields.String(required=True, validate=DISPLAY_NAME)
 
 
 @registry.event_type(NOTE_SIGNED, version=1)

@@ -87,6 +87,8 @@ OPERATIONS: tuple[Operation, ...] = (
        summary="Book an appointment (refused when the clinician may not practise it)", tag="appointments"),
     op("GET", "/appointments", "scheduling", "list_appointments", "query", query=scheduling.ListSchema,
        returns="array", summary="Appointments of a site, clinician or client in a time range", tag="appointments"),
+    op("GET", "/day-sheet", "scheduling", "day_sheet", "query", query=scheduling.DaySheetSchema,
+       summary="A site's or clinician's day or week, in local time, with client names", tag="appointments"),
     op("POST", "/appointment-series", "scheduling", "book_series", "body", body=scheduling.SeriesSchema,
        status=201, summary="Book a recurring series (RRULE), whole or not at all", tag="appointments"),
     op("GET", "/appointments/<appointment_id>", "scheduling", "get_appointment", "path.appointment_id",

@@ -30,7 +30,8 @@ def register(uow: UnitOfWork, who: Caller, data: dict[str, Any]) -> dict[str, An
     record_access(uow, who, action=Action.CREATE, resource_type="Client", resource_id=str(client_id),
                   client_id=str(client_id), site_id=data["home_site_id"])
     uow.emit(events.CLIENT_REGISTERED, {"client_id": str(client_id), "home_site_id": data["home_site_id"],
-                                        "minor": minor}, actor=who.actor, site_id=data["home_site_id"])
+                                        "minor": minor, "display_name": events.display_name(data)},
+             actor=who.actor, site_id=data["home_site_id"])
     return store.client(conn, client_id)
 
 
@@ -40,8 +41,13 @@ def read(client_id) -> Work:
 
 def update(client_id, data: dict[str, Any]) -> Work:
     def work(a: Access):
+        before = events.display_name(store.client(a.conn, client_id))
         store.change_client(a.conn, client_id, data)
-        return store.client(a.conn, client_id)
+        after = store.client(a.conn, client_id)
+        if events.display_name(after) != before:
+            a.uow.emit(events.CLIENT_RENAMED, {"client_id": str(client_id), "display_name": events.display_name(after)},
+                       actor=a.caller.actor, site_id=after["home_site_id"])
+        return after
     return work
 
 

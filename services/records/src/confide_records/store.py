@@ -106,7 +106,7 @@ def client(conn: Connection, client_id) -> dict[str, Any]:
 
 SEARCH_COLUMNS = ("id", "record_number", "given_name", "family_name", "preferred_name", "date_of_birth", "pronouns",
                   "home_site_id", "phone")
-SIMILARITY = 0.4  # of two words (pg_trgm's default 0.3 lets "hale" find "hall" and "haley" alike)
+SIMILARITY = 0.3  # of two words, pg_trgm's default: "robn" finds "robin" (0.375); the ranking puts exact words first
 
 
 def _word_hits(word: str, sites: list[str] | None):

@@ -185,4 +185,13 @@ licenses = Table(
 # projection of credentialing.supervision.* (credentialing is the authority)
 supervisions = supervisions_table(metadata)
 
+# projection of records.client.registered / renamed: how a day sheet names each client
+client_names = Table(
+    "client_names",
+    metadata,
+    Column("client_id", String(200), primary_key=True),
+    Column("display_name", String(401)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 add_messaging_tables(metadata)

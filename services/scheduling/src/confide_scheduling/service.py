@@ -15,6 +15,7 @@ from typing import Any
 import confide_contracts  # noqa: F401 - registers the event schemas used here
 from confide_access import Action, Caller, enforce, load, open_rpc, parse_id, rpc
 from confide_contracts import credentialing as cred
+from confide_contracts import records as rec
 from confide_contracts.errors import EXPECTED
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
 from confide_contracts.rpc.scheduling import (
@@ -22,6 +23,7 @@ from confide_contracts.rpc.scheduling import (
     AvailabilitySchema,
     CancelSchema,
     CompleteSchema,
+    DaySheetSchema,
     ExceptionSchema,
     ListSchema,
     RescheduleSchema,
@@ -33,7 +35,7 @@ from confide_contracts.rpc.scheduling import (
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 
-from confide_scheduling import appointments, booking, licensure, series, sites, slots, store, waitlist
+from confide_scheduling import appointments, booking, daysheet, licensure, series, sites, slots, store, waitlist
 from confide_scheduling import models as m
 from confide_scheduling.domain import policy
 from confide_scheduling.domain.appointment import AppointmentStatus
@@ -186,6 +188,17 @@ class SchedulingService:
         with self.uow() as uow:
             return appointments.find(uow, who, q)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def day_sheet(self, caller: Caller, query: dict) -> dict[str, Any]:
+        """A site's or clinician's day (or week) in local time with the clients' names; a supervisor may
+        ask for a supervisee's. One access recorded for each client on it."""
+        q = load(DaySheetSchema(), query)
+        with self.uow() as uow:
+            decision = daysheet.decide(uow, caller, q)
+        enforce(self.uow, caller, decision, action=Action.READ, resource_type="Appointment", resource_id="day-sheet")
+        with self.uow() as uow:
+            return daysheet.build(uow, caller, q)
+
     # --- slots ---------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def find_slots(self, caller: Caller, query: dict) -> list[dict[str, Any]]:
@@ -228,6 +241,13 @@ class SchedulingService:
             apply_supervision(uow.session.connection(), m.supervisions, event.payload)
             if event.type == cred.SUPERVISION_ENDED:
                 licensure.reassess(uow, event.payload["supervisee_id"], event)
+
+    @handles(*rec.CLIENT_EVENTS)
+    def on_client(self, event) -> None:
+        """The names a day sheet shows (records is the authority)."""
+        with self.uow(handling=event) as uow:
+            store.set_client_name(uow.session.connection(), event.payload["client_id"],
+                                  event.payload["display_name"])
 
     @open_rpc
     def health(self) -> dict[str, Any]:

@@ -296,3 +296,43 @@ def licensure_facts(conn: Connection, clinician_id: str) -> tuple[list[License],
     supervisions = [Supervision(r.supervisor_id, r.jurisdiction, r.starts_on, r.ends_on,
                                 tuple(held[r.supervisor_id])) for r in supervision_rows]
     return held[clinician_id], supervisions
+
+
+# --- day sheets and the names on them -------------------------------------------------------
+def set_client_name(conn: Connection, client_id: str, display_name: str | None) -> None:
+    statement = pg_insert(m.client_names).values(client_id=client_id, display_name=display_name)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[m.client_names.c.client_id],
+        set_={"display_name": statement.excluded.display_name, "updated_at": func.now()}))
+
+
+def client_names(conn: Connection, client_ids) -> dict[str, str | None]:
+    n = m.client_names
+    return dict(conn.execute(select(n.c.client_id, n.c.display_name).where(n.c.client_id.in_(list(client_ids)))).all())
+
+
+def supervisees(conn: Connection, supervisor_id: str, on: date) -> frozenset[str]:
+    s = m.supervisions
+    return frozenset(conn.execute(select(s.c.supervisee_id).where(
+        s.c.supervisor_id == supervisor_id, s.c.starts_on <= on, or_(s.c.ends_on.is_(None), s.c.ends_on >= on)
+    )).scalars())
+
+
+def sites_by_id(conn: Connection, site_ids) -> dict[str, Any]:
+    return {r.id: r for r in conn.execute(select(m.sites).where(m.sites.c.id.in_(list(site_ids))))}
+
+
+def room_names(conn: Connection, room_ids) -> dict[str, str]:
+    rows = conn.execute(select(m.rooms.c.id, m.rooms.c.name).where(m.rooms.c.id.in_(list(room_ids))))
+    return {str(r.id): r.name for r in rows}
+
+
+def sheet_appointments(conn: Connection, site_ids, clinician_id: str | None, since: datetime,
+                       until: datetime) -> list[dict[str, Any]]:
+    a = m.appointments
+    query = select(a.c.id).where(a.c.starts_at >= since, a.c.starts_at < until)
+    if site_ids is not None:
+        query = query.where(a.c.site_id.in_(list(site_ids)))
+    if clinician_id is not None:
+        query = query.where(or_(a.c.clinician_id == clinician_id, a.c.co_therapist_id == clinician_id))
+    return [appointment(conn, i) for i in conn.execute(query.order_by(a.c.starts_at, a.c.id).limit(2000)).scalars()]

@@ -184,6 +184,16 @@ class ListSchema(Schema):
                 raise ValidationError(f"list at most {MAX_LIST_DAYS} days at a time", "starts_before")
 
 
+class DaySheetSchema(Schema):
+    """A day (or up to a week) of appointments in each site's local time. Without
+    a site or clinician: a clinician's own day, site staff's sites."""
+
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    date = fields.Date(load_default=None, allow_none=True, metadata={"description": "the site's today if not given"})
+    days = fields.Integer(load_default=1, validate=validate.Range(min=1, max=7))
+
+
 class WaitlistSchema(Schema):
     site_id = fields.String(required=True, validate=ID)
     service_kind = ServiceKind(required=True)

@@ -73,3 +73,20 @@ def may_list_appointments(who: Caller, clinician_id: str | None) -> Decision:
 def sees_site(who: Caller, site_id: str) -> bool:
     """A site-scoped reader's list keeps their sites' appointments only."""
     return who.role not in SITE_READERS or site_id in who.sites
+
+
+def may_read_day_sheet(who: Caller, site_id: str | None, clinician_id: str | None,
+                       supervisees: frozenset[str]) -> Decision:
+    """Site staff read their sites' days; a clinician their own; a supervisor
+    their own and their supervisees' (minimum necessary: not a colleague's)."""
+    if who.role in SITE_READERS:
+        if site_id is not None and site_id not in who.sites:
+            return refuse(f"site {site_id} is outside the caller's sites")
+        return allow("site staff")
+    if who.role in CLINICIANS:
+        if clinician_id in (None, who.user_id):
+            return allow("own sessions")
+        if who.role == "supervisor" and clinician_id in supervisees:
+            return allow("supervises the clinician")
+        return refuse("a clinician's day is theirs and their supervisor's")
+    return refuse(f"role {who.role} may not read appointments")
