@@ -169,9 +169,9 @@ class Demo:
             "goals": [{"description": "Fewer panic episodes at work", "measure": "GAD-7 under 10"}],
             "review_on": (self.today + timedelta(days=90)).isoformat()})
 
-        self.say("sessions: booked, checked in, completed, noted and signed")
-        ids["robin_session"] = self.session(desk, ana, robin, ANA, "in_person", hours=1)
-        ids["jordan_session"] = self.session(desk, ben, jordan, BEN, "telehealth", hours=2)
+        self.say("sessions held earlier today: booked, checked in, completed, noted and signed")
+        ids["robin_session"] = self.session(desk, ana, robin, ANA, "in_person", hours=-3)  # (over: a session is
+        ids["jordan_session"] = self.session(desk, ben, jordan, BEN, "telehealth", hours=-2)  # completed once held)
         ids["robin_note"] = self.note(ana, robin, ids["robin_session"], "Practised paced breathing; reviewed the "
                                       "week's panic log. Plan: graded exposure at the office.")
         ids["jordan_note"] = self.note(ben, jordan, ids["jordan_session"], "Mood 4/10; sleep improving. "
