@@ -101,7 +101,8 @@ class ClientSearchSchema(Schema):
     """Finding a client: every criterion given must match. ``name`` tolerates
     typos and accents and matches the start of a word while it is typed."""
 
-    name = fields.String(load_default=None, validate=validate.Length(min=2, max=100))
+    name = fields.String(load_default=None, validate=[validate.Length(min=2, max=100), validate.Regexp(
+        r"^[^\x00-\x1f]*\w[^\x00-\x1f]*$", error="letters or digits, no control characters")])
     date_of_birth = fields.Date(load_default=None)
     phone = fields.String(load_default=None, validate=validate.Regexp(
         r"^[0-9 +().-]*([0-9][^0-9]*){4,}$", error="at least 4 digits"))

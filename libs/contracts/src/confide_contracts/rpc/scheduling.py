@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from confide_licensure.fields import Jurisdiction, ServiceKind
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
@@ -190,7 +192,8 @@ class DaySheetSchema(Schema):
 
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    date = fields.Date(load_default=None, allow_none=True, metadata={"description": "the site's today if not given"})
+    date = fields.Date(load_default=None, allow_none=True, metadata={"description": "the site's today if not given"},
+                       validate=validate.Range(min=datetime.date(1900, 1, 1), max=datetime.date(2999, 12, 31)))
     days = fields.Integer(load_default=1, validate=validate.Range(min=1, max=7))
 
 
