@@ -49,7 +49,8 @@ def register(engine, client_id: str, site: str = "north") -> str:
     with engine.connect() as conn:
         if conn.execute(text("SELECT 1 FROM clients WHERE id = :c"), {"c": client_id}).first():
             return client_id
-    deliver(engine, "records.client.registered", {"client_id": client_id, "home_site_id": site, "minor": False},
+    deliver(engine, "records.client.registered", {"client_id": client_id, "home_site_id": site, "minor": False,
+                                                  "display_name": "Robin Hale"},
             "billing.on_client", producer="records")
     return client_id
 

@@ -86,7 +86,8 @@ def test_each_search_is_in_the_trail_with_every_client_it_returned(clinic, peopl
 
 
 @pytest.mark.parametrize(("query", "field"), [
-    ({}, "name"), ({"name": "z"}, "name"), ({"phone": "55"}, "phone"), ({"record_number": "x"}, "record_number"),
+    ({}, "name"), ({"name": "z"}, "name"), ({"name": "__"}, "name"), ({"name": "ab\x00"}, "name"),
+    ({"phone": "55"}, "phone"), ({"phone": "5555 or 1=1"}, "phone"), ({"record_number": "x"}, "record_number"),
     ({"name": "zoe", "limit": 500}, "limit"),
 ])
 def test_bad_searches_name_the_field(clinic, query, field):

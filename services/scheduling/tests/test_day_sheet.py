@@ -28,7 +28,7 @@ def announce(engine, type_: str, payload: dict, handler: str = "scheduling.on_cl
     wait_for_handled(engine, handler, emitted.id)
 
 
-def client(engine, name: str, version: int | None = None) -> str:
+def client(engine, name: str) -> str:
     cid = random_id("client")
     announce(engine, "records.client.registered", {"client_id": cid, "home_site_id": "x", "minor": False,
                                                    "display_name": name})
@@ -71,6 +71,22 @@ def test_a_renamed_client_shows_the_new_name(network, rpc, sched_db):
     rpc.scheduling.book(network.desk, network.appointment(dr, datetime(2027, 4, 6, 9, 0, tzinfo=NY), clients=[cid]))
     announce(sched_db, "records.client.renamed", {"client_id": cid, "display_name": "Jo Bhaer"})
     sheet = rpc.scheduling.day_sheet(network.desk, {"clinician_id": dr, "date": "2027-04-06"})
+    assert [c["name"] for a in sheet["appointments"] for c in a["clients"]] == ["Jo Bhaer"]
+
+
+def test_an_older_event_never_overwrites_a_newer_name(network, rpc, sched_db):
+    """Registered, then renamed -- but the registration delivered last (a redelivery): the new name stays."""
+    from confide_messaging.uow import write_to_outbox
+
+    dr, cid = network.clinician(), random_id("client")
+    older = registry.build("records.client.registered", {"client_id": cid, "home_site_id": "x", "minor": False,
+                                                         "display_name": "Jo March"}, producer="records", actor=DESK)
+    announce(sched_db, "records.client.renamed", {"client_id": cid, "display_name": "Jo Bhaer"})
+    with Session(sched_db) as session, session.begin():
+        write_to_outbox(session, [older])
+    wait_for_handled(sched_db, "scheduling.on_client", older.id)
+    rpc.scheduling.book(network.desk, network.appointment(dr, datetime(2027, 4, 8, 9, 0, tzinfo=NY), clients=[cid]))
+    sheet = rpc.scheduling.day_sheet(network.desk, {"clinician_id": dr, "date": "2027-04-08"})
     assert [c["name"] for a in sheet["appointments"] for c in a["clients"]] == ["Jo Bhaer"]
 
 

@@ -59,6 +59,8 @@ def test_series_rules():
     assert len(occurrences("FREQ=WEEKLY;INTERVAL=2;COUNT=5", datetime(2027, 1, 4, 10))) == 5
     assert len(occurrences("FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20280101T000000", datetime(2027, 1, 4, 10))) == 12
     for bad in ("FREQ=WEEKLY", "FREQ=HOURLY;COUNT=3", "weekly", "FREQ=DAILY;COUNT=500", "FREQ=DAILY;BYHOUR=9;COUNT=2",
-                "FREQ=WEEKLY;UNTIL=20300101T000000", "FREQ=MONTHLY;BYMONTHDAY=31;BYDAY=MO;COUNT=9"):
+                "FREQ=WEEKLY;UNTIL=20300101T000000", "FREQ=MONTHLY;BYMONTHDAY=31;BYDAY=MO;COUNT=9",
+                "FREQ=MONTHLY;BYDAY=6MO;COUNT=2", "FREQ=WEEKLY;BYDAY=1MO;COUNT=2", "FREQ=WEEKLY;BYDAY=MON;COUNT=2",
+                "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=31;COUNT=1"):
         with pytest.raises(InvalidRule):
             occurrences(bad, datetime(2027, 1, 4, 10))

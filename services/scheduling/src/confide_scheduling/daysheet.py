@@ -33,7 +33,7 @@ def decide(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> Decision:
 def build(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     conn = uow.session.connection()
     site_ids, clinician_id = scope(who, q)
-    first = q["date"] or datetime.now(zone(_zone_of(conn, site_ids))).date()
+    first = q["date"] or _today(conn, site_ids)
     last = first + timedelta(days=q["days"])
     # a generous UTC window, then each appointment kept by its own site's local date
     since = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(hours=15)
@@ -54,12 +54,10 @@ def build(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
             "appointments": rows}
 
 
-def _zone_of(conn, site_ids) -> str:
-    if site_ids:
-        found = store.sites_by_id(conn, site_ids[:1])
-        if found:
-            return next(iter(found.values())).time_zone
-    return "UTC"
+def _today(conn, site_ids) -> date:
+    """Today at the (first) site; in UTC for a clinician's own sheet or a site not known here."""
+    found = store.sites_by_id(conn, site_ids[:1]) if site_ids else {}
+    return datetime.now(zone(next(iter(found.values())).time_zone) if found else UTC).date()
 
 
 def _local(a: dict[str, Any], site) -> dict[str, Any]:

@@ -185,7 +185,8 @@ licenses = Table(
 # projection of credentialing.supervision.* (credentialing is the authority)
 supervisions = supervisions_table(metadata)
 
-# projection of records.client.registered / renamed: how a day sheet names each client
+# projection of records.client.registered / renamed: how a day sheet names each client (updated_at: the
+# event's time, so that an older event never overwrites a newer one)
 client_names = Table(
     "client_names",
     metadata,

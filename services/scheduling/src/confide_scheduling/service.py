@@ -247,7 +247,7 @@ class SchedulingService:
         """The names a day sheet shows (records is the authority)."""
         with self.uow(handling=event) as uow:
             store.set_client_name(uow.session.connection(), event.payload["client_id"],
-                                  event.payload["display_name"])
+                                  event.payload["display_name"], event.occurred_at)
 
     @open_rpc
     def health(self) -> dict[str, Any]:

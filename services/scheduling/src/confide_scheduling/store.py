@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
-from confide_contracts.errors import missing
+from confide_contracts.errors import invalid, missing
 from confide_licensure import License, Supervision
 from confide_persistence import plain
 from psycopg.types.range import Range
@@ -299,11 +299,13 @@ def licensure_facts(conn: Connection, clinician_id: str) -> tuple[list[License],
 
 
 # --- day sheets and the names on them -------------------------------------------------------
-def set_client_name(conn: Connection, client_id: str, display_name: str | None) -> None:
-    statement = pg_insert(m.client_names).values(client_id=client_id, display_name=display_name)
+def set_client_name(conn: Connection, client_id: str, display_name: str | None, as_of: datetime) -> None:
+    """The name as of an event; an older event (a redelivery, out of order) never overwrites a newer one."""
+    n = m.client_names
+    statement = pg_insert(n).values(client_id=client_id, display_name=display_name, updated_at=as_of)
     conn.execute(statement.on_conflict_do_update(
-        index_elements=[m.client_names.c.client_id],
-        set_={"display_name": statement.excluded.display_name, "updated_at": func.now()}))
+        index_elements=[n.c.client_id], where=n.c.updated_at < statement.excluded.updated_at,
+        set_={"display_name": statement.excluded.display_name, "updated_at": statement.excluded.updated_at}))
 
 
 def client_names(conn: Connection, client_ids) -> dict[str, str | None]:
@@ -327,6 +329,9 @@ def room_names(conn: Connection, room_ids) -> dict[str, str]:
     return {str(r.id): r.name for r in rows}
 
 
+SHEET_ROWS = 2000
+
+
 def sheet_appointments(conn: Connection, site_ids, clinician_id: str | None, since: datetime,
                        until: datetime) -> list[dict[str, Any]]:
     a = m.appointments
@@ -335,4 +340,7 @@ def sheet_appointments(conn: Connection, site_ids, clinician_id: str | None, sin
         query = query.where(a.c.site_id.in_(list(site_ids)))
     if clinician_id is not None:
         query = query.where(or_(a.c.clinician_id == clinician_id, a.c.co_therapist_id == clinician_id))
-    return [appointment(conn, i) for i in conn.execute(query.order_by(a.c.starts_at, a.c.id).limit(2000)).scalars()]
+    ids = conn.execute(query.order_by(a.c.starts_at, a.c.id).limit(SHEET_ROWS + 1)).scalars().all()
+    if len(ids) > SHEET_ROWS:
+        raise invalid("days", f"more than {SHEET_ROWS} appointments: ask for fewer days, or one site or clinician")
+    return [appointment(conn, i) for i in ids]

@@ -102,10 +102,10 @@ class ClientSearchSchema(Schema):
     typos and accents and matches the start of a word while it is typed."""
 
     name = fields.String(load_default=None, validate=[validate.Length(min=2, max=100), validate.Regexp(
-        r"^[^\x00-\x1f]*\w[^\x00-\x1f]*$", error="letters or digits, no control characters")])
+        r"^[^\x00-\x1f]*[^\W_][^\x00-\x1f]*$", error="letters or digits, no control characters")])
     date_of_birth = fields.Date(load_default=None)
-    phone = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[0-9 +().-]*([0-9][^0-9]*){4,}$", error="at least 4 digits"))
+    phone = fields.String(load_default=None, validate=[validate.Length(max=40), validate.Regexp(
+        r"^[ +().-]*([0-9][ +().-]*){4,}$", error="at least 4 digits, and only digits, spaces and + ( ) . -")])
     record_number = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1))
     site_id = fields.String(load_default=None, validate=ID, metadata={"description": "one of the caller's sites"})
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))

@@ -29,6 +29,11 @@ def occurrences(rule: str, first_local: datetime) -> list[datetime]:
     unsupported = sorted({part.split("=")[0] for part in rule.split(";")} - PARTS)
     if unsupported:  # BYMONTH, BYSETPOS and the like can ask for a day that never comes (February 31st)
         raise InvalidRule(f"{', '.join(unsupported)} not supported; use {', '.join(sorted(PARTS))}")
+    byday = re.search(r"(?:^|;)BYDAY=([^;]*)", rule)
+    if (byday and not all(re.fullmatch(r"([+-]?[1-5])?(MO|TU|WE|TH|FR|SA|SU)", d) for d in byday.group(1).split(","))) \
+            or (byday and not rule.startswith("FREQ=MONTHLY") and re.search(r"[0-9]", byday.group(1))):
+        raise InvalidRule("BYDAY is days such as MO,TH; in a MONTHLY rule, 1MO to 5MO or -1FR (the first Monday, "
+                          "the last Friday)")
     try:
         parsed = rrulestr(rule, dtstart=first_local)
         horizon = first_local + HORIZON
