@@ -48,3 +48,11 @@ def test_the_monitor_accepts_growth_and_catches_a_fork(gateway_with, monkeypatch
     state.write_text(json.dumps([{"chain": accepted["chain"], "note": forked}]))
     assert main(monitor) == 1
     assert "ALERT chain" in capsys.readouterr().err
+
+    # a kept checkpoint that no longer verifies (edited, or a key unpinned) is a fault, not a fresh start:
+    # as a fresh start the monitor would take any size the log shows next, a rollback too
+    lines = accepted["note"].split("\n")
+    lines[1] = "1"
+    state.write_text(json.dumps([{"chain": accepted["chain"], "note": "\n".join(lines)}]))
+    assert main(monitor) == 1
+    assert "does not verify" in capsys.readouterr().err

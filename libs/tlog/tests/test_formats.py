@@ -50,7 +50,7 @@ def test_checkpoints_and_witness_requests_read_back_as_written():
     assert (checkpoint.origin, checkpoint.size, checkpoint.text) == ("example.com/behind-the-sofa", 20852163,
                                                                      SPEC_CHECKPOINT)
     for bad in ("origin\n012\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", "origin\n1\nnot-base64\n",
-                "origin\n1\n"):
+                "origin\n1\n", f"origin\n{2 ** 63}\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"):
         with pytest.raises(BadNote):
             Checkpoint.parse(bad)
     note = SPEC_CHECKPOINT + "\n\u2014 example.com/behind-the-sofa AAAAAAAA\n"
@@ -58,7 +58,8 @@ def test_checkpoints_and_witness_requests_read_back_as_written():
     request = AddCheckpoint.parse(AddCheckpoint(20852014, proof, note).body)
     assert (request.old_size, request.proof, request.note) == (20852014, proof, note)
     assert split_note(note)[0] == SPEC_CHECKPOINT
-    for bad in (b"old 01\n\n" + note.encode(), b"old 1\nnot a hash\n\n" + note.encode(), b"old 1\n" + note.encode()):
+    for bad in (b"old 01\n\n" + note.encode(), f"old {2 ** 63}\n\n{note}".encode(),
+                b"old 1\nnot a hash\n\n" + note.encode(), b"old 1\n" + note.encode()):
         with pytest.raises(BadNote):
             AddCheckpoint.parse(bad)
     assert conflict_size(b"20852163\n") == 20852163

@@ -177,3 +177,25 @@ def test_staff_see_the_books_of_their_own_sites_clients_only(rpc, billing_db):
             "AND message->'payload'->>'outcome' = 'denied' AND message->'payload'->>'client_id' = :c"),
             {"c": south}).scalars().all()
     assert reasons and all("outside the caller's sites" in r for r in reasons)
+
+
+def test_a_charge_of_another_sites_client_is_answered_as_one_that_does_not_exist(rpc, billing_db):
+    """Reversing another site's charge once answered "no client <their id>": it named the client."""
+    import uuid
+
+    south_admin = caller("admin", ("south",), purpose="operations")
+    price_site(rpc)
+    rpc.set_fee(south_admin, {"site_id": "south", "payer": "self_pay", "code": "90834", "amount_minor": 15000,
+                              "currency": "USD", "effective_from": "2026-01-01"})
+    session = appointment(site_id="south")
+    deliver(billing_db, "scheduling.appointment.completed", session, "billing.on_completed")
+    south_biller = caller("biller", ("south",), purpose="payment")
+    charge = rpc.statement(south_biller, session["client_ids"][0])["charges"][0]["id"]
+    answers = []
+    for charge_id in (charge, str(uuid.uuid4())):
+        with pytest.raises(RemoteError) as refused:
+            rpc.reverse_charge(BILLER, charge_id, "not ours")  # a biller of north
+        assert refused.value.exc_type == "AccessDenied"
+        answers.append(str(refused.value.value).replace(charge_id, "…"))
+    assert len(set(answers)) == 1 and session["client_ids"][0] not in answers[0], answers
+    assert len(rpc.statement(south_biller, session["client_ids"][0])["charges"]) == 1  # nothing reversed

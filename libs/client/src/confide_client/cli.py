@@ -242,19 +242,26 @@ def _pins(args):
 
     if not args.log_key:
         raise SystemExit("confide: pin the log's key with --log-key (audit checkpoints prints it)")
-    witnesses = vkeys(args.witness_key)
+    try:
+        witnesses, log_keys = vkeys(args.witness_key, "--witness-key"), vkeys(args.log_key)
+    except ValueError as exc:
+        raise SystemExit(f"confide: {exc}") from None
     quorum = len(witnesses) if args.quorum is None else args.quorum
-    if witnesses and quorum < 1:
-        raise SystemExit("confide: with witnesses pinned, --quorum is at least 1")
-    return vkeys(args.log_key), witnesses, quorum
+    if witnesses and not 1 <= quorum <= len(witnesses):
+        raise SystemExit(f"confide: --quorum is between 1 and the {len(witnesses)} witness(es) pinned")
+    return log_keys, witnesses, quorum
 
 
 def audit_verify_offline(args) -> int:
     from confide_client import offline
 
     log_keys, witness_keys, quorum = _pins(args)
-    with args.offline.open() as export:
-        reports = offline.verify(export, offline.read_checkpoints(args.checkpoints), log_keys, witness_keys, quorum)
+    try:
+        with args.offline.open() as export:
+            reports = offline.verify(export, offline.read_checkpoints(args.checkpoints), log_keys, witness_keys,
+                                     quorum)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"confide: {exc}") from None
     for report in reports:
         print(json.dumps(report.__dict__) if args.json else
               f"chain {report.chain}: {'ok' if report.ok else 'FAULT'}: {report.entries} entries "
@@ -286,21 +293,29 @@ def audit_monitor(args) -> int:
     import time
 
     from confide_tlog import merkle
+    from confide_tlog.note import chain_of
 
     from confide_client import offline
 
     log_keys, witness_keys, quorum = _pins(args)
-    kept = {c["chain"]: c["note"] for c in (json.loads(args.state.read_text()) if args.state.exists() else [])}
+    try:
+        kept = {int(c["chain"]): c["note"] for c in (json.loads(args.state.read_text()) if args.state.exists() else [])}
+    except (ValueError, TypeError, KeyError) as exc:
+        raise SystemExit(f"confide: {args.state} is not a monitor's state ({exc}); move it aside to start afresh"
+                         ) from None
     while True:
         faults, listed = [], get("/api/v1/audit/checkpoints")["checkpoints"]
         faults += [f"chain {c}: no longer listed" for c in sorted(set(kept) - {c["chain"] for c in listed})]
         for latest in listed:
             chain, note = latest["chain"], latest["note"]
             new, why = offline.accepted(note, log_keys, witness_keys, quorum)
-            if new is None or offline.chain_of(new.origin) != chain:
+            if new is None or chain_of(new.origin) != chain:
                 faults.append(f"chain {chain}: {why or 'its checkpoint names another chain'}")
                 continue
-            old = offline.accepted(kept[chain], log_keys, [], 0)[0] if chain in kept else None
+            old, why = offline.accepted(kept[chain], log_keys, [], 0) if chain in kept else (None, None)
+            if why is not None:  # never "no previous state": that would accept any size, a rollback too
+                faults.append(f"chain {chain}: the checkpoint kept in {args.state} does not verify ({why})")
+                continue
             if old is not None and (new.size < old.size or (new.size == old.size and new.root_hash != old.root_hash)):
                 faults.append(f"chain {chain}: size {new.size} does not extend the accepted size {old.size}")
                 continue

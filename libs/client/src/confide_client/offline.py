@@ -22,7 +22,7 @@ from pathlib import Path
 
 from confide_contracts.audit_export import FACT_FIELDS, canonical
 from confide_tlog import cosignature, merkle
-from confide_tlog.note import ED25519, BadNote, Checkpoint, Verifier, verified_by
+from confide_tlog.note import ED25519, BadNote, Checkpoint, Verifier, chain_of, verified_by
 
 
 @dataclass
@@ -38,17 +38,15 @@ class ChainReport:
         return not self.faults
 
 
-def chain_of(origin: str) -> int | None:
-    head, _, number = origin.rpartition("/chain/")
-    return int(number) if head and number.isdigit() else None
-
-
 def read_checkpoints(paths: Iterable[Path]) -> list[str]:
     """Notes as saved: a JSON list of notes, or of objects with a ``note``."""
     notes = []
     for path in paths:
-        for item in json.loads(Path(path).read_text()):
-            notes.append(item["note"] if isinstance(item, dict) else item)
+        try:
+            saved = json.loads(Path(path).read_text())
+            notes += [item["note"] if isinstance(item, dict) else str(item) for item in saved]
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"{path}: not saved checkpoints (confide audit checkpoints --save): {exc}") from None
     return notes
 
 
@@ -59,7 +57,10 @@ def accepted(note: str, log_keys: list[Verifier], witness_keys: list[Verifier], 
         text, _ = verified_by(note, log_keys)
     except BadNote as exc:
         return None, f"not signed by a pinned log key ({exc})"
-    checkpoint = Checkpoint.parse(text)
+    try:
+        checkpoint = Checkpoint.parse(text)
+    except BadNote as exc:
+        return None, f"signed, but not a checkpoint ({exc})"
     try:
         cosigned = cosignature.cosigners(text, note.rpartition("\n\n")[2], witness_keys)
     except BadNote as exc:
@@ -87,10 +88,13 @@ def verify(export_lines: Iterable[str], notes: list[str], log_keys: list[Verifie
         else:
             checkpoints[chain].append(checkpoint)
     entries: dict[int, list[dict]] = defaultdict(list)
-    for line in export_lines:
+    for number, line in enumerate(export_lines, 1):
         if line.strip():
-            entry = json.loads(line)
-            entries[entry["chain"]].append(entry)
+            try:
+                entry = json.loads(line)
+                entries[int(entry["chain"])].append(entry)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise ValueError(f"export line {number}: not an entry of a JSON Lines export ({exc})") from None
     for chain in sorted(set(entries) | set(checkpoints)):
         _verify_chain(report(chain), sorted(entries[chain], key=lambda e: e["seq"]),
                       sorted(checkpoints[chain], key=lambda c: c.size))
@@ -126,8 +130,11 @@ def _verify_chain(report: ChainReport, entries: list[dict], checkpoints: list[Ch
         report.faults.append("no counted checkpoint covers this chain: nothing anchors what the export says")
 
 
-def vkeys(values: Iterable[str]) -> list[Verifier]:
-    return [Verifier.parse(v) for v in values]
+def vkeys(values: Iterable[str], flag: str = "--log-key") -> list[Verifier]:
+    try:
+        return [Verifier.parse(v) for v in values]
+    except BadNote as exc:
+        raise ValueError(f"{flag}: not a verifier key such as confide-audit+1a2b3c4d+AQ... ({exc})") from None
 
 
 def log_vkeys(key_name: str, public_keys_b64: Iterable[str]) -> list[str]:

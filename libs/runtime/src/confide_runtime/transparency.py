@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import hvac
-from confide_tlog.note import COSIGNATURE, ED25519, Verifier
+from confide_tlog.note import COSIGNATURE, ED25519, Verifier, chain_origin
 
 from confide_runtime.manifest import ServiceManifest
 
@@ -34,7 +34,7 @@ def settings(vault: hvac.Client, manifests: list[ServiceManifest], witness_url: 
     audit, witness = found["audit"].config, found["witness"].config
     log_name = audit["AUDIT_LOG_NAME"]
     vkeys = [Verifier(log_name, ED25519, k).vkey for k in _public_keys(vault, audit["AUDIT_SIGNING_KEY"], mount)]
-    logs = [{"origin": f"{log_name}/chain/{c}", "vkeys": vkeys} for c in range(int(audit["AUDIT_PARTITIONS"]))]
+    logs = [{"origin": chain_origin(log_name, c), "vkeys": vkeys} for c in range(int(audit["AUDIT_PARTITIONS"]))]
     cosigning = _public_keys(vault, witness["WITNESS_KEY"], mount)[-1]
     witnesses = [{"url": witness_url, "vkey": Verifier(witness["WITNESS_NAME"], COSIGNATURE, cosigning).vkey}]
     return logs, witnesses

@@ -32,6 +32,25 @@ COSIGNATURE = 0x04
 MAX_SIGNATURES = 64
 
 
+def size_of(text: str, error: str) -> int:
+    """A tree size as C2SP writes it: ASCII decimal, no leading zero, below 2**63
+    (a log that claims more is not one a database can follow)."""
+    if not DECIMAL.match(text) or int(text) >= 2 ** 63:
+        raise BadNote(error)
+    return int(text)
+
+
+def chain_origin(log_name: str, chain: int) -> str:
+    """The origin of one chain of a log kept as several (Confide's audit chains): ``<log>/chain/<n>``."""
+    return f"{log_name}/chain/{chain}"
+
+
+def chain_of(origin: str) -> int | None:
+    """The chain an origin names, if it names one (:func:`chain_origin`)."""
+    head, _, number = origin.rpartition("/chain/")
+    return int(number) if head and number.isascii() and number.isdigit() else None
+
+
 class BadNote(ValueError):
     """A note, checkpoint or key that cannot be read, or whose signature does not hold."""
 
@@ -180,15 +199,14 @@ class Checkpoint:
         if len(lines) < 4 or lines[-1] != "" or any(not line for line in lines[:-1]):
             raise BadNote("a checkpoint is at least three non-empty lines, each ending in a newline")
         origin, size, root = lines[0], lines[1], lines[2]
-        if not DECIMAL.match(size):
-            raise BadNote("a tree size is a decimal number without leading zeroes")
+        tree_size = size_of(size, "a tree size is a decimal number without leading zeroes, below 2**63")
         try:
             root_hash = base64.b64decode(root, validate=True)
         except binascii.Error:
             raise BadNote("a root hash is base64") from None
         if len(root_hash) != 32:
             raise BadNote("a root hash is 32 bytes")
-        return cls(origin, int(size), root_hash, tuple(lines[3:-1]))
+        return cls(origin, tree_size, root_hash, tuple(lines[3:-1]))
 
     def note(self, name: str, public_key: bytes, signature: bytes) -> str:
         """The checkpoint as a note carrying ``signature`` (Ed25519, by ``public_key``, over :attr:`body`)."""

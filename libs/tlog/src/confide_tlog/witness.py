@@ -21,7 +21,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from confide_tlog.note import DECIMAL, BadNote
+from confide_tlog.note import BadNote, size_of
 
 PATH = "/add-checkpoint"
 SIZE_TYPE = "text/x.tlog.size"
@@ -51,9 +51,9 @@ class AddCheckpoint:
             raise BadNote("an empty line separates the old size and proof from the checkpoint")
         lines = head.split("\n")
         first = lines[0]
-        size = first.removeprefix("old ")
-        if size == first or not DECIMAL.match(size):
+        if not first.startswith("old "):
             raise BadNote("the first line is 'old <size>'")
+        old_size = size_of(first.removeprefix("old "), "the first line is 'old <size>', a decimal below 2**63")
         if len(lines) - 1 > MAX_PROOF:
             raise BadNote(f"at most {MAX_PROOF} proof lines")
         try:
@@ -62,7 +62,7 @@ class AddCheckpoint:
             raise BadNote("each proof line is one base64 hash") from None
         if any(len(h) != 32 for h in proof):
             raise BadNote("each proof line is one 32-byte hash")
-        return cls(int(size), proof, note)
+        return cls(old_size, proof, note)
 
 
 def request(old_size: int, proof: Sequence[bytes], note: str) -> bytes:
@@ -72,6 +72,6 @@ def request(old_size: int, proof: Sequence[bytes], note: str) -> bytes:
 def conflict_size(body: bytes) -> int:
     """The size a 409 answer says the witness last cosigned."""
     text = body.decode(errors="replace")
-    if not text.endswith("\n") or not DECIMAL.match(text[:-1]):
+    if not text.endswith("\n"):
         raise BadNote("a 409 answer is a decimal size and a newline")
-    return int(text[:-1])
+    return size_of(text[:-1], "a 409 answer is a decimal size and a newline")

@@ -95,6 +95,11 @@ class Transit:
         result = self._call("sign", self._api.sign_data, key, hash_input=_b64(data))
         return result["data"]["signature"]
 
+    def sign_raw(self, key: str, data: bytes) -> tuple[int, bytes]:
+        """(the key version that signed, the raw signature): what a signed note carries."""
+        signature = self.sign(key, data)
+        return self.key_version(signature), base64.b64decode(signature.split(":", 2)[2])
+
     def verify(self, key: str, data: bytes, signature: str) -> bool:
         result = self._call(
             "verify", self._api.verify_signed_data, key, hash_input=_b64(data), signature=signature

@@ -26,6 +26,7 @@ from confide_contracts.rpc.audit import (
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 from confide_tlog.merkle import consistency_proof, inclusion_proof
+from confide_tlog.note import ED25519, Verifier
 
 from confide_audit import queries, retention, store
 from confide_audit.domain import policy
@@ -218,7 +219,7 @@ class AuditService:
         with self.uow() as uow:
             conn = uow.session.connection()
             latest = {chain: store.latest_checkpoint(conn, chain) for chain in store.chains(conn)}
-            cosigned = {c: store.cosignatures_by_size(conn, c).get(cp.size, []) for c, cp in latest.items() if cp}
+            cosigned = {c: store.cosignatures_at(conn, c, cp.size) for c, cp in latest.items() if cp}
         return {
             "key_name": signer.key_name,
             "public_keys": [b64(k) for k in signer.public_keys()],
@@ -285,7 +286,8 @@ class AuditService:
         keys = signer.public_keys()
         with self.uow() as uow:
             chains = store.chains(uow.session.connection())
-        held = {c: witnessed(self.ingestor.witnesses, signer.origin(c), signer.verifiers()) for c in chains}
+        verifiers = [Verifier(signer.key_name, ED25519, k) for k in keys]  # (one Vault round trip, not one a chain)
+        held = {c: witnessed(self.ingestor.witnesses, signer.origin(c), verifiers) for c in chains}
         reports = []
         with self.uow() as uow:
             conn = uow.session.connection()

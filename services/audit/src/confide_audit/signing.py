@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 from functools import lru_cache
 
-from confide_tlog.note import ED25519, Verifier
+from confide_tlog.note import ED25519, Verifier, chain_origin
 from confide_vault import Transit
 
 from confide_audit.domain.chain import ChainHead, root_of
@@ -23,7 +22,7 @@ class CheckpointSigner:
         return self.log_name
 
     def origin(self, chain: int) -> str:
-        return f"{self.log_name}/chain/{chain}"
+        return chain_origin(self.log_name, chain)
 
     @lru_cache(maxsize=64)  # noqa: B019 - one signer per process; versions never change
     def public_key(self, version: int) -> bytes:
@@ -43,8 +42,5 @@ class CheckpointSigner:
 
     def sign_root(self, chain: int, size: int, root_hash: bytes) -> tuple[Checkpoint, str, int]:
         checkpoint = Checkpoint(self.origin(chain), size, root_hash)
-        signature = self.transit.sign(self.key, checkpoint.body)
-        _, version, blob = signature.split(":", 2)
-        key_version = int(version.removeprefix("v"))
-        note = checkpoint.note(self.key_name, self.public_key(key_version), base64.b64decode(blob))
-        return checkpoint, note, key_version
+        key_version, signature = self.transit.sign_raw(self.key, checkpoint.body)
+        return checkpoint, checkpoint.note(self.key_name, self.public_key(key_version), signature), key_version

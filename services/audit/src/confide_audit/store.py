@@ -213,13 +213,11 @@ def last_cosigned_size(conn: Connection, chain: int, witness: str) -> int:
                         .where(c.c.chain == chain, c.c.witness == witness)).scalar()
 
 
-def cosignatures_by_size(conn: Connection, chain: int) -> dict[int, list[str]]:
-    """Each checkpoint size of ``chain`` -> the cosignature lines it carries."""
+def cosignatures_at(conn: Connection, chain: int, size: int) -> list[str]:
+    """The cosignature lines the checkpoint of ``chain`` at ``size`` carries."""
     c = cosignatures
-    found: dict[int, list[str]] = {}
-    for row in conn.execute(select(c.c.size, c.c.line).where(c.c.chain == chain).order_by(c.c.size, c.c.witness)):
-        found.setdefault(row.size, []).append(row.line)
-    return found
+    return list(conn.execute(select(c.c.line).where(c.c.chain == chain, c.c.size == size).order_by(c.c.witness))
+                .scalars())
 
 
 # --- logins linked to client records ------------------------------------------------------
@@ -240,7 +238,7 @@ def latest_with_cosignatures(conn: Connection, chain: int) -> tuple[int, str] | 
     latest = latest_checkpoint(conn, chain)
     if latest is None:
         return None
-    return latest.size, latest.note + "".join(cosignatures_by_size(conn, chain).get(latest.size, []))
+    return latest.size, latest.note + "".join(cosignatures_at(conn, chain, latest.size))
 
 
 # --- hash tiles (C2SP tlog-tiles) ----------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from confide_access import AccessDenied, Caller, enforce
+from confide_access import AccessDenied, Caller, enforce, refuse
 from confide_messaging import UnitOfWork
 
 from confide_billing import store
@@ -37,9 +37,21 @@ def permitted(unit_of_work: UnitsOfWork, who: Caller, task: p.Task, client_id: s
         raise
 
 
-def client_of(unit_of_work: UnitsOfWork, charge_id=None, claim_id=None) -> str | None:
-    """The client a charge or a claim belongs to (None: there is no such thing, which the work will say)."""
+def permitted_on(unit_of_work: UnitsOfWork, who: Caller, task: p.Task, charge_id=None, claim_id=None) -> Caller:
+    """As :func:`permitted`, for the client of a charge or a claim. One that does
+    not exist and one of a client the caller may not see are answered alike, and
+    the answer names neither the client nor which it was (the trail has both)."""
+    kind, key = ("charge", charge_id) if charge_id is not None else ("claim", claim_id)
     with unit_of_work() as uow:
         conn = uow.session.connection()
         row = store.charge(conn, charge_id) if charge_id is not None else store.claim(conn, claim_id)
-    return row.client_id if row is not None else None
+    role = p.may(who, task)
+    try:
+        if row is None and role.allowed:
+            enforce(unit_of_work, who, refuse(f"no {kind} {key}"), action=p.action_of(task),
+                    resource_type="Account", resource_id=str(key))
+        return permitted(unit_of_work, who, task, row.client_id if row is not None else None)
+    except AccessDenied:
+        if not role.allowed:
+            raise
+        raise AccessDenied(f"no {kind} {key}, or none of a client you may see") from None

@@ -37,7 +37,7 @@ from nameko.rpc import ServiceRpc
 
 from confide_billing import accounts, claims, ledger, prices, store
 from confide_billing import models as m
-from confide_billing.access import client_of, permitted
+from confide_billing.access import permitted, permitted_on
 from confide_billing.domain.policy import Task
 
 SYSTEM = CallerSchema().load({"user_id": "billing.charges", "role": "system", "purpose": "payment"})
@@ -115,7 +115,7 @@ class BillingService:
         if not isinstance(reason, str) or len(reason.strip()) < 2:
             raise invalid("reason", "say why the charge is reversed")
         cid = parse_id(charge_id, "charge_id")
-        who = self._may(caller, Task.REVERSE, client_of(self.uow, charge_id=cid))
+        who = permitted_on(self.uow, caller, Task.REVERSE, charge_id=cid)
         with self.uow() as uow:
             return ledger.reverse_recorded(uow, who, cid, reason)
 
@@ -168,7 +168,7 @@ class BillingService:
         the client's account) or ``denied`` with the payer's reason."""
         data = load(ClaimResultSchema(), result)
         kid = parse_id(claim_id, "claim_id")
-        who = self._may(caller, Task.TRACK_CLAIMS, client_of(self.uow, claim_id=kid))
+        who = permitted_on(self.uow, caller, Task.TRACK_CLAIMS, claim_id=kid)
         with self.uow() as uow:
             return claims.track(uow, who, kid, data)
 

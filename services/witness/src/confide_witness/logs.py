@@ -9,7 +9,6 @@ the name its cosignatures carry (a schema-less URL, e.g.
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from dataclasses import dataclass
@@ -54,10 +53,8 @@ class Cosigner:
 
     def cosign(self, checkpoint_text: str) -> str:
         timestamp = int(time.time())
-        signed = self.transit.sign(self.key, cosignature.message(checkpoint_text, timestamp))
-        _, version, blob = signed.split(":", 2)
-        public_key = self.public_key(int(version.removeprefix("v")))
-        return cosignature.line(self.name, public_key, timestamp, base64.b64decode(blob))
+        version, signature = self.transit.sign_raw(self.key, cosignature.message(checkpoint_text, timestamp))
+        return cosignature.line(self.name, self.public_key(version), timestamp, signature)
 
 
 @dataclass(frozen=True)

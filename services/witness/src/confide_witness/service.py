@@ -49,7 +49,9 @@ class WitnessService:
     def add_checkpoint(self, request: Request) -> Response:
         if (request.content_length or 0) > MAX_BODY:
             return plain(413, f"at most {MAX_BODY} bytes")
-        body = request.get_data(cache=False)[:MAX_BODY + 1]
+        body = request.stream.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return plain(413, f"at most {MAX_BODY} bytes")
         try:
             submitted = AddCheckpoint.parse(body)
             text, _ = split_note(submitted.note)

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from confide_tlog.merkle import CompactRange, leaf_hash
+from confide_tlog.note import ED25519, BadNote, Verifier, open_checkpoint
 
-from confide_audit.domain.checkpoint import BadCheckpoint, verify_note
 from confide_audit.domain.entry import GENESIS, AccessFacts, canonical, chain_link
 
 if TYPE_CHECKING:
@@ -140,13 +140,11 @@ def verify_chain(
 
 
 def _signature_ok(cp: StoredCheckpoint, key_name: str, public_keys: list[bytes], origin: str) -> bool:
-    for key in public_keys:
-        try:
-            checkpoint = verify_note(cp.note, key_name, key)
-        except BadCheckpoint:
-            continue
-        return checkpoint.size == cp.size and checkpoint.root_hash == cp.root_hash and checkpoint.origin == origin
-    return False
+    try:
+        checkpoint = open_checkpoint(cp.note, [Verifier(key_name, ED25519, key) for key in public_keys])
+    except BadNote:
+        return False
+    return checkpoint.size == cp.size and checkpoint.root_hash == cp.root_hash and checkpoint.origin == origin
 
 
 def _check(chain, expected, entry, previous_chain, peek) -> Fault | None:
