@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 from confide_testing import random_id
 
-# (schemathesis takes four minutes alone here, more under a loaded machine; the command has its own deadline)
-pytestmark = pytest.mark.timeout(900)
+# (schemathesis took four minutes alone here once; on 2026-11-30 eight to nine and a half, the same at the
+# commit before any of the day's changes: the machine, not the API. The command has its own deadline, below this)
+pytestmark = pytest.mark.timeout(1000)
 
 HERE = Path(__file__).parent
 RULES_JSON_SCHEMA_CANNOT_STATE = {
@@ -70,7 +71,7 @@ def test_fuzzing_finds_no_server_error_and_no_answer_off_the_schema(stack, tmp_p
                    CONFIDE_FUZZ_OFFICER_TOKEN=officer,
                    PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + 900
         while process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.5)
         if process.poll() is None:
