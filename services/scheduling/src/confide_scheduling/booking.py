@@ -53,6 +53,8 @@ def prepare(conn, data: dict[str, Any]) -> Any:
         room = store.room(conn, data["room_id"])
         if room is None or room.site_id != site.id:
             raise invalid("room_id", f"is not a room of site {site.id}")
+        if room.retired_at is not None:
+            raise invalid("room_id", f"{room.name} is retired from booking")
         if room.capacity < len(data["client_ids"]):
             raise invalid("room_id", f"{room.name} holds {room.capacity}, not {len(data['client_ids'])} clients")
         if data["modality"] == "telehealth" and not room.telehealth_capable:

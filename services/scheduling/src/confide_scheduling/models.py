@@ -46,6 +46,7 @@ sites = Table(
     Column("jurisdiction", String(8), nullable=False),
     Column("time_zone", String(64), nullable=False),
     Column("late_cancel_hours", SmallInteger, nullable=False, server_default=text("24")),
+    Column("offer_hours", SmallInteger, nullable=False, server_default=text("24")),  # a waitlist offer stands
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -57,6 +58,7 @@ rooms = Table(
     Column("name", String(100), nullable=False),
     Column("capacity", SmallInteger, nullable=False),
     Column("telehealth_capable", Boolean, nullable=False, server_default=text("false")),
+    Column("retired_at", DateTime(timezone=True)),  # no longer booked; kept for the sessions held in it
     UniqueConstraint("site_id", "name", name="uq_rooms_site_name"),
     CheckConstraint("capacity > 0", name="capacity"),
 )
@@ -162,8 +164,10 @@ waitlist = Table(
     Column("clinician_id", ID),  # preferred clinician, if any
     Column("status", String(16), nullable=False),  # waiting | offered | booked | removed
     Column("offer", JSONB),
+    Column("offer_expires_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+Index("ix_waitlist_offers_due", waitlist.c.offer_expires_at, postgresql_where=waitlist.c.status == "offered")
 Index("ix_waitlist_queue", waitlist.c.site_id, waitlist.c.service_kind, waitlist.c.created_at,
       postgresql_where=waitlist.c.status == "waiting")
 

@@ -4,8 +4,10 @@ Each entrypoint parses, asks the policy (``domain/policy.py``) and calls a use
 case: ``sites`` (sites, rooms, availability, leave), ``booking`` (book, move,
 cancel, check in, complete, no-show), ``series``, ``waitlist``, ``slots``,
 ``appointments`` (reads, access-recorded) and ``licensure`` (the projection of
-credentialing and what it does to booked sessions). The appointment's lifecycle
-is ``domain/appointment.py``; the SQL is ``store``.
+credentialing and what it does to booked sessions); lists are ``listing``. The
+entrypoints for sites, rooms, availability and leave are in ``administration``
+(a class this one is made of). The appointment's lifecycle is
+``domain/appointment.py``; the SQL is ``store``.
 """
 
 from __future__ import annotations
@@ -26,22 +28,39 @@ from confide_contracts.rpc.scheduling import (
     DaySheetSchema,
     ExceptionSchema,
     ListSchema,
+    RemovalSchema,
     RescheduleSchema,
     RoomSchema,
     SeriesSchema,
     SiteSchema,
     SlotQuerySchema,
+    WaitlistListSchema,
     WaitlistSchema,
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
+from nameko.timer import timer
 
-from confide_scheduling import appointments, booking, daysheet, licensure, series, sites, slots, store, waitlist
+from confide_scheduling import (
+    appointments,
+    booking,
+    daysheet,
+    licensure,
+    listing,
+    series,
+    sites,
+    slots,
+    store,
+    waitlist,
+)
 from confide_scheduling import models as m
+from confide_scheduling.administration import SiteAdministration
 from confide_scheduling.domain import policy
 from confide_scheduling.domain.appointment import AppointmentStatus
 
+OFFER_SWEEP_SECONDS = 30  # a lapsed waitlist offer passes on within this
 
-class SchedulingService:
+
+class SchedulingService(SiteAdministration):
     name = "scheduling"
 
     uow = UnitOfWorkProvider()
@@ -218,12 +237,42 @@ class SchedulingService:
         return {"id": str(wid), "status": "waiting", **data}
 
     @rpc(expected_exceptions=EXPECTED)
+    def list_waitlist(self, caller: Caller, query: dict) -> dict[str, Any]:
+        """Waiting and offered entries (or ``status``), oldest first; each entry read is recorded."""
+        q = load(WaitlistListSchema(), query)
+        self._may_list(caller, q["clinician_id"], "waitlist")
+        with self.uow() as uow:
+            return listing.waitlist(uow, caller, q)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def remove_from_waitlist(self, caller: Caller, entry_id: str, reason: str) -> dict[str, Any]:
+        data = load(RemovalSchema(), {"reason": reason})
+        wid = parse_id(entry_id, "entry_id")
+        with self.uow() as uow:
+            return waitlist.remove(uow, self._booker(caller, "keep the waitlist"), wid, data["reason"])
+
+    @rpc(expected_exceptions=EXPECTED)
     def answer_offer(self, caller: Caller, entry_id: str, accept: bool) -> dict[str, Any]:
         """The client takes the offered slot (booked for them), or declines it
         (back to waiting; the slot goes to the next in line)."""
         wid = parse_id(entry_id, "entry_id")
         with self.uow() as uow:
             return waitlist.answer(uow, self._booker(caller, "answer offers"), wid, accept)
+
+    @timer(interval=OFFER_SWEEP_SECONDS, eager=True)
+    def offer_timer(self) -> None:
+        """Every replica runs it; each lapsed offer passes on once (``waitlist.expire_due``)."""
+        self._expire_offers()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def expire_offers(self, caller: Caller) -> int:
+        """Pass on lapsed waitlist offers now (operators); how many passed on."""
+        self._admin(caller, None, "pass on lapsed offers")
+        return self._expire_offers()
+
+    def _expire_offers(self) -> int:
+        with self.uow() as uow:
+            return waitlist.expire_due(uow, waitlist.SWEEPER)
 
     # --- the licensure projection ---------------------------------------------------------------
     @handles(*cred.LICENSE_EVENTS)
@@ -254,3 +303,4 @@ class SchedulingService:
         with self.uow() as uow:
             known = store.ping(uow.session.connection())
         return {"status": "ok", "licenses_known": known}
+

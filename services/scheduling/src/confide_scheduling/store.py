@@ -4,6 +4,7 @@ the projections of credentialing's licences and supervisions."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -151,8 +152,31 @@ def room(conn: Connection, room_id):
 def rooms_for(conn: Connection, site_id: str, clients: int) -> list:
     """The site's rooms that hold ``clients``, smallest first."""
     r = m.rooms
-    return conn.execute(select(r).where(r.c.site_id == site_id, r.c.capacity >= clients)
+    return conn.execute(select(r).where(r.c.site_id == site_id, r.c.capacity >= clients, r.c.retired_at.is_(None))
                         .order_by(r.c.capacity, r.c.name)).all()
+
+
+def change(conn: Connection, table, row_id, **values):
+    """Change a row (of ``sites``, ``rooms``, ``availability``) and return it as it is now, or None."""
+    return conn.execute(update(table).where(table.c.id == row_id).values(**values).returning(table)).first()
+
+
+def remove(conn: Connection, table, row_id):
+    """Delete a row (an availability window, leave) and return what it was, or None."""
+    return conn.execute(delete(table).where(table.c.id == row_id).returning(table)).first()
+
+
+def row_of(conn: Connection, table, row_id, lock: bool = False):
+    query = select(table).where(table.c.id == row_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def booked_in_room(conn: Connection, room_id) -> list:
+    """Sessions still to come in a room."""
+    a = m.appointments
+    return conn.execute(select(a.c.id, a.c.starts_at).where(
+        a.c.room_id == room_id, a.c.status.in_(("booked", "checked_in")), a.c.starts_at > now(),
+    ).order_by(a.c.starts_at)).all()
 
 
 def add_availability(conn: Connection, availability_id, data: dict[str, Any]) -> None:
@@ -267,8 +291,15 @@ def next_waiting(conn: Connection, freed, skip=()):
     return conn.execute(select(w).where(
         w.c.site_id == freed.site_id, w.c.service_kind == freed.service_kind, w.c.status == "waiting",
         or_(w.c.clinician_id.is_(None), w.c.clinician_id == freed.clinician_id),
-        w.c.id.notin_(list(skip)) if skip else True,
+        w.c.id.notin_([uuid.UUID(str(s)) for s in skip]) if skip else True,
     ).order_by(w.c.created_at).limit(1).with_for_update(skip_locked=True)).first()
+
+
+def lapsed_offers(conn: Connection, at: datetime, limit: int) -> list:
+    """Offers that lapsed by ``at``, locked; rows another transaction holds are skipped."""
+    w = m.waitlist
+    return conn.execute(select(w).where(w.c.status == "offered", w.c.offer_expires_at <= at)
+                        .order_by(w.c.offer_expires_at).limit(limit).with_for_update(skip_locked=True)).all()
 
 
 def change_waitlist_entry(conn: Connection, entry_id, **values) -> None:

@@ -7,6 +7,7 @@ import datetime
 from confide_licensure.fields import Jurisdiction, ServiceKind
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from confide_contracts.paging import paged
 from confide_contracts.rpc import formats
 from confide_contracts.time_zones import UnknownTimeZone, zone
 
@@ -25,6 +26,9 @@ class SiteSchema(Schema):
     jurisdiction = Jurisdiction(required=True)
     time_zone = fields.String(required=True, metadata=formats.TIME_ZONE)
     late_cancel_hours = formats.Integer(load_default=24, strict=True, validate=validate.Range(min=0, max=168))
+    offer_hours = formats.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=336),
+                                  metadata={"description": "how long a waitlist offer stands before the next "
+                                                           "person in line is asked"})
 
     @validates("time_zone")
     def known_zone(self, value, **kwargs):
@@ -34,10 +38,26 @@ class SiteSchema(Schema):
             raise ValidationError(str(exc)) from None
 
 
+class SiteChangesSchema(SiteSchema):
+    """What may change of a site; its id, jurisdiction and time zone stay (every
+    booking and availability window is kept in the site's wall-clock time)."""
+
+    class Meta:
+        exclude = ("id", "jurisdiction", "time_zone")
+
+
 class RoomSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     capacity = formats.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
     telehealth_capable = fields.Boolean(load_default=False)
+
+
+class SiteListSchema(paged("name", "id")):
+    jurisdiction = Jurisdiction(load_default=None, allow_none=True)
+
+
+class RoomListSchema(paged("name")):
+    retired = fields.Boolean(load_default=False, metadata={"description": "list retired rooms instead"})
 
 
 class AvailabilitySchema(Schema):
@@ -58,6 +78,19 @@ class AvailabilitySchema(Schema):
             raise ValidationError("must be after starts", "ends")
         if data.get("valid_until") and data.get("valid_from") and data["valid_until"] < data["valid_from"]:
             raise ValidationError("must not be before valid_from", "valid_until")
+
+
+class AvailabilityChangesSchema(AvailabilitySchema):
+    """A window's days and hours; whose and where stay (add another window for that)."""
+
+    class Meta:
+        exclude = ("clinician_id", "site_id")
+
+
+class AvailabilityListSchema(paged("clinician", "weekday")):
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    on = fields.Date(load_default=None, allow_none=True, metadata={"description": "only windows in force that day"})
 
 
 class ExceptionSchema(Schema):
@@ -195,6 +228,28 @@ class DaySheetSchema(Schema):
     date = fields.Date(load_default=None, allow_none=True, metadata={"description": "the site's today if not given"},
                        validate=validate.Range(min=datetime.date(1900, 1, 1), max=datetime.date(2999, 12, 31)))
     days = fields.Integer(load_default=1, validate=validate.Range(min=1, max=7))
+
+
+class ExceptionListSchema(paged("starts")):
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    ends_after = fields.AwareDateTime(load_default=None, allow_none=True,
+                                      metadata={"description": "default: now (leave still to come or under way)"})
+
+
+WAITLIST_STATUSES = ("waiting", "offered", "booked", "removed")
+
+
+class WaitlistListSchema(paged("created")):
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    service_kind = ServiceKind(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(WAITLIST_STATUSES),
+                           metadata={"description": "default: waiting and offered"})
+
+
+class RemovalSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
 
 class WaitlistSchema(Schema):

@@ -90,3 +90,45 @@ def may_read_day_sheet(who: Caller, site_id: str | None, clinician_id: str | Non
             return allow("supervises the clinician")
         return refuse("a clinician's day is theirs and their supervisor's")
     return refuse(f"role {who.role} may not read appointments")
+
+
+# --- lists -------------------------------------------------------------------------------
+SITE_SCOPED = DESK | CLINICIANS | {"biller"}
+NETWORK_WIDE = frozenset({"compliance_officer", "credentialing_officer"})
+
+
+def may_list_sites(who: Caller) -> Decision:
+    """Staff see their sites (officers every site); a site names no client."""
+    if who.role in SITE_SCOPED | NETWORK_WIDE:
+        return allow("staff")
+    return refuse(f"role {who.role} may not list sites")
+
+
+def site_filter(who: Caller) -> frozenset[str] | None:
+    """The sites a list keeps for this caller; None: every site."""
+    return None if who.role in NETWORK_WIDE else who.sites
+
+
+def may_read_site(who: Caller, site_id: str) -> Decision:
+    if who.role in NETWORK_WIDE:
+        return allow("officer")
+    if who.role in SITE_SCOPED:
+        return allow("site staff") if site_id in who.sites else refuse(
+            f"site {site_id} is outside the caller's sites")
+    return refuse(f"role {who.role} may not read sites")
+
+
+def may_list_schedules(who: Caller, clinician_id: str | None, what: str) -> Decision:
+    """Availability, leave, the waitlist: the desk their sites'; a clinician their own."""
+    if who.role in DESK:
+        return allow("site staff")
+    if who.role in CLINICIANS:
+        return allow("own") if clinician_id in (None, who.user_id) else refuse(f"clinicians list their own {what}")
+    return refuse(f"role {who.role} may not list {what}")
+
+
+def schedule_scope(who: Caller, clinician_id: str | None) -> tuple[frozenset[str] | None, str | None]:
+    """(sites, clinician) a schedule list keeps, once allowed."""
+    if who.role in CLINICIANS:
+        return None, who.user_id
+    return who.sites, clinician_id
