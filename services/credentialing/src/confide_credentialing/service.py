@@ -19,19 +19,22 @@ from confide_access import Action, Caller, enforce, load, open_rpc, parse_id, rp
 from confide_contracts import credentialing as events
 from confide_contracts.errors import EXPECTED, invalid
 from confide_contracts.rpc.credentialing import (
+    ClinicianListSchema,
     ClinicianSchema,
+    LicenseListSchema,
     LicenseSchema,
     MatrixSchema,
     QuestionSchema,
     ReasonSchema,
     RenewalSchema,
+    SupervisionListSchema,
     SupervisionSchema,
     VerificationSchema,
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider
 from nameko.timer import timer
 
-from confide_credentialing import clinicians, licences, licensure, store, supervisions
+from confide_credentialing import clinicians, licences, licensure, listing, store, supervisions
 from confide_credentialing.domain import policy
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,27 @@ class CredentialingService:
         self._reader(caller, clinician_id)
         with self.uow() as uow:
             return clinicians.get(uow, clinician_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_clinicians(self, caller: Caller, query: dict) -> dict[str, Any]:
+        q = load(ClinicianListSchema(), query)
+        self._reader(caller, "clinicians")
+        with self.uow() as uow:
+            return listing.clinicians(uow, q)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_licenses(self, caller: Caller, query: dict) -> dict[str, Any]:
+        q = load(LicenseListSchema(), query)
+        self._reader(caller, "licenses")
+        with self.uow() as uow:
+            return listing.licences(uow, q)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_supervisions(self, caller: Caller, query: dict) -> dict[str, Any]:
+        q = load(SupervisionListSchema(), query)
+        self._reader(caller, "supervisions")
+        with self.uow() as uow:
+            return listing.supervisions(uow, q)
 
     # --- licences --------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)

@@ -140,6 +140,13 @@ OPERATIONS: tuple[Operation, ...] = (
     # --- credentialing -------------------------------------------------------------------------
     op("POST", "/clinicians", "credentialing", "register_clinician", "body", body=credentialing.ClinicianSchema,
        status=201, summary="Register a clinician (NPI checked)", tag="clinicians"),
+    op("GET", "/clinicians", "credentialing", "list_clinicians", "query", query=credentialing.ClinicianListSchema,
+       paged=True, summary="Clinicians, by name, home site or where they are licensed", tag="clinicians"),
+    op("GET", "/licenses", "credentialing", "list_licenses", "query", query=credentialing.LicenseListSchema,
+       paged=True, summary="Licences, by clinician, jurisdiction, status or expiry", tag="credentials"),
+    op("GET", "/supervisions", "credentialing", "list_supervisions", "query",
+       query=credentialing.SupervisionListSchema, paged=True, summary="Supervisions, by either side or date",
+       tag="credentials"),
     op("GET", "/clinicians/<clinician_id>", "credentialing", "get_clinician", "path.clinician_id",
        summary="A clinician with licences and supervision", tag="clinicians"),
     op("POST", "/clinicians/<clinician_id>/licenses", "credentialing", "record_license", "path.clinician_id",

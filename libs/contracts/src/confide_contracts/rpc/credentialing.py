@@ -11,6 +11,7 @@ from confide_licensure.fields import ServiceKind as ServiceKindField
 from confide_licensure.identifiers import npi_is_valid
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from confide_contracts.paging import paged
 from confide_contracts.rpc import formats
 
 NAME = validate.Length(min=1, max=200)
@@ -93,3 +94,27 @@ class MatrixSchema(Schema):
     service_kind = ServiceKindField(required=True)
     modality = fields.String(required=True, validate=validate.OneOf(MODALITIES))
     on = fields.Date(load_default=date.today)
+
+
+LICENCE_STATUSES = ("pending", "active", "suspended", "revoked", "expired")
+
+
+class ClinicianListSchema(paged("name", "id")):
+    home_site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    name = fields.String(load_default=None, allow_none=True, validate=NAME,
+                         metadata={"description": "the start of a given or family name"})
+    licensed_in = Jurisdiction(load_default=None, allow_none=True,
+                               metadata={"description": "holding a licence in force there"})
+
+
+class LicenseListSchema(paged("expires", "clinician")):
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    jurisdiction = Jurisdiction(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LICENCE_STATUSES))
+    expires_before = fields.Date(load_default=None, allow_none=True)
+
+
+class SupervisionListSchema(paged("starts")):
+    supervisor_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    supervisee_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    on = fields.Date(load_default=None, allow_none=True, metadata={"description": "only those in force that day"})
