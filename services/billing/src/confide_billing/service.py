@@ -21,11 +21,16 @@ from confide_contracts import scheduling as sched
 from confide_contracts.errors import EXPECTED, invalid
 from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
 from confide_contracts.rpc.billing import (
+    AccountListSchema,
     AccountSchema,
     BillingProviderSchema,
+    ClaimListSchema,
     ClaimResultSchema,
+    FeeListSchema,
     FeeSchema,
+    InvoiceListSchema,
     InvoiceRequestSchema,
+    PaymentListSchema,
     PaymentSchema,
     PolicySchema,
     ScaleSchema,
@@ -35,7 +40,7 @@ from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
 from nameko import config
 from nameko.rpc import ServiceRpc
 
-from confide_billing import accounts, claims, ledger, prices, store
+from confide_billing import accounts, claims, ledger, listing, prices, store
 from confide_billing import models as m
 from confide_billing.access import permitted, permitted_on
 from confide_billing.domain.policy import Task
@@ -107,6 +112,33 @@ class BillingService:
         who = self._may(caller, Task.READ, client_id)
         with self.uow() as uow:
             return accounts.statement(uow, who, client_id)
+
+    # --- lists (each entry naming a client is an access recorded for them) --------------
+    def _list(self, caller: Caller, task: Task, schema, query: dict, lister) -> dict[str, Any]:
+        q = load(schema, query)
+        who = self._may(caller, task, q.get("client_id"), None if q.get("client_id") else q["site_id"])
+        with self.uow() as uow:
+            return lister(uow, who, q)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_invoices(self, caller: Caller, query: dict) -> dict[str, Any]:
+        return self._list(caller, Task.READ, InvoiceListSchema(), query, listing.invoices)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_payments(self, caller: Caller, query: dict) -> dict[str, Any]:
+        return self._list(caller, Task.READ, PaymentListSchema(), query, listing.payments)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_claims(self, caller: Caller, query: dict) -> dict[str, Any]:
+        return self._list(caller, Task.TRACK_CLAIMS, ClaimListSchema(), query, listing.claims)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_accounts(self, caller: Caller, query: dict) -> dict[str, Any]:
+        return self._list(caller, Task.READ, AccountListSchema(), query, listing.accounts)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_fees(self, caller: Caller, query: dict) -> dict[str, Any]:
+        return self._list(caller, Task.READ, FeeListSchema(), query, listing.fees)
 
     # --- charges, invoices, payments ---------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)

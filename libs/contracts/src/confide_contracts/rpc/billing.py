@@ -7,6 +7,7 @@ from confide_licensure.identifiers import npi_is_valid
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from confide_contracts.codes.psychotherapy import known_code, table
+from confide_contracts.paging import paged
 from confide_contracts.rpc import formats
 
 ID = validate.Length(min=1, max=200)
@@ -124,3 +125,39 @@ class ClaimResultSchema(Schema):
             raise ValidationError("required when the claim is paid", "paid_minor")
         if data.get("status") == "denied" and not data.get("reason"):
             raise ValidationError("the payer's reason is required when the claim is denied", "reason")
+
+
+class _Books(Schema):
+    """What every list of the books is narrowed by: a client, a site (the clients' home site), a time."""
+
+    client_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    since = fields.AwareDateTime(load_default=None, allow_none=True)
+    until = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class InvoiceListSchema(paged("issued"), _Books):
+    pass
+
+
+class PaymentListSchema(paged("received"), _Books):
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("payment", "refund")))
+
+
+CLAIM_STATUSES = ("ready", "submitted", "paid", "denied")
+
+
+class ClaimListSchema(paged("updated", "created"), _Books):
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CLAIM_STATUSES))
+    payer = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class AccountListSchema(paged("client")):
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    payer = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class FeeListSchema(paged("code")):
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    payer = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+    on = fields.Date(load_default=None, allow_none=True, metadata={"description": "only fees in force that day"})

@@ -1,0 +1,68 @@
+"""The books listed for billers: invoices, payments, claims, accounts and fees,
+filtered, paged by key, kept to the caller's sites, each entry that names a
+client recorded as an access to that client."""
+
+from __future__ import annotations
+
+import pytest
+from billing_support import ADMIN, BILLER, appointment, deliver, price_site, register
+from confide_testing import caller, random_id
+from nameko.exceptions import RemoteError
+from sqlalchemy import text
+
+
+def accesses(engine, mark: int) -> list[dict]:
+    with engine.connect() as conn:
+        return [m["payload"] for m in conn.execute(text(
+            "SELECT message FROM outbox WHERE seq > :m AND type = 'billing.access.recorded' ORDER BY seq"),
+            {"m": mark}).scalars()]
+
+
+def mark(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT coalesce(max(seq), 0) FROM outbox")).scalar()
+
+
+def test_invoices_payments_and_accounts_listed_and_each_read_recorded(rpc, billing_db):
+    price_site(rpc)
+    clients = []
+    for _ in range(3):
+        session = appointment()
+        deliver(billing_db, "scheduling.appointment.completed", session, "billing.on_completed")
+        client = session["client_ids"][0]
+        rpc.open_account(BILLER, {"client_id": client, "payer": "self_pay", "currency": "USD"})
+        rpc.issue_invoice(BILLER, {"client_id": client, "period_start": "2026-11-01", "period_end": "2026-11-30"})
+        rpc.record_payment(BILLER, {"client_id": client, "amount_minor": 5000, "currency": "USD", "method": "card"})
+        clients.append(client)
+    elsewhere = register(billing_db, random_id("client"), site="south")
+    rpc.open_account(caller("biller", ("south",)), {"client_id": elsewhere, "payer": "self_pay", "currency": "USD"})
+
+    before = mark(billing_db)
+    first = rpc.list_invoices(BILLER, {"limit": 2})
+    rest = rpc.list_invoices(BILLER, {"limit": 2, "cursor": first["next_cursor"]})
+    invoices = first["items"] + rest["items"]
+    assert [i["client_id"] for i in invoices] == clients and rest["next_cursor"] is None
+    assert {(i["total_minor"], i["paid_minor"]) for i in invoices} == {(15000, 5000)}
+    assert [(a["client_id"], a["resource_type"], a["action"]) for a in accesses(billing_db, before)] == [
+        (c, "Invoice", "read") for c in clients]
+    assert [p["client_id"] for p in rpc.list_payments(BILLER, {"client_id": clients[1]})["items"]] == [clients[1]]
+    listed = [a["client_id"] for a in rpc.list_accounts(BILLER, {"limit": 200})["items"]]
+    assert set(clients) <= set(listed) and elsewhere not in listed  # another site's client
+    # a client of another site, named: the same answer as no client at all
+    with pytest.raises(RemoteError, match="nothing of theirs"):
+        rpc.list_invoices(BILLER, {"client_id": elsewhere})
+    with pytest.raises(RemoteError, match="AccessDenied"):
+        rpc.list_invoices(BILLER, {"site_id": "south"})
+    with pytest.raises(RemoteError, match="AccessDenied"):
+        rpc.list_invoices(caller("clinician", ("north",)), {})
+
+
+def test_claims_for_billers_only_and_fees_by_date(rpc, billing_db):
+    price_site(rpc)
+    assert len(rpc.list_fees(BILLER, {"on": "2026-06-01", "limit": 200})["items"]) == 9
+    assert rpc.list_fees(BILLER, {"on": "2025-06-01"})["items"] == []
+    assert rpc.list_claims(BILLER, {"status": "paid"})["items"] == []
+    with pytest.raises(RemoteError, match="AccessDenied"):
+        rpc.list_claims(caller("front_desk", ("north",)), {})
+    with pytest.raises(RemoteError, match="status"):
+        rpc.list_claims(ADMIN, {"status": "lost"})
