@@ -39,7 +39,8 @@ def test_licences_by_status_and_expiry_and_supervisions_by_date(cred):
     assert [x["id"] for x in cred.list_licenses(OFFICER, {**mine, "status": "pending"})["items"]] == [pending["id"]]
     before = (date.today() + timedelta(days=30)).isoformat()
     assert [x["id"] for x in cred.list_licenses(OFFICER, {**mine, "expires_before": before})["items"]] == [soon["id"]]
-    assert [x["id"] for x in cred.list_licenses(OFFICER, {**mine, "sort": "-expires"})["items"]][0] == pending["id"]
+    assert [x["id"] for x in cred.list_licenses(OFFICER, {**mine, "sort": "-expires"})["items"]] == [
+        pending["id"], later["id"], soon["id"]]
     licensed(cred, supervisor, "lcsw")
     started = cred.start_supervision(OFFICER, {"supervisor_id": supervisor, "supervisee_id": dr,
                                                "jurisdiction": "US-NY", "starts_on": date.today().isoformat()})
