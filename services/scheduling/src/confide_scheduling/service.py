@@ -4,10 +4,11 @@ Each entrypoint parses, asks the policy (``domain/policy.py``) and calls a use
 case: ``sites`` (sites, rooms, availability, leave), ``booking`` (book, move,
 cancel, check in, complete, no-show), ``series``, ``waitlist``, ``slots``,
 ``appointments`` (reads, access-recorded) and ``licensure`` (the projection of
-credentialing and what it does to booked sessions); lists are ``listing``. The
-entrypoints for sites, rooms, availability and leave are in ``administration``
-(a class this one is made of). The appointment's lifecycle is
-``domain/appointment.py``; the SQL is ``store``.
+credentialing and what it does to booked sessions); lists are ``listing``. Two
+classes of entrypoints this one is made of hold the rest: ``administration``
+(sites, rooms, availability and leave) and ``queues`` (the waitlist and the
+reassignment queue). The appointment's lifecycle is ``domain/appointment.py``;
+the SQL is ``store``.
 """
 
 from __future__ import annotations
@@ -28,39 +29,25 @@ from confide_contracts.rpc.scheduling import (
     DaySheetSchema,
     ExceptionSchema,
     ListSchema,
-    RemovalSchema,
     RescheduleSchema,
     RoomSchema,
+    SeriesEndSchema,
+    SeriesExtensionSchema,
     SeriesSchema,
     SiteSchema,
     SlotQuerySchema,
-    WaitlistListSchema,
-    WaitlistSchema,
 )
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
-from nameko.timer import timer
 
-from confide_scheduling import (
-    appointments,
-    booking,
-    daysheet,
-    licensure,
-    listing,
-    series,
-    sites,
-    slots,
-    store,
-    waitlist,
-)
+from confide_scheduling import appointments, booking, daysheet, licensure, series, sites, slots, store, waitlist
 from confide_scheduling import models as m
 from confide_scheduling.administration import SiteAdministration
 from confide_scheduling.domain import policy
 from confide_scheduling.domain.appointment import AppointmentStatus
+from confide_scheduling.queues import WorkQueues
 
-OFFER_SWEEP_SECONDS = 30  # a lapsed waitlist offer passes on within this
 
-
-class SchedulingService(SiteAdministration):
+class SchedulingService(SiteAdministration, WorkQueues):
     name = "scheduling"
 
     uow = UnitOfWorkProvider()
@@ -145,6 +132,22 @@ class SchedulingService(SiteAdministration):
             return series.book_series(uow, who, spec)
 
     @rpc(expected_exceptions=EXPECTED)
+    def extend_series(self, caller: Caller, series_id: str, extension: dict) -> dict[str, Any]:
+        """More occurrences, as the latest stands now (clinician, room, time of day), all or none."""
+        data = load(SeriesExtensionSchema(), extension)
+        sid = parse_id(series_id, "series_id")
+        with self.uow() as uow:
+            return series.extend(uow, self._booker(caller, "book"), sid, data)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def end_series(self, caller: Caller, series_id: str, ending: dict) -> dict[str, Any]:
+        """No sessions after a date: those booked are cancelled by the clinic (offered to the waitlist)."""
+        data = load(SeriesEndSchema(), ending)
+        sid = parse_id(series_id, "series_id")
+        with self.uow() as uow:
+            return series.end(uow, self._booker(caller, "cancel"), sid, data, on_freed=waitlist.offer_freed)
+
+    @rpc(expected_exceptions=EXPECTED)
     def reschedule(self, caller: Caller, appointment_id: str, change: dict) -> dict[str, Any]:
         """Move one appointment, or (``scope: following``) it and every later
         occurrence of its series by the same wall-clock shift."""
@@ -226,53 +229,6 @@ class SchedulingService(SiteAdministration):
         q = load(SlotQuerySchema(), query)
         with self.uow() as uow:
             return slots.find(uow, q)
-
-    # --- waitlist -----------------------------------------------------------------------------
-    @rpc(expected_exceptions=EXPECTED)
-    def waitlist_add(self, caller: Caller, entry: dict) -> dict[str, Any]:
-        data = load(WaitlistSchema(), entry)
-        who = self._may_book(caller, data["site_id"], data["clinician_id"], "keep the waitlist")
-        with self.uow() as uow:
-            wid = waitlist.add(uow, who, data)
-        return {"id": str(wid), "status": "waiting", **data}
-
-    @rpc(expected_exceptions=EXPECTED)
-    def list_waitlist(self, caller: Caller, query: dict) -> dict[str, Any]:
-        """Waiting and offered entries (or ``status``), oldest first; each entry read is recorded."""
-        q = load(WaitlistListSchema(), query)
-        self._may_list(caller, q["clinician_id"], "waitlist")
-        with self.uow() as uow:
-            return listing.waitlist(uow, caller, q)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def remove_from_waitlist(self, caller: Caller, entry_id: str, reason: str) -> dict[str, Any]:
-        data = load(RemovalSchema(), {"reason": reason})
-        wid = parse_id(entry_id, "entry_id")
-        with self.uow() as uow:
-            return waitlist.remove(uow, self._booker(caller, "keep the waitlist"), wid, data["reason"])
-
-    @rpc(expected_exceptions=EXPECTED)
-    def answer_offer(self, caller: Caller, entry_id: str, accept: bool) -> dict[str, Any]:
-        """The client takes the offered slot (booked for them), or declines it
-        (back to waiting; the slot goes to the next in line)."""
-        wid = parse_id(entry_id, "entry_id")
-        with self.uow() as uow:
-            return waitlist.answer(uow, self._booker(caller, "answer offers"), wid, accept)
-
-    @timer(interval=OFFER_SWEEP_SECONDS, eager=True)
-    def offer_timer(self) -> None:
-        """Every replica runs it; each lapsed offer passes on once (``waitlist.expire_due``)."""
-        self._expire_offers()
-
-    @rpc(expected_exceptions=EXPECTED)
-    def expire_offers(self, caller: Caller) -> int:
-        """Pass on lapsed waitlist offers now (operators); how many passed on."""
-        self._admin(caller, None, "pass on lapsed offers")
-        return self._expire_offers()
-
-    def _expire_offers(self) -> int:
-        with self.uow() as uow:
-            return waitlist.expire_due(uow, waitlist.SWEEPER)
 
     # --- the licensure projection ---------------------------------------------------------------
     @handles(*cred.LICENSE_EVENTS)

@@ -237,6 +237,35 @@ def move_appointment(conn: Connection, row, starts: datetime, ends: datetime, ro
         raise _overlap(exc) from None
 
 
+def reassign_appointment(conn: Connection, row, clinician_id: str) -> None:
+    """Another clinician for an appointment (no longer flagged); :class:`Overlap` if they are taken then."""
+    parties = m.appointment_parties
+    try:
+        with conn.begin_nested():
+            conn.execute(update(m.appointments).where(m.appointments.c.id == row.id).values(
+                clinician_id=clinician_id, needs_reassignment=False, reassignment_reasons=None, updated_at=now()))
+            conn.execute(delete(parties).where(parties.c.appointment_id == row.id, parties.c.party_kind == "clinician",
+                                               parties.c.party_id == row.clinician_id))
+            conn.execute(insert(parties).values(appointment_id=row.id, party_kind="clinician", party_id=clinician_id,
+                                                during=Range(row.starts_at, row.ends_at)))
+    except IntegrityError as exc:
+        raise _overlap(exc) from None
+
+
+def flagged_query(site_ids, clinician_id: str | None, site_id: str | None):
+    """Sessions still to come that need another clinician."""
+    a = m.appointments
+    query = select(a.c.id, a.c.starts_at).where(a.c.needs_reassignment.is_(True), a.c.status == "booked",
+                                                a.c.starts_at > now())
+    if site_ids is not None:
+        query = query.where(a.c.site_id.in_(sorted(site_ids)))
+    if clinician_id is not None:
+        query = query.where(a.c.clinician_id == clinician_id)
+    if site_id is not None:
+        query = query.where(a.c.site_id == site_id)
+    return query
+
+
 def release_parties(conn: Connection, appointment_id) -> None:
     """The appointment no longer holds anyone's time."""
     conn.execute(update(m.appointment_parties).where(m.appointment_parties.c.appointment_id == appointment_id)
@@ -265,6 +294,21 @@ def add_series(conn: Connection, series_id, rrule: str, first_local: datetime, t
                created_by: str) -> None:
     conn.execute(insert(m.series).values(id=series_id, rrule=rrule, first_local=first_local, template=template,
                                          created_by=created_by))
+
+
+def series_row(conn: Connection, series_id, lock: bool = False):
+    query = select(m.series).where(m.series.c.id == series_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def series_appointments(conn: Connection, series_id) -> list:
+    """Every occurrence booked for a series (whatever became of it), in order."""
+    a = m.appointments
+    return conn.execute(select(a).where(a.c.series_id == series_id).order_by(a.c.occurrence)).all()
+
+
+def change_series(conn: Connection, series_id, rrule: str) -> None:
+    conn.execute(update(m.series).where(m.series.c.id == series_id).values(rrule=rrule))
 
 
 def future_booked_of(conn: Connection, clinician_id: str) -> list:

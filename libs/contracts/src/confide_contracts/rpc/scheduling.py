@@ -158,6 +158,26 @@ class SeriesSchema(Schema):
     rrule = fields.String(required=True, validate=validate.Length(min=6, max=500))
 
 
+class SeriesExtensionSchema(Schema):
+    OPENAPI = {"oneOf": [{"required": ["count"]}, {"required": ["until"]}]}
+
+    count = formats.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2, max=104),
+                            metadata={"description": "occurrences in all, those held included"})
+    until = fields.Date(load_default=None, allow_none=True, metadata={"description": "the last date, the site's"},
+                        validate=validate.Range(min=datetime.date(2000, 1, 1), max=datetime.date(2999, 12, 31)))
+
+    @validates_schema
+    def one(self, data, **kwargs):
+        if (data.get("count") is None) == (data.get("until") is None):
+            raise ValidationError("give count or until, not both", "count")
+
+
+class SeriesEndSchema(Schema):
+    last_date = fields.Date(required=True, metadata={"description": "no sessions after this date (the site's)"},
+                            validate=validate.Range(min=datetime.date(2000, 1, 1), max=datetime.date(2999, 12, 31)))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
 class RescheduleSchema(Schema):
     starts_at = fields.AwareDateTime(required=True)
     room_id = fields.UUID(load_default=None, allow_none=True)
@@ -168,6 +188,17 @@ class CancelSchema(Schema):
     by = fields.String(required=True, validate=validate.OneOf(("client", "clinic")))
     reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
     scope = fields.String(load_default="this", validate=validate.OneOf(("this", "following")))
+
+
+class ReassignSchema(Schema):
+    clinician_id = fields.String(required=True, validate=ID)
+    scope = fields.String(load_default="this", validate=validate.OneOf(("this", "following")),
+                          metadata={"description": "this session, or it and the rest of its series"})
+
+
+class FlaggedListSchema(paged("starts")):
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
 
 
 class CompleteSchema(Schema):

@@ -53,3 +53,10 @@ def occurrences(rule: str, first_local: datetime) -> list[datetime]:
     if (parsed._until or horizon) > horizon or len(starts) < (parsed._count or 0):
         raise InvalidRule(f"a series ends within two years of its first session (by {horizon:%Y-%m-%d})")
     return starts
+
+
+def with_end(rule: str, count: int | None = None, until: datetime | None = None) -> str:
+    """The rule ending otherwise: after ``count`` occurrences in all, or on ``until`` (wall-clock)."""
+    parts = [p for p in rule.split(";") if p and p.split("=")[0] not in ("COUNT", "UNTIL")]
+    parts.append(f"COUNT={count}" if count is not None else f"UNTIL={until:%Y%m%dT%H%M%S}")
+    return ";".join(parts)
