@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 from confide_testing import random_id
 from nameko.exceptions import RemoteError
-
 from test_series_and_slots import NY, local
 
 
