@@ -3,7 +3,7 @@ touches a client's record goes through ``access.through_policy``: the facts
 relating caller and client are read, the policy (``domain/policy.py``) decides,
 the work (a use case module) is done and the access event written to the outbox,
 in one transaction that commits before anything is returned (DESIGN.md "audit
-first"). The SQL is ``store``."""
+first"). Work queues and notifications are ``queues``; the SQL is ``store``."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ from confide_records import psychotherapy_notes as therapy_notes
 from confide_records.access import Decide, Work, client_id_of, decider, id_of, through_policy
 from confide_records.domain import policy as p
 from confide_records.domain.policy import Kind
+from confide_records.queues import WorkQueues
 from confide_records.sealing import Sealers, Sealing
 
 
-class RecordsService:
+class RecordsService(WorkQueues):
     name = "records"
 
     uow = UnitOfWorkProvider()
@@ -302,12 +303,6 @@ class RecordsService:
         who = break_glass.reviewer(self.uow, caller, Action.UPDATE, str(gid))
         with self.uow() as uow:
             return break_glass.review(uow, who, gid, data)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def my_notifications(self, caller: Caller) -> list[dict[str, Any]]:
-        """The caller's notifications (e.g. someone broke the glass on their client)."""
-        with self.uow() as uow:
-            return break_glass.notifications(uow, caller)
 
     # --- exports and disclosures ----------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)

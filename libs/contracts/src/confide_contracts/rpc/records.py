@@ -9,6 +9,7 @@ from enum import StrEnum
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from confide_contracts.codes import icd10
+from confide_contracts.paging import paged
 from confide_contracts.rpc import formats
 
 
@@ -331,3 +332,10 @@ class ClientIdSchema(Schema):
 
 class IdSchema(Schema):
     id = fields.UUID(required=True)
+
+
+class NoteQueueSchema(paged("age")):
+    author_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    site_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    older_than_hours = formats.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=8760),
+                                       metadata={"description": "default: the clinic's NOTES_SIGN_WITHIN_HOURS"})

@@ -250,3 +250,26 @@ def may_read_note(caller: Caller, relation: Relation, status: str, author_id: st
     if decision.allowed and status == "draft" and caller.user_id != author_id:
         return refuse("a draft is for its author until it is signed")
     return decision
+
+
+# --- work queues ---------------------------------------------------------------------------
+HEADERS_ONLY = frozenset({"admin", "compliance_officer"})  # who follows up on notes, never reads them
+
+
+def may_see_unsigned_notes(caller: Caller, author_id: str | None) -> Decision:
+    """Drafts left unsigned: a clinician their own; a supervisor also their
+    supervisees'; admins (their sites) and compliance officers follow up on
+    them by author and date, without the clients."""
+    if caller.role in HEADERS_ONLY:
+        return allow("follows up on documentation")
+    if caller.role == "clinician" and author_id not in (None, caller.user_id):
+        return refuse("clinicians see their own unsigned notes")
+    if caller.role in CLINICIANS:
+        return allow("own notes" if author_id in (None, caller.user_id) else "supervises the author")
+    return refuse(f"role {caller.role} may not see unsigned notes")
+
+
+def may_see_cosignature_queue(caller: Caller) -> Decision:
+    if caller.role not in CLINICIANS:
+        return refuse(f"role {caller.role} does not co-sign notes")
+    return allow("co-signs their supervisees' notes")
