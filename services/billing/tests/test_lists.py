@@ -66,3 +66,27 @@ def test_claims_for_billers_only_and_fees_by_date(rpc, billing_db):
         rpc.list_claims(caller("front_desk", ("north",)), {})
     with pytest.raises(RemoteError, match="status"):
         rpc.list_claims(ADMIN, {"status": "lost"})
+
+
+def test_a_client_reads_their_own_statement_and_no_one_elses(rpc, billing_db):
+    price_site(rpc)
+    session = appointment()
+    deliver(billing_db, "scheduling.appointment.completed", session, "billing.on_completed")
+    client = session["client_ids"][0]
+    rpc.open_account(BILLER, {"client_id": client, "payer": "self_pay", "currency": "USD"})
+    login = random_id("login")
+    deliver(billing_db, "records.login.linked", {"client_id": client, "user_id": login, "linked_as": "client"},
+            "billing.on_login_linked", producer="records")
+    me = caller("client", (), user_id=login, purpose="client_request")
+    before = mark(billing_db)
+    statement = rpc.my_statement(me)
+    assert statement["balance_minor"] == 15000 and [c["code"] for c in statement["charges"]] == ["90834"]
+    assert [(a["client_id"], a["action"]) for a in accesses(billing_db, before)] == [(client, "read")]
+    # a guardian's link is not the client's own; nor is a login never linked; staff use the statement operation
+    guardian = random_id("login")
+    deliver(billing_db, "records.login.linked", {"client_id": client, "user_id": guardian, "linked_as": "guardian",
+                                                 "guardian_id": random_id("g")}, "billing.on_login_linked",
+            producer="records")
+    for stranger in (caller("client", (), user_id=guardian), caller("client", (), user_id=random_id("login")), BILLER):
+        with pytest.raises(RemoteError, match="AccessDenied"):
+            rpc.my_statement(stranger)

@@ -3,7 +3,7 @@ currency, never a float."""
 
 from __future__ import annotations
 
-from confide_contracts.projections import supervisions_table
+from confide_contracts.projections import linked_logins_table, supervisions_table
 from confide_messaging import add_messaging_tables
 from confide_persistence import make_metadata
 from sqlalchemy import (
@@ -189,6 +189,8 @@ clinicians = Table(
 
 # projection of credentialing.supervision.* (credentialing is the authority)
 supervisions = supervisions_table(metadata)
+# projection of records.login.linked: whose record a client's own login is
+linked_logins = linked_logins_table(metadata)
 
 claims = Table(
     "claims",

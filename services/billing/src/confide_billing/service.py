@@ -14,12 +14,18 @@ from __future__ import annotations
 from typing import Any
 
 import confide_contracts  # noqa: F401 - registers the event schemas used here
-from confide_access import Caller, CallerSchema, load, open_rpc, parse_id, rpc
+from confide_access import Action, Caller, CallerSchema, enforce, load, open_rpc, parse_id, rpc
 from confide_contracts import credentialing as cred
 from confide_contracts import records as rec
 from confide_contracts import scheduling as sched
 from confide_contracts.errors import EXPECTED, invalid
-from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
+from confide_contracts.projections import (
+    LOGIN_EVENTS,
+    SUPERVISION_EVENTS,
+    apply_login_link,
+    apply_supervision,
+    own_record,
+)
 from confide_contracts.rpc.billing import (
     AccountListSchema,
     AccountSchema,
@@ -43,6 +49,7 @@ from nameko.rpc import ServiceRpc
 from confide_billing import accounts, claims, ledger, listing, prices, store
 from confide_billing import models as m
 from confide_billing.access import permitted, permitted_on
+from confide_billing.domain import policy as p
 from confide_billing.domain.policy import Task
 
 SYSTEM = CallerSchema().load({"user_id": "billing.charges", "role": "system", "purpose": "payment"})
@@ -140,6 +147,17 @@ class BillingService:
     def list_fees(self, caller: Caller, query: dict) -> dict[str, Any]:
         return self._list(caller, Task.READ, FeeListSchema(), query, listing.fees)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def my_statement(self, caller: Caller) -> dict[str, Any]:
+        """A client's own statement: charges (late-cancel and no-show fees among them), invoices with what is
+        still owed, payments and the balance."""
+        with self.uow() as uow:
+            record = own_record(uow.session.connection(), m.linked_logins, caller.user_id)
+        enforce(self.uow, caller, p.may_see_own_books(caller, record), action=Action.READ, resource_type="Account",
+                resource_id="my statement", client_id=record)
+        with self.uow() as uow:
+            return accounts.statement(uow, caller, record)
+
     # --- charges, invoices, payments ---------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def reverse_charge(self, caller: Caller, charge_id: str, reason: str) -> dict[str, Any]:
@@ -215,6 +233,12 @@ class BillingService:
             return claims.superbill(uow, who, data, diagnoses)
 
     # --- from scheduling ----------------------------------------------------------------
+    @handles(*LOGIN_EVENTS)
+    def on_login_linked(self, event) -> None:
+        """Whose record a client's own login is (their statement is that record's)."""
+        with self.uow(handling=event) as uow:
+            apply_login_link(uow.session.connection(), m.linked_logins, event.payload)
+
     @handles(sched.APPOINTMENT_COMPLETED)
     def on_completed(self, event) -> None:
         with self.uow(handling=event) as uow:

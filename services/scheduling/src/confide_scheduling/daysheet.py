@@ -40,7 +40,7 @@ def build(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     until = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(hours=15)
     found = store.sheet_appointments(conn, site_ids, clinician_id, since, until)
     sites = store.sites_by_id(conn, {a["site_id"] for a in found})
-    rows = [row for row in (_local(a, sites[a["site_id"]]) for a in found) if first <= row.pop("_day") < last]
+    rows = [row for row in (local_view(a, sites[a["site_id"]]) for a in found) if first <= row.pop("_day") < last]
     names = store.client_names(conn, {c for row in rows for c in row["client_ids"]})
     rooms = store.room_names(conn, {row["room_id"] for row in rows if row["room_id"]})
     sheet_id = f"day-sheet {q['site_id'] or clinician_id or ','.join(site_ids or [])} {first.isoformat()}"
@@ -60,7 +60,8 @@ def _today(conn, site_ids) -> date:
     return datetime.now(zone(next(iter(found.values())).time_zone) if found else UTC).date()
 
 
-def _local(a: dict[str, Any], site) -> dict[str, Any]:
+def local_view(a: dict[str, Any], site) -> dict[str, Any]:
+    """An appointment as a person at the site reads it: date and times in the site's zone."""
     tz = zone(site.time_zone)
     starts = datetime.fromisoformat(a["starts_at"]).astimezone(tz)
     ends = datetime.fromisoformat(a["ends_at"]).astimezone(tz)

@@ -9,7 +9,7 @@ both commit.
 
 from __future__ import annotations
 
-from confide_contracts.projections import supervisions_table
+from confide_contracts.projections import linked_logins_table, supervisions_table
 from confide_messaging import add_messaging_tables
 from confide_persistence import make_metadata
 from sqlalchemy import (
@@ -188,6 +188,8 @@ licenses = Table(
 
 # projection of credentialing.supervision.* (credentialing is the authority)
 supervisions = supervisions_table(metadata)
+# projection of records.login.linked: whose record a client's own login is
+linked_logins = linked_logins_table(metadata)
 
 # projection of records.client.registered / renamed: how a day sheet names each client (updated_at: the
 # event's time, so that an older event never overwrites a newer one)

@@ -4,10 +4,11 @@ Each entrypoint parses, asks the policy (``domain/policy.py``) and calls a use
 case: ``sites`` (sites, rooms, availability, leave), ``booking`` (book, move,
 cancel, check in, complete, no-show), ``series``, ``waitlist``, ``slots``,
 ``appointments`` (reads, access-recorded) and ``licensure`` (the projection of
-credentialing and what it does to booked sessions); lists are ``listing``. Two
-classes of entrypoints this one is made of hold the rest: ``administration``
-(sites, rooms, availability and leave) and ``queues`` (the waitlist and the
-reassignment queue). The appointment's lifecycle is ``domain/appointment.py``;
+credentialing and what it does to booked sessions); lists are ``listing``.
+Three classes of entrypoints this one is made of hold the rest:
+``administration`` (sites, rooms, availability and leave), ``queues`` (the
+waitlist and the reassignment queue) and ``portal`` (what a client does for
+themself). The appointment's lifecycle is ``domain/appointment.py``;
 the SQL is ``store``.
 """
 
@@ -20,7 +21,7 @@ from confide_access import Action, Caller, enforce, load, open_rpc, parse_id, rp
 from confide_contracts import credentialing as cred
 from confide_contracts import records as rec
 from confide_contracts.errors import EXPECTED
-from confide_contracts.projections import SUPERVISION_EVENTS, apply_supervision
+from confide_contracts.projections import LOGIN_EVENTS, SUPERVISION_EVENTS, apply_login_link, apply_supervision
 from confide_contracts.rpc.scheduling import (
     AppointmentSchema,
     AvailabilitySchema,
@@ -44,10 +45,11 @@ from confide_scheduling import models as m
 from confide_scheduling.administration import SiteAdministration
 from confide_scheduling.domain import policy
 from confide_scheduling.domain.appointment import AppointmentStatus
+from confide_scheduling.portal import ClientPortal
 from confide_scheduling.queues import WorkQueues
 
 
-class SchedulingService(SiteAdministration, WorkQueues):
+class SchedulingService(SiteAdministration, WorkQueues, ClientPortal):
     name = "scheduling"
 
     uow = UnitOfWorkProvider()
@@ -246,6 +248,12 @@ class SchedulingService(SiteAdministration, WorkQueues):
             apply_supervision(uow.session.connection(), m.supervisions, event.payload)
             if event.type == cred.SUPERVISION_ENDED:
                 licensure.reassess(uow, event.payload["supervisee_id"], event)
+
+    @handles(*LOGIN_EVENTS)
+    def on_login_linked(self, event) -> None:
+        """Whose record a client's own login is (the portal's operations act on it alone)."""
+        with self.uow(handling=event) as uow:
+            apply_login_link(uow.session.connection(), m.linked_logins, event.payload)
 
     @handles(*rec.CLIENT_EVENTS)
     def on_client(self, event) -> None:

@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from confide_scheduling import models as m
 from confide_scheduling.domain.localtime import instant, zone
 
+MINUTE = timedelta(minutes=1)
+
 
 def new_id():
     return uuid_compat.uuid7()
@@ -337,6 +339,20 @@ def next_waiting(conn: Connection, freed, skip=()):
         or_(w.c.clinician_id.is_(None), w.c.clinician_id == freed.clinician_id),
         w.c.id.notin_([uuid.UUID(str(s)) for s in skip]) if skip else True,
     ).order_by(w.c.created_at).limit(1).with_for_update(skip_locked=True)).first()
+
+
+def offers_for(conn: Connection, client_id: str) -> list:
+    w = m.waitlist
+    return conn.execute(select(w).where(w.c.client_id == client_id, w.c.status == "offered")
+                        .order_by(w.c.offer_expires_at)).all()
+
+
+def client_appointments_query(client_id: str, upcoming: bool):
+    """A client's appointments still to come (or past), as a query to page."""
+    a, p = m.appointments, m.appointment_parties
+    mine = select(p.c.appointment_id).where(p.c.party_kind == "client", p.c.party_id == client_id)
+    return select(a.c.id, a.c.starts_at).where(a.c.id.in_(mine), a.c.ends_at > now() if upcoming
+                                               else a.c.ends_at <= now())
 
 
 def lapsed_offers(conn: Connection, at: datetime, limit: int) -> list:

@@ -283,6 +283,33 @@ class RemovalSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
 
+class MyAppointmentsSchema(paged("starts")):
+    when = fields.String(load_default="upcoming", validate=validate.OneOf(("upcoming", "past")),
+                         metadata={"description": "upcoming: the soonest first; past: the latest first"})
+
+
+class PortalRequestSchema(Schema):
+    """A client asks for a time from the free slots (``GET /slots``) for themself."""
+
+    OPENAPI = {"example": {"site_id": "north", "clinician_id": "dr-ana-ruiz", "service_kind": "individual_psychotherapy",
+                           "modality": "telehealth", "client_jurisdiction": "US-NY",
+                           "starts_at": "2027-01-05T15:00:00Z"}}
+
+    site_id = fields.String(required=True, validate=ID)
+    clinician_id = fields.String(required=True, validate=ID)
+    service_kind = ServiceKind(required=True)
+    modality = fields.String(load_default="in_person", validate=validate.OneOf(("in_person", "telehealth")))
+    client_jurisdiction = Jurisdiction(load_default=None, allow_none=True,
+                                       metadata={"description": "telehealth: where you will be"})
+    starts_at = fields.AwareDateTime(required=True)
+    planned_minutes = formats.Integer(load_default=50, validate=validate.Range(min=15, max=120))
+
+    @validates_schema
+    def where(self, data, **kwargs):
+        if data.get("modality") == "telehealth" and not data.get("client_jurisdiction"):
+            raise ValidationError("required for telehealth: where you will be", "client_jurisdiction")
+
+
 class WaitlistSchema(Schema):
     site_id = fields.String(required=True, validate=ID)
     service_kind = ServiceKind(required=True)

@@ -70,6 +70,15 @@ def site_in_scope(who: Caller, site_id: str) -> Decision:
     return allow(f"{who.role} at the site")
 
 
+def may_see_own_books(who: Caller, record: str | None) -> Decision:
+    """A client sees their own statement: the record their login is linked to."""
+    if who.role != "client":
+        return refuse(f"role {who.role} reads statements through the clinic's operations")
+    if record is None:
+        return refuse("no client record is linked to this login: redeem the clinic's invitation first")
+    return allow("own record")
+
+
 def action_of(task: Task) -> Action:
     """How a refusal is recorded: reading the books, or changing them."""
     return Action.READ if task == Task.READ else Action.UPDATE

@@ -92,6 +92,25 @@ def may_read_day_sheet(who: Caller, site_id: str | None, clinician_id: str | Non
     return refuse(f"role {who.role} may not read appointments")
 
 
+# --- the client portal -------------------------------------------------------------------
+def may_use_portal(who: Caller, record: str | None) -> Decision:
+    """A client, for the record their own login is linked to (by the clinic's invitation)."""
+    if who.role != "client":
+        return refuse(f"role {who.role} has no client portal")
+    if record is None:
+        return refuse("no client record is linked to this login: redeem the clinic's invitation first")
+    return allow("own record")
+
+
+ONE_CLIENT = frozenset({"intake", "individual", "child"})
+
+
+def may_cancel_own(kind: str) -> Decision:
+    """A client cancels a session of their own; a couple's, family's or group's is the clinic's to cancel."""
+    return allow("own session") if kind in ONE_CLIENT else refuse(
+        f"a {kind} session is shared: ask the clinic to cancel it")
+
+
 # --- lists -------------------------------------------------------------------------------
 SITE_SCOPED = DESK | CLINICIANS | {"biller"}
 NETWORK_WIDE = frozenset({"compliance_officer", "credentialing_officer"})
