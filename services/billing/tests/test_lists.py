@@ -43,6 +43,7 @@ def test_invoices_payments_and_accounts_listed_and_each_read_recorded(rpc, billi
     invoices = first["items"] + rest["items"]
     assert [i["client_id"] for i in invoices] == clients and rest["next_cursor"] is None
     assert {(i["total_minor"], i["paid_minor"]) for i in invoices} == {(15000, 5000)}
+    assert all(type(i["paid_minor"]) is int for i in invoices)  # whole minor units, as JSON has them
     assert [(a["client_id"], a["resource_type"], a["action"]) for a in accesses(billing_db, before)] == [
         (c, "Invoice", "read") for c in clients]
     assert [p["client_id"] for p in rpc.list_payments(BILLER, {"client_id": clients[1]})["items"]] == [clients[1]]

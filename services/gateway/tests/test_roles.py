@@ -1,7 +1,7 @@
 """Every role against every operation, over HTTP on the real stack.
 
 The world is the demo network (built through the API). Each caller below calls
-each of the gateway's 93 operations with a well-formed request about Robin Hale,
+each of the gateway's 124 operations with a well-formed request about Robin Hale,
 her clinician Ana and their site. Whether it is refused (403) is decided by the
 service that owns the data; the gateway passes the caller on and grants
 nothing. The expected table is DESIGN.md's rules made concrete:
@@ -15,7 +15,9 @@ nothing. The expected table is DESIGN.md's rules made concrete:
   demographics, care teams and consents, network-wide;
 - sites, rooms, fees and the billing set-up to admins; bookings to the desk and
   to clinicians for their own sessions; licences and supervisions to
-  credentialing officers and admins; licensure answers to all staff;
+  credentialing officers and admins; licensure answers (and the lists of
+  sites, clinicians, licences and supervisions) to all staff; the books to
+  billing staff, claims to billers; a client's portal to that client;
 - the audit trail to compliance officers (admins may check its integrity); a client's own access
   report to that client.
 
@@ -93,6 +95,27 @@ EXPECTED: dict[str, frozenset[str]] = {
     "scheduling.no_show": DESK | OWN,
     "scheduling.waitlist_add": DESK | OWN,
     "scheduling.answer_offer": DESK,  # (the offer is Ben's, not Ana's)
+    "scheduling.list_sites": STAFF,  # their sites; officers every site
+    "scheduling.update_site": ADMIN,
+    "scheduling.list_rooms": STAFF,
+    "scheduling.update_room": ADMIN,
+    "scheduling.retire_room": ADMIN,
+    "scheduling.list_availability": DESK | OWN,  # (Ana's windows)
+    "scheduling.update_availability": DESK | OWN,
+    "scheduling.remove_availability": DESK | OWN,
+    "scheduling.list_exceptions": DESK | OWN,
+    "scheduling.remove_exception": DESK | OWN,
+    "scheduling.list_waitlist": DESK | CLINICIANS,  # a clinician: the entries waiting for them
+    "scheduling.remove_from_waitlist": DESK | OWN,
+    "scheduling.extend_series": DESK | OWN,
+    "scheduling.end_series": DESK | OWN,
+    "scheduling.reassignment_queue": DESK | {"biller"} | CLINICIANS,  # a clinician: their own sessions
+    "scheduling.reassign": DESK,  # (to Ben: a clinician takes sessions only for themself)
+    "scheduling.my_appointments": frozenset({"client"}),
+    "scheduling.request_appointment": frozenset({"client"}),
+    "scheduling.cancel_my_appointment": frozenset({"client"}),
+    "scheduling.my_offers": frozenset({"client"}),
+    "scheduling.answer_my_offer": frozenset({"client"}),
     # credentialing: officers keep licences; everyone on staff may ask who may practise
     "credentialing.register_clinician": CREDENTIALING,
     "credentialing.get_clinician": STAFF,
@@ -107,6 +130,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "credentialing.may_practice": STAFF,
     "credentialing.licensure_matrix": STAFF,
     "credentialing.expiring": STAFF,
+    "credentialing.list_clinicians": STAFF,
+    "credentialing.list_licenses": STAFF,
+    "credentialing.list_supervisions": STAFF,
     # records
     "records.register_client": DESK | CLINICIANS,  # at a site of theirs
     "records.get_client": READ["demographics"],
@@ -141,6 +167,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "records.break_glass_reviews": COMPLIANCE,
     "records.review_break_glass": COMPLIANCE,
     "records.my_notifications": EVERYONE,
+    "records.unsigned_notes": CLINICIANS | OFFICERS,  # officers follow up without the clients
+    "records.cosignature_queue": CLINICIANS,  # (each sees the notes they co-sign: none here)
     "records.export_record": READ["clinical"],  # the whole record
     "records.disclose": READ["clinical"] - {"client"},
     # billing: prices are an admin's; the desk takes money; claims and superbills need
@@ -158,6 +186,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     "billing.create_claim": frozenset({"biller"}),
     "billing.update_claim": frozenset({"biller", "admin"}),
     "billing.superbill": frozenset({"biller"}),
+    "billing.list_fees": BILLING_STAFF,
+    "billing.list_invoices": BILLING_STAFF,
+    "billing.list_payments": BILLING_STAFF,
+    "billing.list_claims": frozenset({"biller", "admin"}),
+    "billing.list_accounts": BILLING_STAFF,
+    "billing.my_statement": frozenset({"client"}),
     # audit: the trail is for compliance officers (admins check its integrity, they do not
     # read it); a client sees who saw them
     "audit.query": COMPLIANCE,
@@ -222,6 +256,31 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
         "scheduling.waitlist_add": ({}, {"site_id": NORTH, "service_kind": "individual_psychotherapy",
                                          "client_id": robin, "clinician_id": ANA}, None),
         "scheduling.answer_offer": ({"entry_id": w["waitlist"]}, {"accept": False}, None),
+        "scheduling.list_sites": ({}, None, {"sort": "-name", "limit": 5}),
+        "scheduling.update_site": ({"site_id": NORTH}, {"late_cancel_hours": 24}, None),
+        "scheduling.list_rooms": ({"site_id": NORTH}, None, None),
+        "scheduling.update_room": ({"room_id": w["spare_room"]}, {"capacity": 3}, None),
+        "scheduling.retire_room": ({"room_id": w["spare_room"]}, None, None),
+        "scheduling.list_availability": ({}, None, {"clinician_id": ANA}),
+        "scheduling.update_availability": ({"availability_id": w["windows"][n % 9]}, {"ends": "07:30"}, None),
+        "scheduling.remove_availability": ({"availability_id": w["windows"][n % 9]}, None, None),
+        "scheduling.list_exceptions": ({}, None, {"clinician_id": ANA}),
+        "scheduling.remove_exception": ({"exception_id": w["leave"][n % 9]}, None, None),
+        "scheduling.list_waitlist": ({}, None, {"site_id": NORTH}),
+        "scheduling.remove_from_waitlist": ({"entry_id": w["entries"][n % 9]}, {"reason": "matrix test"}, None),
+        "scheduling.extend_series": ({"series_id": w["series"]}, {"count": 3}, None),
+        "scheduling.end_series": ({"series_id": w["series"]}, {"last_date": (TODAY + timedelta(days=300))
+                                                                 .isoformat(), "reason": "matrix test"}, None),
+        "scheduling.reassignment_queue": ({}, None, None),
+        "scheduling.reassign": ({"appointment_id": w["to_reassign"]}, {"clinician_id": BEN}, None),
+        "scheduling.my_appointments": ({}, None, {"when": "past"}),
+        "scheduling.request_appointment": ({}, {"site_id": NORTH, "clinician_id": ANA, "modality": "telehealth",
+                                                "client_jurisdiction": "US-NY", "service_kind":
+                                                "individual_psychotherapy", "starts_at": (
+                                                    SOON + timedelta(days=40, hours=n)).isoformat()}, None),
+        "scheduling.cancel_my_appointment": ({"appointment_id": w["robin_own"]}, {"reason": "matrix test"}, None),
+        "scheduling.my_offers": ({}, None, None),
+        "scheduling.answer_my_offer": ({"entry_id": w["waitlist"]}, {"accept": False}, None),
         "credentialing.register_clinician": ({}, {"id": f"dr-new-{n}", "given_name": "New", "family_name": "One",
                                                   "home_site_id": NORTH}, None),
         "credentialing.get_clinician": ({"clinician_id": ANA}, None, None),
@@ -245,6 +304,9 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
                                                 "service_kind": "individual_psychotherapy",
                                                 "modality": "telehealth"}, None),
         "credentialing.expiring": ({}, None, {"within_days": 30}),
+        "credentialing.list_clinicians": ({}, None, {"name": "ru"}),
+        "credentialing.list_licenses": ({}, None, {"clinician_id": ANA}),
+        "credentialing.list_supervisions": ({}, None, {"supervisor_id": SAM}),
         "records.register_client": ({}, {"given_name": "New", "family_name": f"Client{n}",
                                          "date_of_birth": "1990-01-01", "home_site_id": NORTH}, None),
         "records.get_client": ({"client_id": robin}, None, None),
@@ -286,6 +348,8 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
         "records.review_break_glass": ({"grant_id": w["grant"]}, {"outcome": "justified", "comment": "crisis"},
                                        None),
         "records.my_notifications": ({}, None, None),
+        "records.unsigned_notes": ({}, None, {"older_than_hours": 0}),
+        "records.cosignature_queue": ({}, None, None),
         "records.export_record": ({"client_id": robin}, None, None),
         "records.disclose": ({"client_id": robin}, {"consent_id": w["release"]}, None),
         "billing.set_fee": ({}, {"site_id": NORTH, "payer": "self_pay", "code": "90791", "amount_minor": 20000,
@@ -308,6 +372,12 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
         "billing.create_claim": ({}, {"appointment_id": w["jordan_session"], "client_id": w["jordan"]}, None),
         "billing.update_claim": ({"claim_id": w["claim"]}, {"status": "submitted"}, None),
         "billing.superbill": ({}, {**period, "client_id": w["jordan"]}, None),
+        "billing.list_fees": ({}, None, {"site_id": NORTH}),
+        "billing.list_invoices": ({}, None, {"client_id": robin}),
+        "billing.list_payments": ({}, None, {"site_id": NORTH}),
+        "billing.list_claims": ({}, None, {"status": "ready"}),
+        "billing.list_accounts": ({}, None, None),
+        "billing.my_statement": ({}, None, None),
         "audit.query": ({}, None, {"client_id": robin, "limit": 5}),
         "audit.disclosures": ({"client_id": robin}, None, None),
         "audit.my_access_report": ({}, None, {"limit": 5}),
@@ -325,6 +395,13 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
         "audit.prove_consistency": ({}, None, {"chain": w["chain"], "old_size": w["old_size"],
                                                  "new_size": w["new_size"]}),
     }
+
+
+def booking_of(w: dict, at: datetime) -> dict:
+    """A session of Robin's with Ana, at ``at``."""
+    return {"site_id": NORTH, "clinician_id": ANA, "client_ids": [w["robin"]], "kind": "individual",
+            "service_kind": "individual_psychotherapy", "modality": "in_person", "planned_minutes": 50,
+            "room_id": w["room"], "starts_at": at.isoformat()}
 
 
 def path_of(operation, variables: dict) -> str:
@@ -381,6 +458,26 @@ def world(stack):
             "service_kind": "individual_psychotherapy", "modality": "in_person", "planned_minutes": 50,
             "room_id": w["room"], "starts_at": (SOON + timedelta(days=days)).isoformat()}))["id"]
     w["hold"] = ok(stack.call("POST", "/audit/legal-holds", officer, json={"reason": "matrix test"}))["id"]
+    # removals: one thing for each caller to remove (the n-th request names the n-th)
+    admin = stack.token("matrix-admin", "admin", sites=(NORTH,))
+    w["spare_room"] = ok(stack.call("POST", f"/sites/{NORTH}/rooms", admin, json={"name": "Spare", "capacity": 2}))[
+        "id"]
+    w["windows"] = [ok(stack.call("POST", "/availability", desk, json={
+        "clinician_id": ANA, "site_id": NORTH, "weekday": i % 7, "starts": "05:00", "ends": "06:00",
+        "valid_from": "2028-01-01"}))["id"] for i in range(9)]
+    w["leave"] = [ok(stack.call("POST", "/availability/exceptions", desk, json={
+        "clinician_id": ANA, "site_id": NORTH, "reason": "training",
+        "starts_at": (SOON + timedelta(days=500 + i)).isoformat(),
+        "ends_at": (SOON + timedelta(days=500 + i, hours=1)).isoformat()}))["id"] for i in range(9)]
+    w["entries"] = [ok(stack.call("POST", "/waitlist", desk, json={
+        "site_id": NORTH, "service_kind": "family_psychotherapy", "client_id": w["robin"],
+        "clinician_id": ANA}))["id"] for _ in range(9)]
+    w["series"] = ok(stack.call("POST", "/appointment-series", desk, json={"appointment": {
+        **booking_of(w, SOON + timedelta(days=290))}, "rrule": "FREQ=WEEKLY;COUNT=2"}))["series_id"]
+    w["to_reassign"] = ok(stack.call("POST", "/appointments", desk, json=booking_of(w, SOON + timedelta(days=6))))[
+        "id"]
+    w["robin_own"] = ok(stack.call("POST", "/appointments", desk, json=booking_of(w, SOON + timedelta(days=8))))[
+        "id"]
 
     def grown():  # a chain checkpointed again since the demo's: (chain, old size, new size)
         ok(stack.call("POST", "/audit/checkpoints", officer), 200)
@@ -429,7 +526,7 @@ def test_every_role_against_every_operation(stack, world):
     # each operation went through for real at least once (the requests are well formed), bar
     # those that no caller may do, and the moot ones (nothing to sign again, no offer to answer)
     moot = {"records.sign_note", "records.sign_psychotherapy_note",  # signed already
-            "scheduling.answer_offer",  # no offer made yet
+            "scheduling.answer_offer", "scheduling.answer_my_offer",  # no offer made yet
             "billing.create_claim"}  # the demo made the one claim Jordan's session has
     missing = {op for op, allowed in EXPECTED.items() if allowed and op not in through and op not in moot}
     assert not missing, {op: {c: seen[op, c] for c in EXPECTED[op]} for op in missing}

@@ -4,11 +4,14 @@ real trail. ``make run`` loads it once (``confide-stack up --no-demo`` skips it)
 ``confide demo`` loads it into any running stack; the gateway's role-matrix
 test builds its world with it.
 
-Two sites, three clinicians (one licence lapsing within the month, one
-supervisee), two clients, completed sessions with signed notes, a
-psychotherapy note, charges, an invoice, a payment and an insurance claim, a
-disclosure under a release, an upcoming appointment, a waitlist entry -- and a
-refused read and a break-the-glass read, so the trail has both."""
+Two sites, four clinicians (one licence lapsing within the month, one
+suspended -- its session waits in the reassignment queue -- one supervisee),
+two clients, sessions held earlier today (completed: they are over) with
+signed notes, a psychotherapy note, charges, an invoice, a payment and an
+insurance claim, a disclosure under a release, an upcoming appointment, a
+weekly series, a waitlist entry, Robin using the client portal (their
+appointments, a time asked for, their statement) -- and a refused read and a
+break-the-glass read, so the trail has both."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from confide_client.devtokens import mint
 
 MARKER = "demo.json"
 NORTH, SOUTH = "north", "south"
-ANA, BEN, SAM = "dr-ana-ruiz", "dr-ben-okafor", "dr-sam-lee"
+ANA, BEN, SAM, CARA = "dr-ana-ruiz", "dr-ben-okafor", "dr-sam-lee", "dr-cara-diaz"
 SESSION = {"kind": "individual", "service_kind": "individual_psychotherapy", "planned_minutes": 50}
 
 
@@ -99,10 +102,11 @@ class Demo:
 
         self.say("clinicians and their licences (one lapses within the month), a supervision")
         for who, given, family, npi in ((ANA, "Ana", "Ruiz", "1245319599"), (BEN, "Ben", "Okafor", "1003000126"),
-                                        (SAM, "Sam", "Lee", "1111111112")):
+                                        (SAM, "Sam", "Lee", "1111111112"), (CARA, "Cara", "Diaz", "1588667638")):
             self.call("POST", "/clinicians", cred, json={"id": who, "given_name": given, "family_name": family,
                                                         "national_id": npi, "home_site_id": NORTH})
-        licences = {ANA: ("lcsw", "082114", 700), BEN: ("lmhc", "011967", 21), SAM: ("lcsw", "074420", 900)}
+        licences = {ANA: ("lcsw", "082114", 700), BEN: ("lmhc", "011967", 21), SAM: ("lcsw", "074420", 900),
+                    CARA: ("lmft", "003512", 500)}
         for who, (kind, number, days) in licences.items():
             lic = self.call("POST", f"/clinicians/{who}/licenses", cred, json={
                 "type": kind, "jurisdiction": "US-NY", "number": number,
@@ -114,7 +118,7 @@ class Demo:
         ids["supervision"] = self.call("POST", "/supervisions", cred, json={
             "supervisor_id": SAM, "supervisee_id": BEN, "jurisdiction": "US-NY",
             "starts_on": (self.today - timedelta(days=200)).isoformat()})["id"]
-        for who in (ANA, BEN):
+        for who in (ANA, BEN, CARA):
             for weekday in range(7):  # around the clock, so the demo books whenever it is run
                 self.call("POST", "/availability", desk, json={
                     "clinician_id": who, "site_id": NORTH, "weekday": weekday, "starts": "00:00", "ends": "23:59",
@@ -183,6 +187,19 @@ class Demo:
         ids["upcoming"] = self.call("POST", "/appointments", desk, json={
             **SESSION, "site_id": NORTH, "clinician_id": ANA, "client_ids": [robin], "modality": "in_person",
             "room_id": ids["room"], "starts_at": self.at(days=7)})["id"]
+        ids["series"] = self.call("POST", "/appointment-series", desk, json={"appointment": {
+            **SESSION, "site_id": NORTH, "clinician_id": ANA, "client_ids": [robin], "modality": "in_person",
+            "room_id": ids["room"], "starts_at": self.at(days=14)}, "rrule": "FREQ=WEEKLY;COUNT=6"})["series_id"]
+
+        self.say("a licence suspended: its session waits in the reassignment queue")
+        ids["flagged"] = self.until("scheduling to learn of Cara's licence", lambda: self.call(
+            "POST", "/appointments", desk, expect=201, json={
+                **SESSION, "site_id": NORTH, "clinician_id": CARA, "client_ids": [jordan], "modality": "telehealth",
+                "client_jurisdiction": "US-NY", "starts_at": self.at(days=10)}))["id"]
+        self.call("POST", f"/licenses/{ids['license:' + CARA]}/suspension", cred,
+                  json={"reason": "board inquiry pending"})
+        self.until("scheduling to flag the session", lambda: self.call(
+            "GET", f"/appointments/{ids['flagged']}", desk)["needs_reassignment"])
         ids["waitlist"] = self.call("POST", "/waitlist", desk, json={
             "site_id": NORTH, "service_kind": "individual_psychotherapy", "client_id": jordan,
             "clinician_id": BEN})["id"]
@@ -200,6 +217,14 @@ class Demo:
             "GET", f"/clients/{jordan}/statement", biller)["charges"])
         ids["claim"] = self.call("POST", "/claims", biller, expect=201, json={
             "appointment_id": ids["jordan_session"], "client_id": jordan})["id"]
+
+        self.say("Robin, signed in, asks for a telehealth time and reads their statement")
+        robin_login = self.token("client-robin", "client", sites=())
+        self.until("scheduling to know Robin's login", lambda: self.call("GET", "/me/appointments", robin_login))
+        ids["portal_request"] = self.call("POST", "/me/appointments", robin_login, expect=201, json={
+            "site_id": NORTH, "clinician_id": ANA, "service_kind": "individual_psychotherapy",
+            "modality": "telehealth", "client_jurisdiction": "US-NY", "starts_at": self.at(days=12)})["id"]
+        self.until("billing to know Robin's login", lambda: self.call("GET", "/me/statement", robin_login))
 
         self.say("a refused read, a break-the-glass read and a disclosure")
         self.call("GET", f"/clients/{robin}", ben, expect=403)  # not on Robin's care team

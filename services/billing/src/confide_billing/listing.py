@@ -12,14 +12,15 @@ from confide_access import Action, Caller, record_access
 from confide_contracts.paging import page
 from confide_messaging import UnitOfWork
 from confide_persistence import plain
-from sqlalchemy import func, or_, select
+from sqlalchemy import BigInteger, cast, func, or_, select
 
 from confide_billing import models as m
 
 
 def invoices(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     i, a = m.invoices, m.allocations
-    paid = select(func.coalesce(func.sum(a.c.amount_minor), 0)).where(a.c.invoice_id == i.c.id).scalar_subquery()
+    paid = select(cast(func.coalesce(func.sum(a.c.amount_minor), 0), BigInteger)).where(
+        a.c.invoice_id == i.c.id).scalar_subquery()  # (a sum of bigints is numeric)
     query = _books(select(i, paid.label("paid_minor")), i, i.c.issued_at, who, q)
     return _recorded(uow, who, page(uow.session.connection(), query, {"issued": (i.c.issued_at, i.c.id)}, q, plain),
                      "Invoice")

@@ -291,9 +291,9 @@ class MyAppointmentsSchema(paged("starts")):
 class PortalRequestSchema(Schema):
     """A client asks for a time from the free slots (``GET /slots``) for themself."""
 
-    OPENAPI = {"example": {"site_id": "north", "clinician_id": "dr-ana-ruiz", "service_kind": "individual_psychotherapy",
-                           "modality": "telehealth", "client_jurisdiction": "US-NY",
-                           "starts_at": "2027-01-05T15:00:00Z"}}
+    OPENAPI = {"example": {"site_id": "north", "clinician_id": "dr-ana-ruiz",
+                           "service_kind": "individual_psychotherapy", "modality": "telehealth",
+                           "client_jurisdiction": "US-NY", "starts_at": "2027-01-05T15:00:00Z"}}
 
     site_id = fields.String(required=True, validate=ID)
     clinician_id = fields.String(required=True, validate=ID)
