@@ -68,6 +68,11 @@ def test_rooms_change_and_retire_once_nothing_is_booked_in_them(network, rpc):
     booked = s.book(network.desk, network.appointment(dr, next_weekday_at(10)))
     assert "still to come" in refused(s.retire_room, network.admin, network.room)
     s.cancel(network.desk, booked["id"], {"by": "clinic", "reason": "room works"})
+    s.update_room(network.admin, network.room2, {"telehealth_capable": True})
+    remote = s.book(network.desk, network.appointment(dr, next_weekday_at(12), room_id=network.room2,
+                                                      modality="telehealth", client_jurisdiction="US-NY"))
+    assert "telehealth_capable" in refused(s.update_room, network.admin, network.room2, {"telehealth_capable": False})
+    s.cancel(network.desk, remote["id"], {"by": "clinic", "reason": "room works"})
     assert s.retire_room(network.admin, network.room)["retired_at"]
     assert "Blue room" not in [r["name"] for r in s.list_rooms(network.desk, network.ny, {})["items"]]
     assert [r["name"] for r in s.list_rooms(network.desk, network.ny, {"retired": True})["items"]] == ["Blue room"]
@@ -131,6 +136,26 @@ def test_the_waitlist_is_listed_with_each_read_recorded_and_entries_removed(netw
     assert "reason" in refused(s.remove_from_waitlist, network.desk, ids[1], "")
     assert "entry_id" in refused(s.remove_from_waitlist, network.desk, ids[0], "again")
     assert [x["status"] for x in s.list_waitlist(network.desk, {"status": "removed"})["items"]] == ["removed"]
+
+
+def test_a_client_who_passed_an_offer_is_not_offered_it_again_and_a_lapsed_offer_cannot_be_taken(
+        network, rpc, sched_db):
+    s, dr = rpc.scheduling, network.clinician()
+    twice, other = random_id("client"), random_id("client")
+    first = s.waitlist_add(network.desk, {"site_id": network.ny, "client_id": twice, "clinician_id": dr,
+                                          "service_kind": "individual_psychotherapy"})["id"]
+    s.waitlist_add(network.desk, {"site_id": network.ny, "client_id": twice,  # with anyone, too
+                                  "service_kind": "individual_psychotherapy"})
+    waitlisted(network, rpc, other)
+    a = s.book(network.desk, network.appointment(dr, next_weekday_at(10)))
+    s.cancel(network.desk, a["id"], {"by": "client", "reason": "moved"})
+    s.answer_offer(network.desk, first, False)
+    assert [m["payload"]["client_id"] for m in network.outbox("scheduling.waitlist")] == [twice, other]
+    offered = next(x for x in s.list_waitlist(network.desk, {"status": "offered"})["items"])
+    with sched_db.begin() as conn:
+        conn.execute(text("UPDATE waitlist SET offer_expires_at = now() - interval '1 second' WHERE id = :i"),
+                     {"i": offered["id"]})
+    assert "lapsed" in refused(s.answer_offer, network.desk, offered["id"], True)
 
 
 def test_a_lapsed_offer_passes_on_once_with_two_replicas(network, rpc, scheduling, running_service, sched_db):

@@ -7,6 +7,7 @@ import pytest
 from confide_testing import caller, random_id
 from nameko.exceptions import RemoteError
 from sched_support import next_weekday_at
+from sqlalchemy import text
 from test_day_sheet import announce
 
 
@@ -55,6 +56,15 @@ def test_a_client_books_sees_and_cancels_their_own_sessions(network, rpc, sched_
     assert {(c["appointment_id"], c["cancelled_by"], c["late"]) for c in cancelled} == {
         (asked["id"], "client", True), (later["id"], "client", False)}
     assert [a["status"] for a in s.my_appointments(me, {})["items"]] == ["cancelled", "cancelled"]
+    # a time gone by is neither asked for nor cancelled by the client
+    assert "starts_at" in str(refused(s.request_appointment, me, {
+        "site_id": network.ny, "clinician_id": dr, "service_kind": "individual_psychotherapy",
+        "starts_at": next_weekday_at(10, days_ahead=-3).isoformat()}))
+    held = s.book(network.desk, network.appointment(dr, next_weekday_at(10, days_ahead=10), clients=[robin]))
+    with sched_db.begin() as conn:  # (as if it had started: bookings in the past are the desk's to make)
+        conn.execute(text("UPDATE appointments SET starts_at = now() - interval '10 minutes' WHERE id = :i"),
+                     {"i": held["id"]})
+    assert "started" in str(refused(s.cancel_my_appointment, me, held["id"], "too late"))
 
 
 def test_only_a_linked_client_and_only_their_own(network, rpc, sched_db):
@@ -79,6 +89,7 @@ def test_a_client_answers_their_waitlist_offer(network, rpc, sched_db):
     s.cancel(network.desk, freed["id"], {"by": "client", "reason": "moved away"})
     offers = s.my_offers(me)
     assert [o["offer"]["starts_at"] for o in offers] == [freed["starts_at"]] and offers[0]["expires_at"]
+    assert set(offers[0]["offer"]) == {"starts_at", "ends_at", "clinician_id", "modality"}  # not whose it was
     other = linked(sched_db, random_id("client"))
     assert "of yours" in str(refused(s.answer_my_offer, other, offers[0]["id"], True))
     taken = s.answer_my_offer(me, offers[0]["id"], True)

@@ -45,3 +45,27 @@ def test_flagged_sessions_are_listed_and_reassigned_to_a_licensed_clinician(netw
         s.reassign(mine, second["id"], {"clinician_id": colleague})
     with pytest.raises(RemoteError, match="AccessDenied"):
         s.reassignment_queue(caller("client", ()), {})
+    # nor may a clinician take a colleague's session for themself
+    with pytest.raises(RemoteError, match="AccessDenied"):
+        s.reassign(caller("clinician", (network.ny,), user_id=colleague), second["id"], {"clinician_id": colleague})
+
+
+def test_a_co_therapist_who_may_no_longer_practise_is_replaced(network, rpc):
+    s = rpc.scheduling
+    lead, co = network.clinician(), network.clinician(license_type=None)
+    lic = network.license(co, "lcsw", "US-NY")
+    session = s.book(network.desk, network.appointment(lead, next_weekday_at(9), co_therapist_id=co))
+    network.license(co, "lcsw", "US-NY", status="revoked", event="revoked", license_id=lic)
+    mine = caller("clinician", (network.ny,), user_id=co)
+    assert [a["id"] for a in s.reassignment_queue(mine, {})["items"]] == [session["id"]]
+    with pytest.raises(RemoteError) as refused:  # the lead stays; replacing them does not clear the co-therapist
+        s.reassign(network.desk, session["id"], {"clinician_id": network.clinician()})
+    assert refused.value.exc_type == "NotLicensed" and "co_therapist_id" in str(refused.value)
+    stand_in = network.clinician()
+    done = s.reassign(network.desk, session["id"], {"clinician_id": stand_in, "replaces": "co_therapist"})
+    assert [(a["clinician_id"], a["co_therapist_id"], a["needs_reassignment"]) for a in done["reassigned"]] == [
+        (lead, stand_in, False)]
+    assert s.reassignment_queue(mine, {})["items"] == []
+    with pytest.raises(RemoteError) as taken:  # the stand-in holds the time now
+        s.book(network.desk, network.appointment(stand_in, next_weekday_at(9), room_id=network.room2))
+    assert taken.value.exc_type == "BookingConflict"

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 from marshmallow import Schema, fields, validate
-from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, SmallInteger, literal, tuple_
 from sqlalchemy.engine import Connection
 
 from confide_contracts.errors import InvalidRequest
@@ -74,7 +74,7 @@ def _decode(cursor: str, name: str, columns: Sequence[ColumnElement]) -> list[An
         if not isinstance(raw, list) or raw[0] != name or len(raw) != len(columns) + 1:
             raise ValueError("made for another sort")
         return [_typed(value, c) for value, c in zip(raw[1:], columns, strict=True)]
-    except (ValueError, TypeError, IndexError, orjson.JSONDecodeError) as exc:
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:  # (orjson's error is a ValueError)
         raise InvalidRequest({"cursor": [f"not a cursor of this list and sort ({exc})"]}) from None
 
 
@@ -83,8 +83,25 @@ def _plain(value: Any) -> Any:
         value, uuid.UUID) else value
 
 
+BOUNDS = ((SmallInteger, 2**15), (BigInteger, 2**63), (Integer, 2**31))  # (subclasses first)
+
+
 def _typed(value: Any, column: ColumnElement) -> Any:
+    """A cursor's value as the column holds it; anything else (a made-up cursor) is a ValueError.
+    Sort columns are never NULL."""
     kind = column.type.python_type
+    if kind in (datetime, date, time, uuid.UUID, str):
+        if not isinstance(value, str) or "\x00" in value:
+            raise ValueError(f"{value!r} is not a {kind.__name__}")
+    elif kind is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a whole number")
+        bound = next((b for t, b in BOUNDS if isinstance(column.type, t)), 2**63)
+        if not -bound <= value < bound:
+            raise ValueError(f"{value} is out of range")
+        return value
+    else:
+        raise ValueError(f"cannot page by a {kind.__name__}")
     if kind is datetime:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None and getattr(column.type, "timezone", False):
@@ -94,6 +111,4 @@ def _typed(value: Any, column: ColumnElement) -> Any:
         return kind.fromisoformat(value)
     if kind is uuid.UUID:
         return uuid.UUID(value)
-    if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
-        raise ValueError(f"{value!r} is not a {kind.__name__}")
     return value

@@ -50,7 +50,7 @@ def prepare(conn, data: dict[str, Any]) -> Any:
             raise invalid("client_jurisdiction", f"an in-person session is in {site.jurisdiction}")
         data["client_jurisdiction"] = site.jurisdiction
     if data.get("room_id"):
-        room = store.room(conn, data["room_id"])
+        room = store.room(conn, data["room_id"], share=True)  # (not retired under us)
         if room is None or room.site_id != site.id:
             raise invalid("room_id", f"is not a room of site {site.id}")
         if room.retired_at is not None:

@@ -12,7 +12,7 @@ from typing import Any
 from confide_access import Action, Caller, record_access
 from confide_contracts.paging import page
 from confide_messaging import UnitOfWork
-from sqlalchemy import DateTime, func, or_, select
+from sqlalchemy import DateTime, and_, func, or_, select
 
 from confide_scheduling import models as m
 from confide_scheduling import store
@@ -76,9 +76,13 @@ def exceptions(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any
     ex = m.availability_exceptions
     query = select(ex.c.id, ex.c.clinician_id, ex.c.site_id, ex.c.reason, STARTS, ENDS)
     sites_kept, clinician_id = policy.schedule_scope(who, q["clinician_id"])
-    if sites_kept is not None:  # the desk: leave at their sites, and their clinicians' leave everywhere
-        query = query.where(ex.c.site_id.in_(sorted(sites_kept)) if clinician_id is None else or_(
-            ex.c.site_id.is_(None), ex.c.site_id.in_(sorted(sites_kept))))
+    mine = sorted(sites_kept)
+    if who.role in policy.CLINICIANS:  # their own leave, wherever
+        query = query.where(or_(ex.c.site_id.is_(None), ex.c.site_id.in_(mine)))
+    else:  # leave at the desk's sites, and the all-sites leave of clinicians who work at one of them
+        works_here = select(m.availability.c.clinician_id).where(m.availability.c.site_id.in_(mine))
+        query = query.where(or_(ex.c.site_id.in_(mine), and_(ex.c.site_id.is_(None),
+                                                               ex.c.clinician_id.in_(works_here))))
     if clinician_id is not None:
         query = query.where(ex.c.clinician_id == clinician_id)
     if q["site_id"]:
@@ -115,8 +119,7 @@ def waitlist_view(row) -> dict[str, Any]:
 def _scoped(query, table, who: Caller, q: dict[str, Any]):
     """Kept to the caller's sites (the desk) or their own (a clinician), then to the filters."""
     sites_kept, clinician_id = policy.schedule_scope(who, q["clinician_id"])
-    if sites_kept is not None:
-        query = query.where(table.c.site_id.in_(sorted(sites_kept)))
+    query = query.where(table.c.site_id.in_(sorted(sites_kept)))
     if clinician_id is not None:
         query = query.where(table.c.clinician_id == clinician_id)
     if q["site_id"]:

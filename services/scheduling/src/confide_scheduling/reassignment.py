@@ -19,13 +19,15 @@ from confide_scheduling import models as m
 from confide_scheduling.domain import policy
 from confide_scheduling.domain.appointment import must_be_booked
 
+SIDES = {"clinician": "clinician_id", "co_therapist": "co_therapist_id"}
+
 
 def queue(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     """Flagged sessions, soonest first, with the reasons and the clients' names;
     each client on it is an access recorded."""
     conn = uow.session.connection()
     a = m.appointments
-    sites, clinician_id = (None, who.user_id) if who.role in policy.CLINICIANS else (who.sites, q["clinician_id"])
+    sites, clinician_id = policy.schedule_scope(who, q["clinician_id"])
     query = store.flagged_query(sites, clinician_id, q["site_id"])
     found = page(conn, query, {"starts": (a.c.starts_at, a.c.id)}, q, lambda row: store.appointment(conn, row.id))
     names = store.client_names(conn, {c for item in found["items"] for c in item["client_ids"]})
@@ -38,25 +40,33 @@ def queue(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
 
 
 def reassign(uow: UnitOfWork, authorize: booking.Authorize, appointment_id, data: dict[str, Any]) -> dict[str, Any]:
-    """To ``clinician_id``: this session, or (``scope: following``) it and the
-    rest of its series. All or none; a single session's refusal is its own
-    (not licensed, not available, taken)."""
+    """To ``clinician_id``, in the place of the clinician or the co-therapist
+    (``replaces``): this session, or (``scope: following``) it and the rest of
+    its series. The caller must be able to book for both clinicians (the desk:
+    a clinician may not take a colleague's session). All or none; a single
+    session's refusal is its own (not licensed, not available, taken)."""
     conn = uow.session.connection()
     row = booking.load(conn, appointment_id)
-    new = data["clinician_id"]
+    new, side = data["clinician_id"], SIDES[data["replaces"]]
+    other = "co_therapist_id" if side == "clinician_id" else "clinician_id"
+    if getattr(row, side) is None:
+        raise invalid("replaces", "the session has no co-therapist")
+    authorize(row.site_id, row.clinician_id)
     who = authorize(row.site_id, new)
     must_be_booked(row.status)
     site = store.site(conn, row.site_id)
     refusals: list[tuple[Any, FieldError]] = []
     moving = booking.targets(conn, row, data["scope"])
     for target in moving:
-        details = {**store.appointment(conn, target.id), "clinician_id": new}
+        details = {**store.appointment(conn, target.id), side: new}
         try:
-            if new == details["co_therapist_id"]:
-                raise invalid("clinician_id", "is the session's co-therapist")
+            if getattr(target, side) is None:
+                raise invalid("replaces", "the session has no co-therapist")
+            if new == details[other]:
+                raise invalid("clinician_id", f"is the session's {other.removesuffix('_id').replace('_', '-')}")
             booking.check_bookable(conn, site, details, target.starts_at, target.ends_at, field="clinician_id")
             try:
-                store.reassign_appointment(conn, target, new)
+                store.reassign_appointment(conn, target, side, new)
             except store.Overlap as taken:
                 raise booking.conflict(taken, site) from None
         except FieldError as refused:

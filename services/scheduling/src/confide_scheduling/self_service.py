@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from confide_access import Action, Caller, record_access
-from confide_contracts.errors import BookingConflict, NotFound, conflict
+from confide_contracts.errors import BookingConflict, NotFound, conflict, invalid
 from confide_contracts.paging import page
 from confide_contracts.projections import own_record
 from confide_messaging import UnitOfWork
@@ -55,6 +55,8 @@ def cancel(uow: UnitOfWork, who: Caller, record: str, appointment_id, reason: st
     decision = policy.may_cancel_own(row.kind)
     if not decision.allowed:
         raise conflict("appointment_id", decision.reason)
+    if row.starts_at <= store.now():
+        raise conflict("appointment_id", "has started: ask the clinic")
     done = booking.cancel(uow, lambda site_id, clinician_id: who, appointment_id,
                           {"by": "client", "reason": reason, "scope": "this"}, on_freed)["cancelled"][0]
     return {"id": done["appointment_id"], "status": "cancelled", "late": done["late"],
@@ -65,6 +67,8 @@ def request(uow: UnitOfWork, who: Caller, record: str, data: dict[str, Any]) -> 
     """Booked at once when the time is one of the clinician's free, licensed slots;
     in person, in the smallest room free then."""
     conn = uow.session.connection()
+    if data["starts_at"] <= store.now():
+        raise invalid("starts_at", "must be in the future")
     details = {**data, "client_ids": [record], "kind": "individual", "co_therapist_id": None, "room_id": None}
     site = booking.prepare(conn, details)
     ends = data["starts_at"] + (details["planned_minutes"] * store.MINUTE)
@@ -87,7 +91,9 @@ def offers(uow: UnitOfWork, who: Caller, record: str) -> list[dict[str, Any]]:
     for entry in found:
         record_access(uow, who, action=Action.READ, resource_type="Waitlist", resource_id=str(entry.id),
                       client_id=record, site_id=entry.site_id)
-    return [{"id": str(e.id), "site_id": e.site_id, "service_kind": e.service_kind, "offer": e.offer,
+    return [{"id": str(e.id), "site_id": e.site_id, "service_kind": e.service_kind,
+             # the time offered, not whose it was or who passed it
+             "offer": {k: e.offer[k] for k in ("starts_at", "ends_at", "clinician_id", "modality")},
              "expires_at": e.offer_expires_at.isoformat() if e.offer_expires_at else None} for e in found]
 
 

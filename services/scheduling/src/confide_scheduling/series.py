@@ -74,7 +74,9 @@ def extend(uow: UnitOfWork, authorize: booking.Authorize, series_id, data: dict[
     conn = uow.session.connection()
     row, booked = _series(conn, series_id)
     last = booked[-1]
-    who = authorize(last.site_id, last.clinician_id)
+    # what the series is now: its latest occurrence not moved on its own
+    model = next((b for b in reversed(booked) if not b.detached), last)
+    who = authorize(model.site_id, model.clinician_id)
     field = "count" if data["count"] is not None else "until"
     until = datetime.combine(data["until"], time(23, 59, 59)) if data["until"] else None
     rule = with_end(row.rrule, data["count"], until)
@@ -85,13 +87,13 @@ def extend(uow: UnitOfWork, authorize: booking.Authorize, series_id, data: dict[
     added = starts[last.occurrence + 1:]
     if not added:
         raise invalid(field, f"adds no occurrence: the series has {last.occurrence + 1}")
-    details = store.appointment(conn, last.id)
+    details = store.appointment(conn, model.id)
     template = load(AppointmentSchema(), {**row.template, **{k: details[k] for k in (
         "clinician_id", "co_therapist_id", "room_id", "modality", "client_jurisdiction", "planned_minutes")},
         "client_ids": details["client_ids"]})
     site = booking.prepare(conn, template)
     tz = zone(site.time_zone)
-    shift = last.starts_at.astimezone(tz).replace(tzinfo=None) - starts[last.occurrence]
+    shift = model.starts_at.astimezone(tz).replace(tzinfo=None) - starts[model.occurrence]
     ids = _book(uow, who, site, template, [s + shift for s in added], row.id, last.occurrence + 1)
     store.change_series(conn, row.id, rule)
     return {"series_id": str(row.id), "rrule": rule, "appointments": [store.appointment(conn, a) for a in ids]}
@@ -112,6 +114,8 @@ def end(uow: UnitOfWork, authorize: booking.Authorize, series_id, data: dict[str
                                                                     "scope": "this"}, on_freed)["cancelled"]
     if not cancelled:
         authorize(site.id, booked[-1].clinician_id)
-    rule = with_end(row.rrule, until=datetime.combine(data["last_date"], time(23, 59, 59)))
-    store.change_series(conn, row.id, rule)
+    rule = row.rrule
+    if booked[-1].starts_at.astimezone(tz).date() > data["last_date"]:  # (a later end changes nothing)
+        rule = with_end(row.rrule, until=datetime.combine(data["last_date"], time(23, 59, 59)))
+        store.change_series(conn, row.id, rule)
     return {"series_id": str(row.id), "rrule": rule, "cancelled": cancelled}

@@ -70,6 +70,8 @@ def change_room(uow: UnitOfWork, room_id, changes: dict[str, Any]) -> dict[str, 
         largest = max(len(store.appointment(conn, a.id)["client_ids"]) for a in booked)
         if largest > changes["capacity"]:
             raise conflict("capacity", f"a session still to come in {room.name} has {largest} clients")
+    if changes.get("telehealth_capable") is False and any(a.modality == "telehealth" for a in booked):
+        raise conflict("telehealth_capable", f"a telehealth session is still to come in {room.name}")
     try:
         with conn.begin_nested():
             row = store.change(conn, m.rooms, room_id, **changes)

@@ -4,7 +4,6 @@ the projections of credentialing's licences and supervisions."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -147,8 +146,10 @@ def add_room(conn: Connection, room_id, site_id: str, data: dict[str, Any]) -> b
     return True
 
 
-def room(conn: Connection, room_id):
-    return conn.execute(select(m.rooms).where(m.rooms.c.id == room_id)).first()
+def room(conn: Connection, room_id, share: bool = False):
+    """A room; ``share``: locked against change (a retirement waits for the booking, or the booking for it)."""
+    query = select(m.rooms).where(m.rooms.c.id == room_id)
+    return conn.execute(query.with_for_update(read=True) if share else query).first()
 
 
 def rooms_for(conn: Connection, site_id: str, clients: int) -> list:
@@ -176,7 +177,7 @@ def row_of(conn: Connection, table, row_id, lock: bool = False):
 def booked_in_room(conn: Connection, room_id) -> list:
     """Sessions still to come in a room."""
     a = m.appointments
-    return conn.execute(select(a.c.id, a.c.starts_at).where(
+    return conn.execute(select(a.c.id, a.c.starts_at, a.c.modality).where(
         a.c.room_id == room_id, a.c.status.in_(("booked", "checked_in")), a.c.starts_at > now(),
     ).order_by(a.c.starts_at)).all()
 
@@ -239,15 +240,16 @@ def move_appointment(conn: Connection, row, starts: datetime, ends: datetime, ro
         raise _overlap(exc) from None
 
 
-def reassign_appointment(conn: Connection, row, clinician_id: str) -> None:
-    """Another clinician for an appointment (no longer flagged); :class:`Overlap` if they are taken then."""
+def reassign_appointment(conn: Connection, row, side: str, clinician_id: str) -> None:
+    """Another clinician in ``side`` (``clinician_id`` or ``co_therapist_id``) of an appointment, no longer
+    flagged; :class:`Overlap` if they are taken then."""
     parties = m.appointment_parties
     try:
         with conn.begin_nested():
             conn.execute(update(m.appointments).where(m.appointments.c.id == row.id).values(
-                clinician_id=clinician_id, needs_reassignment=False, reassignment_reasons=None, updated_at=now()))
+                {side: clinician_id, "needs_reassignment": False, "reassignment_reasons": None, "updated_at": now()}))
             conn.execute(delete(parties).where(parties.c.appointment_id == row.id, parties.c.party_kind == "clinician",
-                                               parties.c.party_id == row.clinician_id))
+                                               parties.c.party_id == getattr(row, side)))
             conn.execute(insert(parties).values(appointment_id=row.id, party_kind="clinician", party_id=clinician_id,
                                                 during=Range(row.starts_at, row.ends_at)))
     except IntegrityError as exc:
@@ -262,7 +264,7 @@ def flagged_query(site_ids, clinician_id: str | None, site_id: str | None):
     if site_ids is not None:
         query = query.where(a.c.site_id.in_(sorted(site_ids)))
     if clinician_id is not None:
-        query = query.where(a.c.clinician_id == clinician_id)
+        query = query.where(or_(a.c.clinician_id == clinician_id, a.c.co_therapist_id == clinician_id))
     if site_id is not None:
         query = query.where(a.c.site_id == site_id)
     return query
@@ -331,13 +333,14 @@ def waitlist_entry(conn: Connection, entry_id, lock: bool = False):
     return conn.execute(query.with_for_update() if lock else query).first()
 
 
-def next_waiting(conn: Connection, freed, skip=()):
-    """The first waiting entry the freed appointment suits, locked (others skip it)."""
+def next_waiting(conn: Connection, freed, passed=()):
+    """The first waiting entry the freed appointment suits of a client who has not
+    passed it, locked (others skip it)."""
     w = m.waitlist
     return conn.execute(select(w).where(
         w.c.site_id == freed.site_id, w.c.service_kind == freed.service_kind, w.c.status == "waiting",
         or_(w.c.clinician_id.is_(None), w.c.clinician_id == freed.clinician_id),
-        w.c.id.notin_([uuid.UUID(str(s)) for s in skip]) if skip else True,
+        w.c.client_id.notin_(list(passed)) if passed else True,
     ).order_by(w.c.created_at).limit(1).with_for_update(skip_locked=True)).first()
 
 

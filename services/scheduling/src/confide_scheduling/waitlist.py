@@ -8,6 +8,7 @@ twice to one client: the offer carries who has passed it."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from confide_messaging import UnitOfWork
 from confide_scheduling import booking, store
 from confide_scheduling.domain.appointment import AppointmentStatus, WaitlistStatus
 
+log = logging.getLogger(__name__)
 SWEEPER = CallerSchema().load({"user_id": "scheduling.waitlist", "role": "system", "purpose": "operations"})
 # the kinds a one-client slot is booked as when a waitlisted client takes it
 ONE_CLIENT_KINDS = ("intake", "individual", "child")
@@ -34,20 +36,20 @@ def add(uow: UnitOfWork, who: Caller, data: dict[str, Any]):
     return wid
 
 
-def offer_freed(uow: UnitOfWork, who: Caller, freed, skip=()) -> None:
+def offer_freed(uow: UnitOfWork, who: Caller, freed, passed=()) -> None:
     """Offer a freed future appointment's time to the first suitable client
-    waiting who has not passed it (``skip``)."""
+    waiting who has not passed it (``passed``: their client ids)."""
     conn = uow.session.connection()
     if freed is None or freed.starts_at <= store.now():
         return
-    entry = store.next_waiting(conn, freed, skip)
+    entry = store.next_waiting(conn, freed, passed)
     if entry is None:
         return
     offer = {"appointment_id": str(freed.id), "clinician_id": freed.clinician_id,
              "room_id": str(freed.room_id) if freed.room_id else None, "kind": freed.kind,
              "modality": freed.modality, "client_jurisdiction": freed.client_jurisdiction,
              "starts_at": freed.starts_at.isoformat(), "planned_minutes": freed.planned_minutes,
-             "ends_at": freed.ends_at.isoformat(), "passed": [str(s) for s in skip]}
+             "ends_at": freed.ends_at.isoformat(), "passed": list(passed)}
     lapses = min(store.now() + timedelta(hours=store.site(conn, entry.site_id).offer_hours), freed.starts_at)
     store.change_waitlist_entry(conn, entry.id, status=WaitlistStatus.OFFERED.value, offer=offer,
                                 offer_expires_at=lapses)
@@ -67,15 +69,23 @@ def pass_on(uow: UnitOfWork, who: Caller, entry, status: WaitlistStatus) -> None
     if offer is not None:
         freed = store.appointment_row(conn, parse_id(offer["appointment_id"], "appointment_id"))
         if freed is not None and freed.status == AppointmentStatus.CANCELLED:
-            offer_freed(uow, who, freed, skip=(*offer.get("passed", ()), str(entry.id)))
+            offer_freed(uow, who, freed, passed=(*offer.get("passed", ()), entry.client_id))
 
 
 def expire_due(uow: UnitOfWork, who: Caller, limit: int = 100) -> int:
-    """Pass on every offer that has lapsed (locked: another replica skips them)."""
-    lapsed = store.lapsed_offers(uow.session.connection(), store.now(), limit)
+    """Pass on every offer that has lapsed (locked: another replica skips them).
+    Each in a savepoint of its own: one that cannot pass on holds up no other."""
+    conn = uow.session.connection()
+    lapsed = store.lapsed_offers(conn, store.now(), limit)
+    passed = 0
     for entry in lapsed:
-        pass_on(uow, who, entry, WaitlistStatus.WAITING)
-    return len(lapsed)
+        try:
+            with conn.begin_nested():
+                pass_on(uow, who, entry, WaitlistStatus.WAITING)
+            passed += 1
+        except Exception:
+            log.exception("could not pass on the lapsed offer of waitlist entry %s", entry.id)
+    return passed
 
 
 def remove(uow: UnitOfWork, authorize: booking.Authorize, entry_id, reason: str) -> dict[str, Any]:
@@ -102,6 +112,8 @@ def answer(uow: UnitOfWork, authorize: booking.Authorize, entry_id, accept: bool
     if entry.status != WaitlistStatus.OFFERED:
         raise conflict("entry_id", f"has no open offer ({entry.status})")
     offer = entry.offer
+    if accept and entry.offer_expires_at is not None and entry.offer_expires_at <= store.now():
+        raise conflict("entry_id", f"the offer lapsed at {entry.offer_expires_at.isoformat()}")
     if not accept:
         pass_on(uow, who, entry, WaitlistStatus.WAITING)
         return {"id": str(entry_id), "status": WaitlistStatus.WAITING.value}

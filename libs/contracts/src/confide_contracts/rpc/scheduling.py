@@ -12,6 +12,9 @@ from confide_contracts.rpc import formats
 from confide_contracts.time_zones import UnknownTimeZone, zone
 
 ID = validate.Length(min=1, max=200)
+# instants a clinic books: from 1900 to the year 2999 (an end past 9999-12-31 cannot be computed)
+WHEN = validate.Range(min=datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC),
+                      max=datetime.datetime(2999, 12, 31, tzinfo=datetime.UTC))
 KINDS = ("intake", "individual", "couple", "family", "group", "child")
 # clients per appointment kind
 KIND_SIZES = {"intake": (1, 1), "individual": (1, 1), "child": (1, 1), "couple": (2, 2), "family": (1, 12),
@@ -99,8 +102,8 @@ class ExceptionSchema(Schema):
 
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = fields.AwareDateTime(required=True, validate=WHEN)
+    ends_at = fields.AwareDateTime(required=True, validate=WHEN)
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
     @validates_schema
@@ -134,7 +137,7 @@ class AppointmentSchema(Schema):
     service_kind = ServiceKind(required=True)
     modality = fields.String(required=True, validate=validate.OneOf(("in_person", "telehealth")))
     client_jurisdiction = Jurisdiction(load_default=None, allow_none=True)  # telehealth: where the client is
-    starts_at = fields.AwareDateTime(required=True)
+    starts_at = fields.AwareDateTime(required=True, validate=WHEN)
     planned_minutes = formats.Integer(required=True, strict=True, validate=validate.Range(min=5, max=480))
 
     @validates_schema
@@ -179,7 +182,7 @@ class SeriesEndSchema(Schema):
 
 
 class RescheduleSchema(Schema):
-    starts_at = fields.AwareDateTime(required=True)
+    starts_at = fields.AwareDateTime(required=True, validate=WHEN)
     room_id = fields.UUID(load_default=None, allow_none=True)
     scope = fields.String(load_default="this", validate=validate.OneOf(("this", "following")))
 
@@ -192,6 +195,8 @@ class CancelSchema(Schema):
 
 class ReassignSchema(Schema):
     clinician_id = fields.String(required=True, validate=ID)
+    replaces = fields.String(load_default="clinician", validate=validate.OneOf(("clinician", "co_therapist")),
+                             metadata={"description": "whose place the new clinician takes"})
     scope = fields.String(load_default="this", validate=validate.OneOf(("this", "following")),
                           metadata={"description": "this session, or it and the rest of its series"})
 
@@ -235,8 +240,8 @@ class ListSchema(Schema):
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
     client_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    starts_from = fields.AwareDateTime(required=True)
-    starts_before = fields.AwareDateTime(required=True)
+    starts_from = fields.AwareDateTime(required=True, validate=WHEN)
+    starts_before = fields.AwareDateTime(required=True, validate=WHEN)
 
     @validates_schema
     def narrowed(self, data, **kwargs):
@@ -264,7 +269,7 @@ class DaySheetSchema(Schema):
 class ExceptionListSchema(paged("starts")):
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    ends_after = fields.AwareDateTime(load_default=None, allow_none=True,
+    ends_after = fields.AwareDateTime(load_default=None, allow_none=True, validate=WHEN,
                                       metadata={"description": "default: now (leave still to come or under way)"})
 
 
@@ -301,7 +306,7 @@ class PortalRequestSchema(Schema):
     modality = fields.String(load_default="in_person", validate=validate.OneOf(("in_person", "telehealth")))
     client_jurisdiction = Jurisdiction(load_default=None, allow_none=True,
                                        metadata={"description": "telehealth: where you will be"})
-    starts_at = fields.AwareDateTime(required=True)
+    starts_at = fields.AwareDateTime(required=True, validate=WHEN)
     planned_minutes = formats.Integer(load_default=50, validate=validate.Range(min=15, max=120))
 
     @validates_schema

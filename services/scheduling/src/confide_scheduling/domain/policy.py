@@ -146,8 +146,8 @@ def may_list_schedules(who: Caller, clinician_id: str | None, what: str) -> Deci
     return refuse(f"role {who.role} may not list {what}")
 
 
-def schedule_scope(who: Caller, clinician_id: str | None) -> tuple[frozenset[str] | None, str | None]:
-    """(sites, clinician) a schedule list keeps, once allowed."""
+def schedule_scope(who: Caller, clinician_id: str | None) -> tuple[frozenset[str], str | None]:
+    """(sites, clinician) a schedule list keeps, once allowed: the caller's sites, and a clinician's own."""
     if who.role in CLINICIANS:
-        return None, who.user_id
+        return who.sites, who.user_id
     return who.sites, clinician_id
