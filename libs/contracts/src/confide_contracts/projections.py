@@ -69,9 +69,9 @@ def apply_supervision(connection, table: Table, payload: dict[str, Any]) -> None
 LOGIN_EVENTS = (LOGIN_LINKED,)
 
 
-def linked_logins_table(metadata: MetaData) -> Table:
+def linked_logins_table(metadata: MetaData, name: str = "linked_logins") -> Table:
     return Table(
-        "linked_logins",
+        name,
         metadata,
         Column("user_id", String(200), primary_key=True),
         Column("client_id", String(200), primary_key=True),

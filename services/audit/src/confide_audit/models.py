@@ -4,6 +4,7 @@ service's users may only SELECT and INSERT (outbox excepted, for its relay)."""
 
 from __future__ import annotations
 
+from confide_contracts.projections import linked_logins_table
 from confide_messaging import add_messaging_tables
 from confide_persistence import make_metadata
 from sqlalchemy import (
@@ -116,14 +117,7 @@ cosignatures = Table(
 )
 
 # a person's own login linked to a client's record (records.login.linked): whose access report is whose
-linked_logins = Table(
-    "audit_linked_logins",
-    metadata,
-    Column("user_id", String(200), primary_key=True),
-    Column("client_id", String(200), primary_key=True),
-    Column("linked_as", String(16), primary_key=True),
-    Column("linked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
+linked_logins = linked_logins_table(metadata, "audit_linked_logins")
 
 legal_holds = Table(
     "audit_legal_holds",

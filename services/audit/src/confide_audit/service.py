@@ -14,6 +14,7 @@ from confide_access import Action, enforce, load, open_rpc, record_access, rpc
 from confide_access.events import Caller, Purpose
 from confide_contracts import records as records_events
 from confide_contracts.errors import EXPECTED, InvalidRequest, conflict, invalid, missing
+from confide_contracts.projections import apply_login_link, own_record
 from confide_contracts.rpc.audit import (
     AfterHoursSchema,
     ConsistencySchema,
@@ -34,6 +35,7 @@ from confide_audit.domain.entry import canonical, facts_from_row
 from confide_audit.domain.retention import RETENTION_DAYS
 from confide_audit.domain.verify import StoredCheckpoint, verify_chain
 from confide_audit.ingest import AuditIngestor
+from confide_audit.models import linked_logins
 from confide_audit.witnessing import unwitnessed, witnessed
 
 
@@ -193,7 +195,7 @@ class AuditService:
                 resource_id=who.user_id)
         with self.uow() as uow:
             conn = uow.session.connection()
-            record = store.own_record(conn, who.user_id)
+            record = own_record(conn, linked_logins, who.user_id)
             spec = load(QuerySchema(), {"client_id": record or "-", "cursor": cursor, "limit": limit,
                                         "order": "desc"})
             result = queries.run_query(conn, spec) if record else {"entries": [], "next_cursor": None}
@@ -205,9 +207,8 @@ class AuditService:
     @handles(records_events.LOGIN_LINKED)
     def on_login_linked(self, event) -> None:
         """Whose record a login is (records, when a person redeems an invitation)."""
-        p = event.payload
         with self.uow(handling=event) as uow:
-            store.link_login(uow.session.connection(), p["user_id"], p["client_id"], p["linked_as"])
+            apply_login_link(uow.session.connection(), linked_logins, event.payload)
 
     # --- tamper evidence -------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)

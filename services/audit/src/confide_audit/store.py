@@ -9,13 +9,12 @@ from datetime import datetime
 from confide_contracts.errors import NotFound
 from confide_tlog.merkle import node_hash
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from confide_audit.domain.chain import TILE_WIDTHS, Appended, ChainHead
 from confide_audit.domain.entry import FACT_FIELDS, AccessFacts
 from confide_audit.domain.verify import StoredCheckpoint, StoredEntry
-from confide_audit.models import batches, checkpoints, cosignatures, entries, ingested, linked_logins, tiles
+from confide_audit.models import batches, checkpoints, cosignatures, entries, ingested, tiles
 
 ENTRY_COLUMNS = ("chain", "seq", "recorded_at", *FACT_FIELDS, "leaf_hash", "chain_hash")
 
@@ -221,18 +220,6 @@ def cosignatures_at(conn: Connection, chain: int, size: int) -> list[str]:
 
 
 # --- logins linked to client records ------------------------------------------------------
-def link_login(conn: Connection, user_id: str, client_id: str, linked_as: str) -> None:
-    conn.execute(pg_insert(linked_logins).values(user_id=user_id, client_id=client_id, linked_as=linked_as)
-                 .on_conflict_do_nothing())
-
-
-def own_record(conn: Connection, user_id: str) -> str | None:
-    """The client record ``user_id`` is the client of (their own login, linked by invitation)."""
-    ll = linked_logins
-    return conn.execute(select(ll.c.client_id).where(ll.c.user_id == user_id, ll.c.linked_as == "client")
-                        .order_by(ll.c.linked_at.desc()).limit(1)).scalar()
-
-
 def latest_with_cosignatures(conn: Connection, chain: int) -> tuple[int, str] | None:
     """The latest checkpoint of ``chain`` with its witnesses' cosignatures: (size, note)."""
     latest = latest_checkpoint(conn, chain)
