@@ -91,3 +91,23 @@ def test_a_client_reads_their_own_statement_and_no_one_elses(rpc, billing_db):
     for stranger in (caller("client", (), user_id=guardian), caller("client", (), user_id=random_id("login")), BILLER):
         with pytest.raises(RemoteError, match="AccessDenied"):
             rpc.my_statement(stranger)
+
+
+def test_a_fee_is_ended_or_withdrawn_but_never_rewritten(rpc, billing_db):
+    current = rpc.set_fee(ADMIN, {"site_id": "north", "payer": "self_pay", "code": "90834", "amount_minor": 15000,
+                                  "currency": "USD", "effective_from": "2026-01-01"})
+    coming = rpc.set_fee(ADMIN, {"site_id": "north", "payer": "self_pay", "code": "90834", "amount_minor": 16000,
+                                 "currency": "USD", "effective_from": "2999-01-01"})
+    assert rpc.end_fee(ADMIN, current["id"], "2998-12-31")["effective_until"] == "2998-12-31"
+    with pytest.raises(RemoteError, match="effective_until"):
+        rpc.end_fee(ADMIN, current["id"], "2025-12-31")
+    with pytest.raises(RemoteError, match="in force since"):
+        rpc.remove_fee(ADMIN, current["id"])
+    rpc.remove_fee(ADMIN, coming["id"])
+    fees = rpc.list_fees(BILLER, {"on": "2998-12-31"})["items"]
+    assert [(f["id"], f["effective_until"]) for f in fees] == [(current["id"], "2998-12-31")]  # its last day
+    assert rpc.list_fees(BILLER, {"on": "2999-01-01"})["items"] == []
+    with pytest.raises(RemoteError, match="AccessDenied"):
+        rpc.end_fee(caller("admin", ("south",)), current["id"], "2027-01-01")
+    with pytest.raises(RemoteError, match="NotFound"):
+        rpc.remove_fee(ADMIN, coming["id"])

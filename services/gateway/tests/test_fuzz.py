@@ -49,6 +49,10 @@ RULES_JSON_SCHEMA_CANNOT_STATE = {
     "POST /api/v1/superbills": "period_end not before period_start",
     "POST /api/v1/supervisions": "supervisor and supervisee differ; ends_on not before starts_on",
     "POST /api/v1/appointments": "co_therapist_id not the clinician; within the clinician's availability",
+    "PATCH /api/v1/availability/{availability_id}": "the window as changed: ends after starts",
+    "POST /api/v1/me/appointments": "starts_at in the future, in a free slot the clinician may practise",
+    "POST /api/v1/appointment-series": "the rule's occurrences within two years, each inside the availability",
+    "POST /api/v1/appointments/{appointment_id}/reschedule": "a new time inside the clinician's availability",
 }
 MOST_MISMATCHED = 22
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance"

@@ -1,7 +1,7 @@
 """Every role against every operation, over HTTP on the real stack.
 
 The world is the demo network (built through the API). Each caller below calls
-each of the gateway's 124 operations with a well-formed request about Robin Hale,
+each of the gateway's 126 operations with a well-formed request about Robin Hale,
 her clinician Ana and their site. Whether it is refused (403) is decided by the
 service that owns the data; the gateway passes the caller on and grants
 nothing. The expected table is DESIGN.md's rules made concrete:
@@ -187,6 +187,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "billing.update_claim": frozenset({"biller", "admin"}),
     "billing.superbill": frozenset({"biller"}),
     "billing.list_fees": BILLING_STAFF,
+    "billing.end_fee": ADMIN,
+    "billing.remove_fee": ADMIN,
     "billing.list_invoices": BILLING_STAFF,
     "billing.list_payments": BILLING_STAFF,
     "billing.list_claims": frozenset({"biller", "admin"}),
@@ -373,6 +375,8 @@ def requests_for(w: dict, n: int) -> dict[str, tuple[dict, dict | None, dict | N
         "billing.update_claim": ({"claim_id": w["claim"]}, {"status": "submitted"}, None),
         "billing.superbill": ({}, {**period, "client_id": w["jordan"]}, None),
         "billing.list_fees": ({}, None, {"site_id": NORTH}),
+        "billing.end_fee": ({"fee_id": w["fees"][0]}, {"effective_until": "2999-06-30"}, None),
+        "billing.remove_fee": ({"fee_id": w["fees"][n % 9]}, None, None),
         "billing.list_invoices": ({}, None, {"client_id": robin}),
         "billing.list_payments": ({}, None, {"site_id": NORTH}),
         "billing.list_claims": ({}, None, {"status": "ready"}),
@@ -460,6 +464,9 @@ def world(stack):
     w["hold"] = ok(stack.call("POST", "/audit/legal-holds", officer, json={"reason": "matrix test"}))["id"]
     # removals: one thing for each caller to remove (the n-th request names the n-th)
     admin = stack.token("matrix-admin", "admin", sites=(NORTH,))
+    w["fees"] = [ok(stack.call("PUT", "/fees", admin, json={
+        "site_id": NORTH, "payer": f"payer-{i}", "code": "90837", "amount_minor": 100, "currency": "USD",
+        "effective_from": "2999-01-01"}), 200)["id"] for i in range(9)]
     w["spare_room"] = ok(stack.call("POST", f"/sites/{NORTH}/rooms", admin, json={"name": "Spare", "capacity": 2}))[
         "id"]
     w["windows"] = [ok(stack.call("POST", "/availability", desk, json={

@@ -67,7 +67,7 @@ def fees(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
             query = query.where(f.c[name] == q[name])
     if q["on"]:
         query = query.where(f.c.effective_from <= q["on"], or_(f.c.effective_until.is_(None),
-                                                                 f.c.effective_until > q["on"]))
+                                                                 f.c.effective_until >= q["on"]))
     sorts = {"code": (f.c.code, f.c.payer, f.c.effective_from, f.c.id)}
     return page(uow.session.connection(), query, sorts, q, plain)
 

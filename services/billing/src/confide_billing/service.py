@@ -32,6 +32,7 @@ from confide_contracts.rpc.billing import (
     BillingProviderSchema,
     ClaimListSchema,
     ClaimResultSchema,
+    FeeEndSchema,
     FeeListSchema,
     FeeSchema,
     InvoiceListSchema,
@@ -75,6 +76,24 @@ class BillingService:
         with self.uow() as uow:
             fee_id = prices.set_fee(uow, data)
         return {"id": str(fee_id), **FeeSchema().dump(data)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def end_fee(self, caller: Caller, fee_id: str, effective_until: str) -> dict[str, Any]:
+        """A fee applies up to a date (inclusive), no longer."""
+        data = load(FeeEndSchema(), {"effective_until": effective_until})
+        fid = parse_id(fee_id, "fee_id")
+        with self.uow() as uow:
+            self._may(caller, Task.SET_FEES, site_id=prices.fee_site(uow, fid))
+            return prices.end_fee(uow, fid, data["effective_until"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def remove_fee(self, caller: Caller, fee_id: str) -> dict[str, Any]:
+        """Withdraw a fee not yet in force (one in force is ended instead)."""
+        fid = parse_id(fee_id, "fee_id")
+        with self.uow() as uow:
+            self._may(caller, Task.SET_FEES, site_id=prices.fee_site(uow, fid))
+            prices.remove_fee(uow, fid)
+        return {"id": str(fid), "removed": True}
 
     @rpc(expected_exceptions=EXPECTED)
     def set_sliding_scale(self, caller: Caller, scale: dict) -> list[dict[str, Any]]:

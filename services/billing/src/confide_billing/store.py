@@ -52,6 +52,20 @@ def add_fee(conn: Connection, fee_id, data: dict[str, Any]) -> None:
     conn.execute(insert(m.fee_schedules).values(id=fee_id, **data))
 
 
+def fee_row(conn: Connection, fee_id, lock: bool = False):
+    query = select(m.fee_schedules).where(m.fee_schedules.c.id == fee_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def change_fee(conn: Connection, fee_id, **values):
+    f = m.fee_schedules
+    return conn.execute(update(f).where(f.c.id == fee_id).values(**values).returning(f)).first()
+
+
+def delete_fee(conn: Connection, fee_id) -> None:
+    conn.execute(delete(m.fee_schedules).where(m.fee_schedules.c.id == fee_id))
+
+
 def replace_scale(conn: Connection, site_id: str, currency: str, tiers: list[dict[str, Any]]) -> None:
     s = m.sliding_scale
     conn.execute(delete(s).where(s.c.site_id == site_id, s.c.currency == currency))

@@ -61,7 +61,7 @@ UUID = {"type": "string", "format": "uuid"}
 PATH_PARAMETERS = {
     **{name: UUID for name in ("appointment_id", "availability_id", "charge_id", "claim_id", "client_id",
                                "consent_id", "entry_id", "exception_id", "grant_id", "guardian_id", "hold_id",
-                               "license_id", "note_id", "room_id", "series_id", "supervision_id")},
+                               "license_id", "note_id", "room_id", "series_id", "supervision_id", "fee_id")},
     "clinician_id": {"type": "string", "minLength": 1, "maxLength": 200},
     "site_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,63}$"},
 }
@@ -292,6 +292,10 @@ OPERATIONS: tuple[Operation, ...] = (
        summary="Claims by status or payer (each read recorded for its client)", tag="billing"),
     op("GET", "/accounts", "billing", "list_accounts", "query", query=billing.AccountListSchema, paged=True,
        summary="Clients' billing accounts (each read recorded for its client)", tag="billing"),
+    op("POST", "/fees/<fee_id>/end", "billing", "end_fee", "path.fee_id", "body.effective_until",
+       body=billing.FeeEndSchema, summary="End a fee: it applies up to a date, no longer", tag="billing"),
+    op("DELETE", "/fees/<fee_id>", "billing", "remove_fee", "path.fee_id",
+       summary="Withdraw a fee not yet in force", tag="billing"),
     op("PUT", "/fees", "billing", "set_fee", "body", body=billing.FeeSchema, summary="Set a fee", tag="billing"),
     op("PUT", "/sliding-scales", "billing", "set_sliding_scale", "body", body=billing.ScaleSchema, returns="array",
        summary="Set a site's sliding scale", tag="billing"),

@@ -47,6 +47,10 @@ class FeeSchema(Schema):
             raise ValidationError("must not be before effective_from", "effective_until")
 
 
+class FeeEndSchema(Schema):
+    effective_until = fields.Date(required=True, metadata={"description": "the last day the fee applies"})
+
+
 class TierSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     max_income_minor = Money(required=True, strict=True, validate=AMOUNT)

@@ -43,6 +43,10 @@ class Integer(fields.Integer):
 _MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
 PAST_DATE = {"pattern": rf"^(19|20)\d\d-{_MONTH_DAY}$", "description": "A date from 1900 on, not in the future"}
 FUTURE_DATE = {"pattern": rf"^2\d\d\d-{_MONTH_DAY}$", "description": "A date after today"}
+CALENDAR_DATE = {"pattern": rf"^(19|2\d)\d\d-{_MONTH_DAY}$", "description": "A date from 1900 to 2999"}
+_CLOCK = r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
+INSTANT = {"pattern": rf"^(19|2\d)\d\d-{_MONTH_DAY}T{_CLOCK}$",
+           "description": "An instant from 1900 to 2999, with its UTC offset"}
 CLOCK_TIME = {"pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "09:00",
               "description": "A wall-clock time at the site, HH:MM"}
 NPI = {"format": "npi", "minLength": 10, "maxLength": 10, "example": "1234567893",

@@ -14,7 +14,8 @@ from confide_contracts.time_zones import UnknownTimeZone, zone
 ID = validate.Length(min=1, max=200)
 # instants a clinic books: from 1900 to the year 2999 (an end past 9999-12-31 cannot be computed)
 WHEN = validate.Range(min=datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC),
-                      max=datetime.datetime(2999, 12, 31, tzinfo=datetime.UTC))
+                      max=datetime.datetime(3000, 1, 2, tzinfo=datetime.UTC), max_inclusive=False)
+DAYS = validate.Range(min=datetime.date(1900, 1, 1), max=datetime.date(2999, 12, 31))
 KINDS = ("intake", "individual", "couple", "family", "group", "child")
 # clients per appointment kind
 KIND_SIZES = {"intake": (1, 1), "individual": (1, 1), "child": (1, 1), "couple": (2, 2), "family": (1, 12),
@@ -102,8 +103,8 @@ class ExceptionSchema(Schema):
 
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    starts_at = fields.AwareDateTime(required=True, validate=WHEN)
-    ends_at = fields.AwareDateTime(required=True, validate=WHEN)
+    starts_at = fields.AwareDateTime(required=True, validate=WHEN, metadata=formats.INSTANT)
+    ends_at = fields.AwareDateTime(required=True, validate=WHEN, metadata=formats.INSTANT)
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
     @validates_schema
@@ -137,7 +138,7 @@ class AppointmentSchema(Schema):
     service_kind = ServiceKind(required=True)
     modality = fields.String(required=True, validate=validate.OneOf(("in_person", "telehealth")))
     client_jurisdiction = Jurisdiction(load_default=None, allow_none=True)  # telehealth: where the client is
-    starts_at = fields.AwareDateTime(required=True, validate=WHEN)
+    starts_at = fields.AwareDateTime(required=True, validate=WHEN, metadata=formats.INSTANT)
     planned_minutes = formats.Integer(required=True, strict=True, validate=validate.Range(min=5, max=480))
 
     @validates_schema
@@ -166,8 +167,8 @@ class SeriesExtensionSchema(Schema):
 
     count = formats.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2, max=104),
                             metadata={"description": "occurrences in all, those held included"})
-    until = fields.Date(load_default=None, allow_none=True, metadata={"description": "the last date, the site's"},
-                        validate=validate.Range(min=datetime.date(2000, 1, 1), max=datetime.date(2999, 12, 31)))
+    until = fields.Date(load_default=None, allow_none=True, validate=DAYS,
+                        metadata={**formats.CALENDAR_DATE, "description": "the last date, the site's"})
 
     @validates_schema
     def one(self, data, **kwargs):
@@ -176,13 +177,13 @@ class SeriesExtensionSchema(Schema):
 
 
 class SeriesEndSchema(Schema):
-    last_date = fields.Date(required=True, metadata={"description": "no sessions after this date (the site's)"},
-                            validate=validate.Range(min=datetime.date(2000, 1, 1), max=datetime.date(2999, 12, 31)))
+    last_date = fields.Date(required=True, validate=DAYS, metadata={
+        **formats.CALENDAR_DATE, "description": "no sessions after this date (the site's)"})
     reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
 
 
 class RescheduleSchema(Schema):
-    starts_at = fields.AwareDateTime(required=True, validate=WHEN)
+    starts_at = fields.AwareDateTime(required=True, validate=WHEN, metadata=formats.INSTANT)
     room_id = fields.UUID(load_default=None, allow_none=True)
     scope = fields.String(load_default="this", validate=validate.OneOf(("this", "following")))
 
@@ -240,8 +241,8 @@ class ListSchema(Schema):
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
     client_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    starts_from = fields.AwareDateTime(required=True, validate=WHEN)
-    starts_before = fields.AwareDateTime(required=True, validate=WHEN)
+    starts_from = fields.AwareDateTime(required=True, validate=WHEN, metadata=formats.INSTANT)
+    starts_before = fields.AwareDateTime(required=True, validate=WHEN, metadata=formats.INSTANT)
 
     @validates_schema
     def narrowed(self, data, **kwargs):
@@ -261,16 +262,16 @@ class DaySheetSchema(Schema):
 
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    date = fields.Date(load_default=None, allow_none=True, metadata={"description": "the site's today if not given"},
-                       validate=validate.Range(min=datetime.date(1900, 1, 1), max=datetime.date(2999, 12, 31)))
+    date = fields.Date(load_default=None, allow_none=True, validate=DAYS,
+                       metadata={**formats.CALENDAR_DATE, "description": "the site's today if not given"})
     days = fields.Integer(load_default=1, validate=validate.Range(min=1, max=7))
 
 
 class ExceptionListSchema(paged("starts")):
     site_id = fields.String(load_default=None, allow_none=True, validate=ID)
     clinician_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    ends_after = fields.AwareDateTime(load_default=None, allow_none=True, validate=WHEN,
-                                      metadata={"description": "default: now (leave still to come or under way)"})
+    ends_after = fields.AwareDateTime(load_default=None, allow_none=True, validate=WHEN, metadata={
+        **formats.INSTANT, "description": "default: now (leave still to come or under way)"})
 
 
 WAITLIST_STATUSES = ("waiting", "offered", "booked", "removed")
@@ -306,7 +307,7 @@ class PortalRequestSchema(Schema):
     modality = fields.String(load_default="in_person", validate=validate.OneOf(("in_person", "telehealth")))
     client_jurisdiction = Jurisdiction(load_default=None, allow_none=True,
                                        metadata={"description": "telehealth: where you will be"})
-    starts_at = fields.AwareDateTime(required=True, validate=WHEN)
+    starts_at = fields.AwareDateTime(required=True, validate=WHEN, metadata=formats.INSTANT)
     planned_minutes = formats.Integer(load_default=50, validate=validate.Range(min=15, max=120))
 
     @validates_schema
