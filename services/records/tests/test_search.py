@@ -42,6 +42,15 @@ def test_names_forgive_typos_and_accents_and_match_as_they_are_typed(clinic, peo
     assert found(clinic, desk, name=f"ozturk{family}", date_of_birth="1990-12-01") == [cousin]
 
 
+def test_a_name_being_typed_finds_every_longer_form_however_many(clinic):
+    """A typo stands for the few nearest spellings; a name being typed for every name it starts."""
+    stem = random_id("Quill").replace("-", "")
+    made = [clinic.rpc.register_client(clinic.front_desk, client_payload(given_name="Ann",
+                                                                         family_name=stem + tail))["id"]
+            for tail in "abcdefghijkl"]
+    assert sorted(found(clinic, clinic.front_desk, name=stem, limit=50)) == sorted(made)
+
+
 def test_phone_and_record_number_find_the_client_and_show_demographics_only(clinic, people):
     here = people["here"]
     assert found(clinic, clinic.front_desk, phone="555 7788", name=f"ozturk{people['family']}") == [here["id"]]
