@@ -49,9 +49,12 @@ def test_front_desk_cannot_link_a_login(gateway_with):
                                   if e["resource_type"] == "Client" and e["action"] == "update"],
                          what="the link in the trail")
     assert entries[0]["actor_id"] == robin_login and "login linked as client" in entries[0]["reason"]
-    refusals = wait_until(lambda: [e for e in gw.call("GET", "/api/v1/audit/entries", officer, params={
-        "actor_id": mallory, "outcome": "denied", "limit": 100}).json()["entries"]] or None,
-        what="the refused redemptions in the trail")
+    def refused_redemptions():  # (the trail takes them in as they arrive: wait for all four, not the first)
+        found = gw.call("GET", "/api/v1/audit/entries", officer, params={
+            "actor_id": mallory, "outcome": "denied", "limit": 100}).json()["entries"]
+        return found if len(found) >= 4 else None
+
+    refusals = wait_until(refused_redemptions, what="the four refused redemptions in the trail")
     assert {e["resource_type"] for e in refusals} == {"LoginInvitation"} and len(refusals) == 4
 
 
