@@ -1,9 +1,11 @@
 """``confide``: the command-line client of the gateway.
 
+``confide login`` signs in through the clinic's OpenID provider
+(``CONFIDE_ISSUER``) by the device flow and keeps the tokens (``login.py``);
 ``confide token --user ID --role ROLE [--site SITE ...]`` mints a development
 token from the local issuer (``make run`` points the gateway at its JWKS), for
-``CONFIDE_TOKEN``. Further commands (audit, licensure, appointments) call the
-gateway at ``CONFIDE_URL`` with that token.
+``CONFIDE_TOKEN``, which wins when set. Further commands (audit, licensure,
+appointments) call the gateway at ``CONFIDE_URL``.
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     find.add_argument("--number", help="the record number")
     find.add_argument("--site", help="one of your sites")
     find.add_argument("--json", action="store_true")
+    login = commands.add_parser("login", help="sign in through the clinic's OpenID provider (device flow)")
+    login.add_argument("--issuer", default=os.environ.get("CONFIDE_ISSUER"),
+                       help="the provider's issuer URL (default: CONFIDE_ISSUER)")
+    commands.add_parser("logout", help="forget the tokens confide login kept for CONFIDE_URL")
     demo = commands.add_parser("demo", help="load the demo network through the API (make run does, once)")
     demo.add_argument("--state", type=Path, default=Path(".run"), help="where make run keeps the dev issuer's key")
     demo.add_argument("--force", action="store_true", help="load it again even if this stack holds it")
@@ -108,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--minutes must be between 1 and 720 (the gateway refuses longer tokens)")
         print(mint(args.state, args.user, args.role, args.site, args.minutes))
         return 0
+    if args.command in ("login", "logout"):
+        return sign_in(args)
     if args.command == "demo":
         from confide_client.demo import DemoError, load
 
@@ -144,12 +152,37 @@ def gateway_url() -> str:
     return os.environ.get("CONFIDE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
+def audience() -> str:
+    return os.environ.get("CONFIDE_AUDIENCE", "confide")
+
+
+def sign_in(args) -> int:
+    from confide_client import login
+
+    if args.command == "logout":
+        print("signed out" if login.forget(gateway_url()) else f"not signed in to {gateway_url()}")
+        return 0
+    if not args.issuer:
+        raise SystemExit("confide: name the clinic's OpenID provider: --issuer URL or CONFIDE_ISSUER")
+    try:
+        token = login.device_login(args.issuer, audience(), say=lambda line: print(line, flush=True))
+    except login.LoginError as exc:
+        raise SystemExit(f"confide: {exc}") from None
+    login.save(gateway_url(), token)
+    print(f"signed in to {gateway_url()} through {args.issuer}")
+    return 0
+
+
 def get(path: str, params: dict | None = None, method: str = "GET", body: dict | None = None,
         stream: bool = False):
     token = os.environ.get("CONFIDE_TOKEN")
     if not token:
-        raise SystemExit("confide: set CONFIDE_TOKEN (e.g. export CONFIDE_TOKEN=$(uv run confide token "
-                         "--user co-1 --role compliance_officer))")
+        from confide_client.login import access_token
+
+        token = access_token(gateway_url(), audience())
+    if not token:
+        raise SystemExit("confide: sign in (confide login --issuer URL), or set CONFIDE_TOKEN (e.g. export "
+                         "CONFIDE_TOKEN=$(uv run confide token --user co-1 --role compliance_officer))")
     answer = requests.request(method, gateway_url() + path,
                               params={k: v for k, v in (params or {}).items() if v is not None}, json=body,
                               headers={"Authorization": f"Bearer {token}"}, timeout=600, stream=stream)

@@ -4,6 +4,13 @@ unexpired, already valid, of a bounded lifetime, naming a role a person may
 hold. Whatever is wrong -- an ID token, an algorithm the key does not fit, a
 ``system`` role -- the caller learns only that they are not authenticated.
 
+Who the person is comes from the token's ``role`` and ``sites`` claims (as
+``confide token`` mints them), or -- as real identity providers say it -- from a
+list claim (Okta's and Keycloak's ``groups``, Keycloak's ``realm_access.roles``,
+Entra ID's ``roles``) whose values name a role and, for roles held per site, a
+site: ``confide:front_desk:north`` by default (:class:`RoleClaims`). A person
+who holds more than one role says which they act as (``X-Confide-Role``).
+
 The development issuer (``confide token``) and an ``http://`` JWKS are accepted
 only where development is declared (``CONFIDE_ENVIRONMENT=development``, as
 ``make run`` does); anywhere else the gateway refuses to start with them.
@@ -12,11 +19,14 @@ only where development is declared (``CONFIDE_ENVIRONMENT=development``, as
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jwt
 from confide_access.events import ROLES
+from confide_contracts.errors import InvalidRequest
 
 ALGORITHMS = ["EdDSA", "RS256", "ES256"]
 LEEWAY_SECONDS = 30
@@ -49,6 +59,53 @@ def check_configuration(jwks_source: str, issuer: str, development: bool, dev_is
         raise UnsafeConfiguration(f"the JWKS {jwks_source} is fetched without TLS: use its https:// address")
 
 
+GROUP_PATTERN = r"^confide:(?P<role>[a-z_]+)(?::(?P<site>[a-z0-9][a-z0-9-]{1,63}))?$"
+ROLE_HEADER = "X-Confide-Role"
+
+
+@dataclass(frozen=True)
+class RoleClaims:
+    """Where a token says which roles its person holds, at which sites: ``claim``
+    is a dotted path to a list of strings (None: the token's own ``role`` and
+    ``sites``), each value matched by ``pattern`` with groups ``role`` and
+    (optional) ``site``. Values that do not match, or name no role a person may
+    hold, are someone else's (a provider's groups serve many applications)."""
+
+    claim: str | None = None
+    pattern: str = GROUP_PATTERN
+
+    def held(self, claims: dict[str, Any]) -> dict[str, list[str]]:
+        """role -> the sites it is held at ([] for a role held without a site)."""
+        if self.claim is None:
+            role = claims.get("role")
+            return {role: list(claims.get("sites") or [])} if isinstance(role, str) else {}
+        values: Any = claims
+        for part in self.claim.split("."):
+            values = values.get(part) if isinstance(values, dict) else None
+        held: dict[str, set[str]] = {}
+        for value in values if isinstance(values, list) else []:
+            found = re.fullmatch(self.pattern, value) if isinstance(value, str) else None
+            if found and found.group("role") in PERSON_ROLES:
+                sites = held.setdefault(found.group("role"), set())
+                if found.groupdict().get("site"):
+                    sites.add(found.group("site"))
+        return {role: sorted(sites) for role, sites in held.items()}
+
+    def person(self, claims: dict[str, Any], chosen: str | None) -> tuple[str, list[str]]:
+        """(role, sites) the person acts with: their one role, or the one they chose."""
+        held = self.held(claims)
+        if chosen:
+            if chosen not in held:
+                raise InvalidRequest({ROLE_HEADER: [f"you do not hold the role {chosen[:40]!r}; you hold: "
+                                                    f"{', '.join(sorted(held)) or 'none'}"]})
+            return chosen, held[chosen]
+        if len(held) > 1:
+            raise InvalidRequest({ROLE_HEADER: [f"you hold {', '.join(sorted(held))}: say which you act as"]})
+        if not held:
+            raise NotAuthenticated(f"no Confide role in the token's {self.claim or 'role'} claim")
+        return next(iter(held.items()))
+
+
 @dataclass
 class Authenticator:
     jwks_source: str  # a path to a JWKS file, or an https:// URL
@@ -58,6 +115,7 @@ class Authenticator:
     token_types: tuple[str, ...] = ACCESS_TOKEN_TYPES
     max_lifetime: int = MAX_LIFETIME_SECONDS
     roles: frozenset[str] = field(default=PERSON_ROLES)
+    role_claims: RoleClaims = field(default_factory=RoleClaims)
 
     def __post_init__(self) -> None:
         if self.jwks_source.startswith(("http://", "https://")):
@@ -76,7 +134,9 @@ class Authenticator:
                 return key
         raise NotAuthenticated(f"no key {kid!r} in the JWKS")
 
-    def claims(self, authorization: str | None) -> dict:
+    def claims(self, authorization: str | None, chosen_role: str | None = None) -> dict:
+        """The token's claims, with the ``role`` and ``sites`` the person acts with. A token we do not
+        accept is :class:`NotAuthenticated`; a role to choose (or not held) an ``InvalidRequest``."""
         if not authorization or not authorization.startswith("Bearer "):
             raise NotAuthenticated("no bearer token")
         token = authorization.removeprefix("Bearer ").strip()
@@ -97,6 +157,7 @@ class Authenticator:
         if claims["exp"] - claims["iat"] > self.max_lifetime:
             raise NotAuthenticated(f"a token valid for {claims['exp'] - claims['iat']} s is longer than "
                                    f"{self.max_lifetime} s")
-        if claims.get("role") not in self.roles:
+        if self.role_claims.claim is None and claims.get("role") not in self.roles:
             raise NotAuthenticated(f"role {claims.get('role')!r} is not one a person may hold")
-        return claims
+        role, sites = self.role_claims.person(claims, chosen_role)
+        return {**claims, "role": role, "sites": sites}

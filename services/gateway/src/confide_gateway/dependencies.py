@@ -8,7 +8,7 @@ from confide_client.devtokens import ISSUER as DEV_ISSUER
 from nameko import config
 from nameko.extensions import DependencyProvider
 
-from confide_gateway.auth import MAX_LIFETIME_SECONDS, Authenticator, check_configuration
+from confide_gateway.auth import GROUP_PATTERN, MAX_LIFETIME_SECONDS, Authenticator, RoleClaims, check_configuration
 from confide_gateway.limits import RateLimiter
 
 
@@ -21,7 +21,9 @@ class Authentication(DependencyProvider):
                             development=config.get("ENVIRONMENT") == "development", dev_issuer=DEV_ISSUER)
         self.authenticator = Authenticator(
             config["GATEWAY_JWKS"], config["GATEWAY_ISSUER"], config.get("GATEWAY_AUDIENCE", "confide"),
-            max_lifetime=int(config.get("GATEWAY_MAX_TOKEN_SECONDS", MAX_LIFETIME_SECONDS)))
+            max_lifetime=int(config.get("GATEWAY_MAX_TOKEN_SECONDS", MAX_LIFETIME_SECONDS)),
+            role_claims=RoleClaims(config.get("GATEWAY_ROLES_CLAIM") or None,
+                                   config.get("GATEWAY_ROLES_PATTERN") or GROUP_PATTERN))
 
     def get_dependency(self, worker_ctx) -> Authenticator:
         return self.authenticator

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Request, Response
 from confide_gateway import problems, store
 from confide_gateway.api_schemas import ExportSchema
 from confide_gateway.arguments import arguments, query_values, tile_path
-from confide_gateway.auth import NotAuthenticated
+from confide_gateway.auth import ROLE_HEADER, NotAuthenticated
 from confide_gateway.callers import anonymous_caller, caller_from, client_address
 from confide_gateway.dependencies import Authentication, CallerSigning, Settings
 from confide_gateway.openapi import document
@@ -80,10 +80,12 @@ class GatewayService:
             if public and self.settings["public_transparency"] and not request.headers.get("Authorization"):
                 claims = ANONYMOUS_MONITOR
             else:
-                claims = self.auth.claims(request.headers.get("Authorization"))
+                claims = self.auth.claims(request.headers.get("Authorization"), request.headers.get(ROLE_HEADER))
         except NotAuthenticated as exc:
             log.info("refused %s: %s", name, exc.why)
             return problems.unauthenticated()
+        except InvalidRequest as exc:  # a role to choose
+            return problems.from_error(exc)
         anonymous = claims is ANONYMOUS_MONITOR
         address = client_address(request, self.settings["trusted_proxies"])
         wait = self.settings["limiter"].take(f"anonymous {address}" if anonymous else claims["sub"])
