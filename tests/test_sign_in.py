@@ -6,19 +6,15 @@ from a clinic's Keycloak or Okta."""
 
 from __future__ import annotations
 
-import re
 import secrets
-import threading
-from html.parser import HTMLParser
-from urllib.parse import urljoin
 
 import pytest
-import requests
 from confide_client import login
 from confide_contracts.errors import InvalidRequest
 from confide_gateway.auth import Authenticator, NotAuthenticated, RoleClaims
 from confide_runtime import oidc_dev
 from confide_runtime.stack import free_port
+from confide_testing.signin import device_sign_in
 
 AUDIENCE = "urn:confide:gateway"  # (a resource indicator is an absolute URI, RFC 8707)
 
@@ -36,62 +32,10 @@ def provider(tmp_path_factory):
         yield {"issuer": issuer, "meta": meta, "people": people}
 
 
-class Forms(HTMLParser):
-    """The forms of a page: action, method and the inputs' names and values."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").lower(),
-                               "fields": {}})
-        elif tag == "input" and self.forms and attrs.get("name"):  # (buttons: continue, never "abort")
-            self.forms[-1]["fields"][attrs["name"]] = attrs.get("value") or ""
-
-
-def sign_in_at(address: str, username: str, password: str) -> requests.Response:
-    """What a person does in a browser: open the address, confirm the code, sign in."""
-    browser = requests.Session()
-    page = browser.get(address, timeout=10)
-    for _ in range(5):
-        parser = Forms()
-        parser.feed(page.text)
-        if not parser.forms:
-            return page
-        form = parser.forms[0]
-        fields = dict(form["fields"])
-        if "username" in fields or "password" in fields:
-            fields.update(username=username, password=password)
-        page = browser.request(form["method"].upper(), urljoin(page.url, form["action"]), data=fields, timeout=10)
-    return page
-
-
-def signed_in(provider, who: str, password: str | None = None) -> tuple[dict | Exception, requests.Response]:
-    """``confide login`` in one thread, the person at the provider's page in this one."""
-    shown: list[str] = []
-    result: dict = {}
-
-    def run():
-        try:
-            result["token"] = login.device_login(provider["issuer"], AUDIENCE, say=shown.append,
-                                                 sleep=lambda _: threading.Event().wait(0.2))
-        except login.LoginError as exc:
-            result["token"] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    for _ in range(100):
-        if shown:
-            break
-        threading.Event().wait(0.05)
-    address = re.search(r"Open (\S+) and sign in", shown[0]).group(1)
+def signed_in(provider, who: str, password: str | None = None):
     person = provider["people"][who]
-    page = sign_in_at(address, person.username, password or person.password)
-    thread.join(timeout=60 if password is None else 3)
-    return result.get("token"), page
+    return device_sign_in(provider["issuer"], AUDIENCE, person.username, password or person.password,
+                          wait=60 if password is None else 3)
 
 
 def test_the_command_line_signs_in_and_the_gateway_knows_the_person(provider, tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 import requests
 from confide_testing import random_id, wait_until
+from confide_testing.signin import device_sign_in
 from nameko.standalone.rpc import ClusterRpcClient
 from psycopg import sql
 
@@ -133,6 +134,17 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         answer = requests.get(f"http://127.0.0.1:{web}/api/v1/clients/01a22222-0000-7000-8000-000000000000",
                               headers={"Authorization": f"Bearer {bearer}"}, timeout=10)
         assert answer.status_code == 403, answer.text  # no client, answered as one not theirs
+        # a person signs in through the development OpenID provider (confide login's device flow), and the
+        # gateway knows them by the groups it sent: the front desk at north
+        sign_in = json.loads((tmp_path / "sign-in.json").read_text())
+        people = {line.split()[0]: line.split()[1] for line in (tmp_path / "sign-in-people.txt").read_text()
+                  .splitlines()}
+        assert oct((tmp_path / "sign-in-people.txt").stat().st_mode & 0o777) == "0o600"
+        signed, page = device_sign_in(sign_in["issuer"], sign_in["audience"], "desk", people["desk"])
+        assert isinstance(signed, dict), (signed, page.text[:300])
+        sheet = requests.get(f"http://127.0.0.1:{web}/api/v1/sites", timeout=10,
+                             headers={"Authorization": f"Bearer {signed['access_token']}"})
+        assert sheet.status_code == 200 and [s["id"] for s in sheet.json()["items"]] in ([], ["north"]), sheet.text
         # the demo network is there: a newcomer's first query shows a refusal and a break-the-glass read
         assert "demo: a refused read, a break-the-glass read and a disclosure" in text, text
         officer = mint(tmp_path, "co-1", "compliance_officer", [])

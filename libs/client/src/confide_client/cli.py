@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     find.add_argument("--json", action="store_true")
     login = commands.add_parser("login", help="sign in through the clinic's OpenID provider (device flow)")
     login.add_argument("--issuer", default=os.environ.get("CONFIDE_ISSUER"),
-                       help="the provider's issuer URL (default: CONFIDE_ISSUER)")
+                       help="the provider's issuer URL (default: CONFIDE_ISSUER, or make run's provider)")
+    login.add_argument("--state", type=Path, default=Path(".run"), help="where make run notes its provider")
     commands.add_parser("logout", help="forget the tokens confide login kept for CONFIDE_URL")
     demo = commands.add_parser("demo", help="load the demo network through the API (make run does, once)")
     demo.add_argument("--state", type=Path, default=Path(".run"), help="where make run keeps the dev issuer's key")
@@ -153,7 +154,16 @@ def gateway_url() -> str:
 
 
 def audience() -> str:
-    return os.environ.get("CONFIDE_AUDIENCE", "confide")
+    """The gateway, as the identity provider names it (CONFIDE_AUDIENCE, or make run's)."""
+    return os.environ.get("CONFIDE_AUDIENCE") or _local_sign_in(Path(".run")).get("audience", "confide")
+
+
+def _local_sign_in(state: Path) -> dict:
+    """What ``make run`` notes of its development OpenID provider, if it runs one."""
+    try:
+        return json.loads((state / "sign-in.json").read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def sign_in(args) -> int:
@@ -162,14 +172,15 @@ def sign_in(args) -> int:
     if args.command == "logout":
         print("signed out" if login.forget(gateway_url()) else f"not signed in to {gateway_url()}")
         return 0
-    if not args.issuer:
+    issuer = args.issuer or _local_sign_in(args.state).get("issuer")
+    if not issuer:
         raise SystemExit("confide: name the clinic's OpenID provider: --issuer URL or CONFIDE_ISSUER")
     try:
-        token = login.device_login(args.issuer, audience(), say=lambda line: print(line, flush=True))
+        token = login.device_login(issuer, audience(), say=lambda line: print(line, flush=True))
     except login.LoginError as exc:
         raise SystemExit(f"confide: {exc}") from None
     login.save(gateway_url(), token)
-    print(f"signed in to {gateway_url()} through {args.issuer}")
+    print(f"signed in to {gateway_url()} through {issuer}")
     return 0
 
 

@@ -77,28 +77,58 @@ def install(say=print) -> None:
         raise ProviderError(f"npm ci in {HERE} failed: {done.stderr.strip()[-500:]}")
 
 
-@contextlib.contextmanager
-def running(config: dict[str, Any], state: Path, timeout: float = 30) -> Iterator[dict[str, Any]]:
-    """The provider, started with ``config`` (kept 0600 in ``state``), until the block ends; yields its
-    discovery document."""
+def start(config: dict[str, Any], state: Path, timeout: float = 30) -> tuple[subprocess.Popen, dict[str, Any]]:
+    """The provider, started with ``config`` (kept 0600 in ``state``, log beside it), once it answers:
+    its process and its discovery document."""
     install()
     state.mkdir(parents=True, exist_ok=True)
     path = state / "oidc-dev.json"
     path.touch(mode=0o600)
+    path.chmod(0o600)
     path.write_text(json.dumps(config))
-    log = (state / "oidc-dev.log").open("a")
-    process = subprocess.Popen([shutil.which("node") or "node", str(HERE / "provider.mjs"), str(path)],  # noqa: S603
-                               stdout=log, stderr=subprocess.STDOUT, cwd=HERE,
-                               env={**os.environ, "NODE_ENV": "production"})
+    with (state / "oidc-dev.log").open("a") as log:
+        process = subprocess.Popen([shutil.which("node") or "node", str(HERE / "provider.mjs"), str(path)],  # noqa: S603
+                                   stdout=log, stderr=subprocess.STDOUT, cwd=HERE,
+                                   env={**os.environ, "NODE_ENV": "production"})
     try:
-        yield _discovered(config["issuer"], process, timeout, state / "oidc-dev.log")
+        return process, _discovered(config["issuer"], process, timeout, state / "oidc-dev.log")
+    except ProviderError:
+        process.kill()
+        raise
+
+
+@contextlib.contextmanager
+def running(config: dict[str, Any], state: Path, timeout: float = 30) -> Iterator[dict[str, Any]]:
+    """The provider until the block ends; yields its discovery document."""
+    process, meta = start(config, state, timeout)
+    try:
+        yield meta
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        log.close()
+
+
+# the demo network's people (confide_client.demo), as a clinic's provider would hold them
+DEMO_PEOPLE = (
+    ("ana", "dr-ana-ruiz", "Ana Ruiz", ("confide:clinician:north",)),
+    ("ben", "dr-ben-okafor", "Ben Okafor", ("confide:clinician:north",)),
+    ("sam", "dr-sam-lee", "Sam Lee", ("confide:supervisor:north",)),
+    ("cara", "dr-cara-diaz", "Cara Diaz", ("confide:clinician:north",)),
+    ("desk", "fd-north", "Front Desk (North)", ("confide:front_desk:north",)),
+    ("biller", "biller-north", "Billing (North)", ("confide:biller:north",)),
+    ("admin", "admin-1", "Clinic Admin", ("confide:admin:north", "confide:admin:south")),
+    ("credentialing", "cred-1", "Credentialing Officer", ("confide:credentialing_officer:north",)),
+    ("compliance", "co-1", "Compliance Officer", ("confide:compliance_officer",)),
+    ("robin", "client-robin", "Robin Hale", ("confide:client",)),
+)
+
+
+def demo_people() -> list[Person]:
+    """The demo's people, each with a password made now (kept with the provider's configuration, 0600)."""
+    return [Person(user, secrets.token_urlsafe(9), sub, name, groups) for user, sub, name, groups in DEMO_PEOPLE]
 
 
 def _discovered(issuer: str, process: subprocess.Popen, timeout: float, log: Path) -> dict[str, Any]:

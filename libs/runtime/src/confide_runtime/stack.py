@@ -25,7 +25,7 @@ import hvac
 from confide_vault import VaultClient
 from confide_vault.client import AppRole
 
-from confide_runtime import transparency
+from confide_runtime import oidc_dev, transparency
 from confide_runtime.bootstrap import provision_all
 from confide_runtime.broker import provision_logins
 from confide_runtime.local_vault import LocalVault
@@ -37,6 +37,7 @@ AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 VAULT_PORT = int(os.environ.get("CONFIDE_VAULT_PORT", "8200"))
 # databases and roles are named <prefix>_<service>; tests use a random prefix
 PREFIX = os.environ.get("CONFIDE_DATABASE_PREFIX", "confide")
+SIGN_IN_AUDIENCE = "urn:confide:gateway"  # the gateway, as the OpenID provider's resource indicator
 GATEWAY_ADDRESS = os.environ.get("CONFIDE_WEB_SERVER_ADDRESS", "127.0.0.1:8000")
 WITNESS_ADDRESS = os.environ.get("CONFIDE_WITNESS_ADDRESS", "127.0.0.1:8010")
 
@@ -79,13 +80,37 @@ class Stack:
         return token
 
     # --- services -------------------------------------------------------
+    def start_sign_in(self) -> dict[str, str]:
+        """The development OpenID provider with the demo's people (passwords in ``sign-in-people.txt``),
+        and what the gateway is told to trust it by; nothing if Node.js is missing (``confide token``
+        still signs scripts in)."""
+        port = free_port()
+        issuer = f"http://127.0.0.1:{port}"
+        people = oidc_dev.demo_people()
+        try:
+            step(f"starting the development OpenID provider at {issuer} (log: {self.state / 'oidc-dev.log'})")
+            process, meta = oidc_dev.start(oidc_dev.configuration(issuer, port, SIGN_IN_AUDIENCE, people),
+                                           self.state)
+        except oidc_dev.ProviderError as exc:
+            print(f"warning: no sign-in through an OpenID provider: {exc}", file=sys.stderr)
+            return {}
+        self.processes["openid-provider"] = process
+        (self.state / "sign-in.json").write_text(json.dumps({"issuer": issuer, "audience": SIGN_IN_AUDIENCE}))
+        listing = self.state / "sign-in-people.txt"
+        listing.touch(mode=0o600)
+        listing.chmod(0o600)
+        listing.write_text("".join(f"{p.username:<14} {p.password:<14} {' '.join(p.groups)}\n" for p in people))
+        return {"CONFIDE_GATEWAY_TRUST": json.dumps([{"issuer": issuer, "jwks": meta["jwks_uri"],
+                                                      "audience": SIGN_IN_AUDIENCE, "roles_claim": "groups"}])}
+
     def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str],
-                      amqp_uri: str) -> None:
+                      amqp_uri: str, extra: dict[str, str] | None = None) -> None:
         env = dict(os.environ)
         env.update(vault_env, AMQP_URI=amqp_uri, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr,
                    VAULT_CACERT=str(self.vault.ca), CONFIDE_BROKER_PRODUCER_USER=f"{PREFIX}-{{producer}}",
                    CONFIDE_BROKER_EXCHANGES="provisioned", **transparency.environment(self.state / "approles"))
         env.update(manifest.local_environment(self.state))
+        env.update(extra or {})
         env.pop("VAULT_TOKEN", None)
         # each service's probes (/healthz, /readyz) on a free port, listed in probes.json
         env["CONFIDE_HEALTH_ADDRESS"] = self.probes[manifest.name] = f"127.0.0.1:{free_port()}"
@@ -128,15 +153,26 @@ class Stack:
             step("no services are installed yet: infrastructure only")
         step(f"broker logins: one per service ({PREFIX}-<service>), each publishing and binding only its own")
         logins = provision_logins(AMQP_URI, manifests, PREFIX, self.state / "broker")
+        sign_in = self.start_sign_in() if any(m.name == "gateway" for m in manifests) else {}
         for manifest in manifests:
             step(f"starting {manifest.name} (log: {self.state / (manifest.name + '.log')})")
-            self.start_service(manifest, urls[manifest.name], ids[manifest.name], logins[manifest.name])
+            self.start_service(manifest, urls[manifest.name], ids[manifest.name], logins[manifest.name],
+                               sign_in if manifest.name == "gateway" else None)
         if demo:
             for manifest in manifests:
                 try:
                     manifest.when_ready(self.state, step)
                 except Exception as exc:  # noqa: BLE001 - the platform runs on without its demo data
                     print(f"warning: {manifest.name}'s start-up step failed: {exc}", file=sys.stderr)
+        gateway = ""
+        if any(m.name == "gateway" for m in manifests):
+            gateway = (f"  Gateway:             http://{GATEWAY_ADDRESS}  (a token: uv run confide token --user dr-1 "
+                       "--role clinician --site north)\n")
+            if sign_in:
+                gateway += ("  Sign in:             uv run confide login  (the demo's people and passwords: "
+                            f"{self.state / 'sign-in-people.txt'})\n")
+            gateway += ("  The trail so far:    export CONFIDE_TOKEN=$(uv run confide token --user co-1 "
+                        "--role compliance_officer); uv run confide audit query\n")
         print(
             "\nConfide is running.\n"
             f"  Vault (OpenBao):     {self.vault_addr}  token in {self.state / 'vault-token'}, "
@@ -144,12 +180,7 @@ class Stack:
             f"  RabbitMQ:            {AMQP_URI.split('@')[-1]}  one login per service ({PREFIX}-<service>, "
             f"passwords in {self.state / 'broker'}; management: http://127.0.0.1:15672)\n"
             f"  Services:            {', '.join(m.name for m in manifests) or 'none yet'}\n"
-            + (f"  Gateway:             http://{GATEWAY_ADDRESS}  (a token: uv run confide token --user dr-1 "
-               "--role clinician --site north)\n"
-               "  The trail so far:    export CONFIDE_TOKEN=$(uv run confide token --user co-1 "
-               "--role compliance_officer); uv run confide audit query\n"
-               if any(m.name == "gateway" for m in manifests) else "") +
-            "Press Ctrl-C to stop everything.",
+            + gateway + "Press Ctrl-C to stop everything.",
             flush=True,
         )
         try:

@@ -161,3 +161,27 @@ class Authenticator:
             raise NotAuthenticated(f"role {claims.get('role')!r} is not one a person may hold")
         role, sites = self.role_claims.person(claims, chosen_role)
         return {**claims, "role": role, "sites": sites}
+
+
+@dataclass
+class Trust:
+    """The issuers the gateway accepts tokens from, each with its own keys,
+    audience and way of naming roles: a clinic's identity provider, and in
+    development also ``confide token``'s issuer beside the local OpenID provider.
+    A token is checked by the issuer it names (``iss``, read before the
+    signature is, only to pick the keys); an issuer not listed is refused."""
+
+    issuers: dict[str, Authenticator]
+
+    def claims(self, authorization: str | None, chosen_role: str | None = None) -> dict:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise NotAuthenticated("no bearer token")
+        try:
+            issuer = jwt.decode(authorization.removeprefix("Bearer ").strip(),
+                                options={"verify_signature": False}).get("iss")
+        except Exception as exc:  # noqa: BLE001 - whatever breaks on a token is the token's problem: 401
+            raise NotAuthenticated(f"{type(exc).__name__}: {exc}") from None
+        checker = self.issuers.get(issuer) if isinstance(issuer, str) else None
+        if checker is None:
+            raise NotAuthenticated(f"issuer {str(issuer)[:100]!r} is not trusted")
+        return checker.claims(authorization, chosen_role)

@@ -3,30 +3,49 @@ signer, and settings read once at start."""
 
 from __future__ import annotations
 
+import json
+
 from confide_access.assertions import GATEWAY, CallerSigner
 from confide_client.devtokens import ISSUER as DEV_ISSUER
 from nameko import config
 from nameko.extensions import DependencyProvider
 
-from confide_gateway.auth import GROUP_PATTERN, MAX_LIFETIME_SECONDS, Authenticator, RoleClaims, check_configuration
+from confide_gateway.auth import (
+    GROUP_PATTERN,
+    MAX_LIFETIME_SECONDS,
+    Authenticator,
+    RoleClaims,
+    Trust,
+    check_configuration,
+)
 from confide_gateway.limits import RateLimiter
 
 
 class Authentication(DependencyProvider):
-    """The token checker, from ``GATEWAY_JWKS`` (a JWKS file or URL),
-    ``GATEWAY_ISSUER`` and ``GATEWAY_AUDIENCE``."""
+    """The token checker: the issuer of ``GATEWAY_JWKS`` (a JWKS file or URL),
+    ``GATEWAY_ISSUER``, ``GATEWAY_AUDIENCE`` and ``GATEWAY_ROLES_CLAIM`` /
+    ``_PATTERN``, and any more in ``GATEWAY_TRUST`` (a JSON list of objects with
+    the keys ``issuer``, ``jwks``, ``audience``, ``roles_claim``, ``roles_pattern``)."""
 
     def setup(self) -> None:
-        check_configuration(config["GATEWAY_JWKS"], config["GATEWAY_ISSUER"],
-                            development=config.get("ENVIRONMENT") == "development", dev_issuer=DEV_ISSUER)
-        self.authenticator = Authenticator(
-            config["GATEWAY_JWKS"], config["GATEWAY_ISSUER"], config.get("GATEWAY_AUDIENCE", "confide"),
-            max_lifetime=int(config.get("GATEWAY_MAX_TOKEN_SECONDS", MAX_LIFETIME_SECONDS)),
-            role_claims=RoleClaims(config.get("GATEWAY_ROLES_CLAIM") or None,
-                                   config.get("GATEWAY_ROLES_PATTERN") or GROUP_PATTERN))
+        development = config.get("ENVIRONMENT") == "development"
+        lifetime = int(config.get("GATEWAY_MAX_TOKEN_SECONDS", MAX_LIFETIME_SECONDS))
+        entries = [{"issuer": config["GATEWAY_ISSUER"], "jwks": config["GATEWAY_JWKS"],
+                    "audience": config.get("GATEWAY_AUDIENCE", "confide"),
+                    "roles_claim": config.get("GATEWAY_ROLES_CLAIM"),
+                    "roles_pattern": config.get("GATEWAY_ROLES_PATTERN")}]
+        more = config.get("GATEWAY_TRUST") or []
+        entries += json.loads(more) if isinstance(more, str) else more
+        issuers = {}
+        for entry in entries:
+            check_configuration(entry["jwks"], entry["issuer"], development=development, dev_issuer=DEV_ISSUER)
+            issuers[entry["issuer"]] = Authenticator(
+                entry["jwks"], entry["issuer"], entry.get("audience") or "confide", max_lifetime=lifetime,
+                role_claims=RoleClaims(entry.get("roles_claim") or None, entry.get("roles_pattern") or GROUP_PATTERN))
+        self.trust = Trust(issuers)
 
-    def get_dependency(self, worker_ctx) -> Authenticator:
-        return self.authenticator
+    def get_dependency(self, worker_ctx) -> Trust:
+        return self.trust
 
 
 class CallerSigning(DependencyProvider):
