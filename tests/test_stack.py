@@ -20,7 +20,7 @@ import psycopg
 import pytest
 import requests
 from confide_testing import random_id, wait_until
-from confide_testing.signin import device_sign_in
+from confide_testing.signin import device_sign_in, sign_in_at
 from nameko.standalone.rpc import ClusterRpcClient
 from psycopg import sql
 
@@ -145,6 +145,10 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
         sheet = requests.get(f"http://127.0.0.1:{web}/api/v1/sites", timeout=10,
                              headers={"Authorization": f"Bearer {signed['access_token']}"})
         assert sheet.status_code == 200 and [s["id"] for s in sheet.json()["items"]] in ([], ["north"]), sheet.text
+        # ... and with a browser: the console's sign-in, through the same provider
+        console = sign_in_at(f"http://127.0.0.1:{web}/auth/login", "desk", people["desk"],
+                             stop_at=f"http://127.0.0.1:{web}")
+        assert console.url.endswith("/console/") and "Front Desk (North)" in console.text, console.text[:300]
         # the demo network is there: a newcomer's first query shows a refusal and a break-the-glass read
         assert "demo: a refused read, a break-the-glass read and a disclosure" in text, text
         officer = mint(tmp_path, "co-1", "compliance_officer", [])

@@ -79,6 +79,8 @@ const provider = new Provider(config.issuer, {
     return grant;
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  // the clinic's own clients keep a session going with a refresh token
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
 });
 provider.proxy = true;
 provider.on('server_error', (ctx, err) => console.error(`server error on ${ctx.path}:`, err));

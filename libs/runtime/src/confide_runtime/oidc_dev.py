@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 HERE = Path(__file__).resolve().parents[4] / "infra" / "oidc-dev"
-CLI_CLIENT = "confide-cli"
+CLI_CLIENT, CONSOLE_CLIENT = "confide-cli", "confide-console"
 
 
 class ProviderError(RuntimeError):
@@ -45,9 +45,10 @@ class Person:
     email: str | None = None
 
 
-def configuration(issuer: str, port: int, audience: str, people: list[Person],
-                  access_token_seconds: int = 3600) -> dict[str, Any]:
-    """The provider's configuration: a signing key made now, the command line's client, the people."""
+def configuration(issuer: str, port: int, audience: str, people: list[Person], access_token_seconds: int = 3600,
+                  console: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The provider's configuration: a signing key made now, the command line's client, the console's
+    (``console``: its address and client secret), the people."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = {**json.loads(RSAAlgorithm.to_jwk(key)), "kid": secrets.token_hex(8), "alg": "RS256", "use": "sig"}
     jwk.pop("key_ops", None)  # (PyJWT marks a private key "sign" only; the provider also verifies with it)
@@ -56,7 +57,11 @@ def configuration(issuer: str, port: int, audience: str, people: list[Person],
         "jwks": {"keys": [jwk]}, "cookie_keys": [secrets.token_urlsafe(32)],
         "clients": [{"client_id": CLI_CLIENT, "token_endpoint_auth_method": "none", "response_types": [],
                      "redirect_uris": [],
-                     "grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]}],
+                     "grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]}]
+        + ([{"client_id": CONSOLE_CLIENT, "client_secret": console[1], "token_endpoint_auth_method":
+             "client_secret_basic", "response_types": ["code"], "grant_types": ["authorization_code", "refresh_token"],
+             "redirect_uris": [f"{console[0]}/auth/callback"], "post_logout_redirect_uris": [f"{console[0]}/console/"]}]
+           if console else []),
         "accounts": [{"username": p.username, "password": p.password, "sub": p.sub, "name": p.name,
                       "email": p.email, "groups": list(p.groups)} for p in people],
     }

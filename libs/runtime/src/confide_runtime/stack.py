@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -87,10 +88,11 @@ class Stack:
         port = free_port()
         issuer = f"http://127.0.0.1:{port}"
         people = oidc_dev.demo_people()
+        console, secret = f"http://{GATEWAY_ADDRESS}", secrets.token_urlsafe(32)
         try:
             step(f"starting the development OpenID provider at {issuer} (log: {self.state / 'oidc-dev.log'})")
-            process, meta = oidc_dev.start(oidc_dev.configuration(issuer, port, SIGN_IN_AUDIENCE, people),
-                                           self.state)
+            process, meta = oidc_dev.start(oidc_dev.configuration(issuer, port, SIGN_IN_AUDIENCE, people,
+                                                                  console=(console, secret)), self.state)
         except oidc_dev.ProviderError as exc:
             print(f"warning: no sign-in through an OpenID provider: {exc}", file=sys.stderr)
             return {}
@@ -101,7 +103,9 @@ class Stack:
         listing.chmod(0o600)
         listing.write_text("".join(f"{p.username:<14} {p.password:<14} {' '.join(p.groups)}\n" for p in people))
         return {"CONFIDE_GATEWAY_TRUST": json.dumps([{"issuer": issuer, "jwks": meta["jwks_uri"],
-                                                      "audience": SIGN_IN_AUDIENCE, "roles_claim": "groups"}])}
+                                                      "audience": SIGN_IN_AUDIENCE, "roles_claim": "groups"}]),
+                "CONFIDE_CONSOLE_ISSUER": issuer, "CONFIDE_CONSOLE_CLIENT_SECRET": secret,
+                "CONFIDE_CONSOLE_URL": console, "CONFIDE_CONSOLE_AUDIENCE": SIGN_IN_AUDIENCE}
 
     def start_service(self, manifest: ServiceManifest, database_url: str, vault_env: dict[str, str],
                       amqp_uri: str, extra: dict[str, str] | None = None) -> None:

@@ -29,15 +29,16 @@ class Forms(HTMLParser):
             self.forms[-1]["fields"][attrs["name"]] = attrs.get("value") or ""
 
 
-def sign_in_at(address: str, username: str, password: str) -> requests.Response:
+def sign_in_at(address: str, username: str, password: str, browser: requests.Session | None = None,
+               stop_at: str | None = None) -> requests.Response:
     """Open ``address``, send each form it leads to (the username and password where asked), until a
-    page with no form: that page."""
-    browser = requests.Session()
+    page with no form, or one whose address starts with ``stop_at``: that page."""
+    browser = browser or requests.Session()
     page = browser.get(address, timeout=10)
     for _ in range(5):
         parser = Forms()
         parser.feed(page.text)
-        if not parser.forms:
+        if not parser.forms or (stop_at and page.url.startswith(stop_at)):
             return page
         form = parser.forms[0]
         fields = dict(form["fields"])

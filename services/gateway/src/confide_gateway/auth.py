@@ -137,6 +137,12 @@ class Authenticator:
     def claims(self, authorization: str | None, chosen_role: str | None = None) -> dict:
         """The token's claims, with the ``role`` and ``sites`` the person acts with. A token we do not
         accept is :class:`NotAuthenticated`; a role to choose (or not held) an ``InvalidRequest``."""
+        claims = self.verified(authorization)
+        role, sites = self.role_claims.person(claims, chosen_role)
+        return {**claims, "role": role, "sites": sites}
+
+    def verified(self, authorization: str | None) -> dict:
+        """The token's claims, its signature, issuer, audience, type and lifetime checked."""
         if not authorization or not authorization.startswith("Bearer "):
             raise NotAuthenticated("no bearer token")
         token = authorization.removeprefix("Bearer ").strip()
@@ -159,8 +165,7 @@ class Authenticator:
                                    f"{self.max_lifetime} s")
         if self.role_claims.claim is None and claims.get("role") not in self.roles:
             raise NotAuthenticated(f"role {claims.get('role')!r} is not one a person may hold")
-        role, sites = self.role_claims.person(claims, chosen_role)
-        return {**claims, "role": role, "sites": sites}
+        return claims
 
 
 @dataclass
@@ -174,6 +179,17 @@ class Trust:
     issuers: dict[str, Authenticator]
 
     def claims(self, authorization: str | None, chosen_role: str | None = None) -> dict:
+        return self._checker(authorization).claims(authorization, chosen_role)
+
+    def held(self, authorization: str) -> dict[str, list[str]]:
+        """The roles (and their sites) a valid token's person holds; none is :class:`NotAuthenticated`."""
+        checker = self._checker(authorization)
+        held = checker.role_claims.held(checker.verified(authorization))
+        if not held:
+            raise NotAuthenticated("the token names no Confide role")
+        return held
+
+    def _checker(self, authorization: str | None) -> Authenticator:
         if not authorization or not authorization.startswith("Bearer "):
             raise NotAuthenticated("no bearer token")
         try:
@@ -184,4 +200,4 @@ class Trust:
         checker = self.issuers.get(issuer) if isinstance(issuer, str) else None
         if checker is None:
             raise NotAuthenticated(f"issuer {str(issuer)[:100]!r} is not trusted")
-        return checker.claims(authorization, chosen_role)
+        return checker

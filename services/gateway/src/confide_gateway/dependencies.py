@@ -16,6 +16,7 @@ from confide_gateway.auth import (
     Authenticator,
     RoleClaims,
     Trust,
+    UnsafeConfiguration,
     check_configuration,
 )
 from confide_gateway.limits import RateLimiter
@@ -46,6 +47,33 @@ class Authentication(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Trust:
         return self.trust
+
+
+class ConsoleSessions(DependencyProvider):
+    """The console's sign-in (``signin.Sessions``), when ``CONSOLE_ISSUER`` names the identity provider
+    (with ``CONSOLE_CLIENT_ID``, ``CONSOLE_CLIENT_SECRET``, ``CONSOLE_URL`` -- the console's own address --
+    and ``CONSOLE_AUDIENCE``, the gateway's resource indicator there); None without it."""
+
+    def setup(self) -> None:
+        self.sessions = None
+        if not config.get("CONSOLE_ISSUER"):
+            return
+        from confide_vault import Transit
+
+        from confide_gateway.signin import RelyingParty, Sessions
+
+        base = config["CONSOLE_URL"].rstrip("/")
+        if not base.startswith("https://") and config.get("ENVIRONMENT") != "development":
+            raise UnsafeConfiguration(f"the console at {base} would send its session cookie without TLS: "
+                                      "set CONSOLE_URL to its https:// address")
+        rp = RelyingParty(config["CONSOLE_ISSUER"], config.get("CONSOLE_CLIENT_ID", "confide-console"),
+                          config["CONSOLE_CLIENT_SECRET"], f"{base}/auth/callback",
+                          config.get("CONSOLE_AUDIENCE", "urn:confide:gateway"))
+        self.sessions = Sessions(rp, None, Transit(config["VAULT"], config.get("TRANSIT_MOUNT", "transit")),
+                                 secure=base.startswith("https://"))
+
+    def get_dependency(self, worker_ctx):
+        return self.sessions
 
 
 class CallerSigning(DependencyProvider):

@@ -5,6 +5,7 @@ SERVICE = ServiceManifest(
     name="gateway",
     service="confide_gateway.service:GatewayService",
     migrations="confide_gateway:migrations",
+    encryption_keys=("console-sessions",),  # the identity provider's tokens of the console's sessions
     # DESIGN.md: the gateway listens on http://127.0.0.1:8000 unless told otherwise
     # (CONFIDE_WEB_SERVER_ADDRESS); a clinic network sets CONFIDE_GATEWAY_JWKS,
     # _ISSUER and _AUDIENCE to its identity provider's

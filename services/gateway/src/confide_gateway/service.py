@@ -1,11 +1,9 @@
-"""The gateway's HTTP entrypoints (nameko's werkzeug-based HTTP server: the same
-container, tracing and RPC as every other service).
-
-Each API call: authenticate the bearer token, build the caller identity the
-services expect (who, role, sites, source address, user agent, purpose,
-break-the-glass reason), call the owning service over RPC -- the service
-decides -- and answer JSON, or a problem document. The gateway never grants
-anything itself.
+"""The gateway's HTTP entrypoints (nameko's werkzeug-based HTTP server). Each API
+call: authenticate the bearer token (or the console's session, ``console``),
+build the caller identity the services expect (who, role, sites, source
+address, user agent, purpose, break-the-glass reason), call the owning service
+over RPC -- the service decides -- and answer JSON, or a problem document. The
+gateway never grants anything itself.
 """
 
 from __future__ import annotations
@@ -36,10 +34,12 @@ from confide_gateway.api_schemas import ExportSchema
 from confide_gateway.arguments import arguments, query_values, tile_path
 from confide_gateway.auth import ROLE_HEADER, NotAuthenticated
 from confide_gateway.callers import anonymous_caller, caller_from, client_address
-from confide_gateway.dependencies import Authentication, CallerSigning, Settings
+from confide_gateway.console import ConsoleSignIn
+from confide_gateway.dependencies import Authentication, CallerSigning, ConsoleSessions, Settings
 from confide_gateway.openapi import document
 from confide_gateway.replay import made_id, replayed
 from confide_gateway.routes import OPERATIONS, Operation
+from confide_gateway.signin import COOKIE, CsrfRefused
 from confide_gateway.web import endpoint
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,14 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
     return Response(orjson.dumps(body), status=status, headers=headers, content_type="application/json")
 
 
-class GatewayService:
+class GatewayService(ConsoleSignIn):
     name = "gateway"
 
     rpc = ClusterRpc()
     db = Database()
     auth = Authentication()
     callers = CallerSigning()
+    console = ConsoleSessions()
     settings = Settings()
 
     # --- the one way through --------------------------------------------------------
@@ -77,10 +78,18 @@ class GatewayService:
     def _answer(self, request: Request, name: str, work: Callable[[dict], Any], status: int, replay,
                 public: bool = False):
         try:
-            if public and self.settings["public_transparency"] and not request.headers.get("Authorization"):
+            authorization, role = request.headers.get("Authorization"), request.headers.get(ROLE_HEADER)
+            if not authorization and self.console and request.cookies.get(COOKIE):  # the console, as the person
+                authorization, kept = self._sessions().bearer(request.cookies[COOKIE], request.method,
+                                                              request.headers.get("X-CSRF-Token"))
+                role = role or kept
+            if public and self.settings["public_transparency"] and not authorization:
                 claims = ANONYMOUS_MONITOR
             else:
-                claims = self.auth.claims(request.headers.get("Authorization"), request.headers.get(ROLE_HEADER))
+                claims = self.auth.claims(authorization, role)
+        except CsrfRefused:
+            return problems.problem(403, "csrf", "The CSRF token is missing or wrong",
+                                    "a change through the console carries its session's X-CSRF-Token")
         except NotAuthenticated as exc:
             log.info("refused %s: %s", name, exc.why)
             return problems.unauthenticated()
