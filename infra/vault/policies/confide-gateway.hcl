@@ -2,6 +2,10 @@
 path "database/creds/gateway" { capabilities = ["read"] }
 path "sys/leases/renew/database/creds/gateway/*" { capabilities = ["update"] }
 path "sys/leases/revoke/database/creds/gateway/*" { capabilities = ["update"] }
+path "transit/encrypt/console-sessions" { capabilities = ["update"] }
+path "transit/decrypt/console-sessions" { capabilities = ["update"] }
+path "transit/rewrap/console-sessions" { capabilities = ["update"] }
+path "transit/keys/console-sessions" { capabilities = ["read"] }
 path "transit/sign/caller-gateway" { capabilities = ["update"] }
 path "transit/keys/caller-*" { capabilities = ["read"] }
 path "auth/token/renew-self" { capabilities = ["update"] }
