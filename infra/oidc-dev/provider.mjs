@@ -123,7 +123,8 @@ async function interaction(req, res, uid, action) {
   }
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+  // (no form-action: a browser applies it to the redirects after the form too, and those end at the client)
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
   if (action !== 'login' || req.method !== 'POST') return res.end(page(uid));
   const form = await body(req);
   const account = byUsername.get(form.get('username') || '');

@@ -111,3 +111,11 @@ def test_a_fee_is_ended_or_withdrawn_but_never_rewritten(rpc, billing_db):
         rpc.end_fee(caller("admin", ("south",)), current["id"], "2027-01-01")
     with pytest.raises(RemoteError, match="NotFound"):
         rpc.remove_fee(ADMIN, coming["id"])
+
+
+def test_a_claim_asked_for_with_ids_that_are_not_ids_is_refused_by_name(rpc):
+    for appointment_id, client_id, field in ((["x"], "c-1", "appointment_id"), ("a-1", True, "client_id"),
+                                             ("a-1", "", "client_id")):
+        with pytest.raises(RemoteError) as refused:
+            rpc.create_claim(BILLER, appointment_id, client_id)
+        assert refused.value.exc_type == "InvalidRequest" and field in str(refused.value), refused.value

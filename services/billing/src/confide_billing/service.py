@@ -31,6 +31,7 @@ from confide_contracts.rpc.billing import (
     AccountSchema,
     BillingProviderSchema,
     ClaimListSchema,
+    ClaimRequestSchema,
     ClaimResultSchema,
     FeeEndSchema,
     FeeListSchema,
@@ -226,10 +227,11 @@ class BillingService:
         """An 837P-shaped claim for one session of an insured client, validated
         before it is kept; a pre-licensed clinician's session names the
         supervisor credentialing records for its date."""
-        who = self._may(caller, Task.CLAIM, client_id)
-        diagnoses = self._diagnoses(caller, client_id)
+        data = load(ClaimRequestSchema(), {"appointment_id": appointment_id, "client_id": client_id})
+        who = self._may(caller, Task.CLAIM, data["client_id"])
+        diagnoses = self._diagnoses(caller, data["client_id"])
         with self.uow() as uow:
-            return claims.create(uow, who, appointment_id, client_id, diagnoses)
+            return claims.create(uow, who, data["appointment_id"], data["client_id"], diagnoses)
 
     @rpc(expected_exceptions=EXPECTED)
     def update_claim(self, caller: Caller, claim_id: str, result: dict) -> dict[str, Any]:

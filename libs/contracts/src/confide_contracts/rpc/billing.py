@@ -131,6 +131,11 @@ class ClaimResultSchema(Schema):
             raise ValidationError("the payer's reason is required when the claim is denied", "reason")
 
 
+class ClaimRequestSchema(Schema):
+    appointment_id = fields.String(required=True, validate=ID)
+    client_id = fields.String(required=True, validate=ID)
+
+
 class _Books(Schema):
     """What every list of the books is narrowed by: a client, a site (the clients' home site), a time."""
 
