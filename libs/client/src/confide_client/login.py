@@ -77,6 +77,9 @@ def device_login(issuer: str, audience: str, say: Callable[[str], None] = print,
                 interval += 5
                 continue
             raise LoginError(f"sign-in ended: {exc.error} {exc.description or ''}".strip()) from None
+        except requests.RequestException as exc:
+            raise LoginError(f"the provider stopped answering ({type(exc).__name__}): run confide login again") \
+                from None
         return {**dict(token), "issuer": issuer, "token_endpoint": meta["token_endpoint"]}
     raise LoginError("nobody signed in before the code expired: run confide login again")
 
