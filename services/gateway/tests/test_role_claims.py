@@ -47,3 +47,13 @@ def test_no_role_at_all_is_not_a_confide_user():
     for claims in ({"groups": ["vpn-users"]}, {}, {"groups": "confide:admin:north"}):
         with pytest.raises(NotAuthenticated):
             GROUPS.person(claims, None)
+
+
+def test_a_trust_setting_that_is_not_a_list_of_issuers_is_named():
+    from confide_gateway.auth import UnsafeConfiguration
+    from confide_gateway.dependencies import trusted_issuers
+
+    assert trusted_issuers('[{"issuer": "https://idp", "jwks": "https://idp/jwks"}]')[0]["issuer"] == "https://idp"
+    for bad in ("{not json", '{"issuer": "x"}', '[{"issuer": "x"}]', "[1]"):
+        with pytest.raises(UnsafeConfiguration, match="CONFIDE_GATEWAY_TRUST"):
+            trusted_issuers(bad)

@@ -152,6 +152,7 @@ def test_a_client_who_passed_an_offer_is_not_offered_it_again_and_a_lapsed_offer
     s.answer_offer(network.desk, first, False)
     assert [m["payload"]["client_id"] for m in network.outbox("scheduling.waitlist")] == [twice, other]
     offered = next(x for x in s.list_waitlist(network.desk, {"status": "offered"})["items"])
+    assert set(offered["offer"]) == {"starts_at", "ends_at", "clinician_id", "modality"}  # not who passed it
     with sched_db.begin() as conn:
         conn.execute(text("UPDATE waitlist SET offer_expires_at = now() - interval '1 second' WHERE id = :i"),
                      {"i": offered["id"]})

@@ -35,8 +35,7 @@ class Authentication(DependencyProvider):
                     "audience": config.get("GATEWAY_AUDIENCE", "confide"),
                     "roles_claim": config.get("GATEWAY_ROLES_CLAIM"),
                     "roles_pattern": config.get("GATEWAY_ROLES_PATTERN")}]
-        more = config.get("GATEWAY_TRUST") or []
-        entries += json.loads(more) if isinstance(more, str) else more
+        entries += trusted_issuers(config.get("GATEWAY_TRUST") or [])
         issuers = {}
         for entry in entries:
             check_configuration(entry["jwks"], entry["issuer"], development=development, dev_issuer=DEV_ISSUER)
@@ -47,6 +46,20 @@ class Authentication(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Trust:
         return self.trust
+
+
+def trusted_issuers(setting) -> list[dict]:
+    """``GATEWAY_TRUST`` read, or an error that says what is wrong with it."""
+    try:
+        entries = json.loads(setting) if isinstance(setting, str) else setting
+    except ValueError as exc:
+        raise UnsafeConfiguration(f"CONFIDE_GATEWAY_TRUST is not JSON: {exc}") from None
+    if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("issuer"), str) and isinstance(e.get("jwks"), str)
+            for e in entries):
+        raise UnsafeConfiguration("CONFIDE_GATEWAY_TRUST is a JSON list of objects, each with an \"issuer\" and a "
+                                  "\"jwks\" (and, if need be, \"audience\", \"roles_claim\", \"roles_pattern\")")
+    return entries
 
 
 class ConsoleSessions(DependencyProvider):

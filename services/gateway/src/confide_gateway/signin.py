@@ -142,8 +142,7 @@ class Sessions:
             store.save_login(session, digest(state), verifier, nonce, return_to)
         return url
 
-    def finish(self, state: str, code: str, roles: dict[str, list[str]] | None = None,
-               check=None) -> tuple[str, str]:
+    def finish(self, state: str, code: str, check) -> tuple[str, str]:
         """A new session for the browser that returns with ``state`` and ``code``: (cookie, where to go).
         ``check(access_token)`` gives the person's roles (the gateway's own token check)."""
         with self.db.transaction() as session:
@@ -162,17 +161,24 @@ class Sessions:
         return cookie, pending.return_to
 
     def current(self, cookie: str | None):
-        return None if not cookie else self._row(cookie)
-
-    def _row(self, cookie: str, lock: bool = False, session=None):
-        if session is not None:
-            return store.console_session(session, digest(cookie), lock)
+        """The browser's session, if it has one that has not ended."""
+        if not cookie:
+            return None
         with self.db.transaction() as session:
-            return store.console_session(session, digest(cookie), lock)
+            return store.console_session(session, digest(cookie))
 
     def bearer(self, cookie: str, method: str, csrf: str | None) -> tuple[str, str | None]:
         """The Authorization value for a request made with this session (the access token, refreshed if it
-        has expired), and the role it acts as; a change without the CSRF token is :class:`CsrfRefused`."""
+        has expired), and the role it acts as; a change without the CSRF token is :class:`CsrfRefused`.
+        A session whose token can no longer be had is ended."""
+        try:
+            return self._bearer(cookie, method, csrf)
+        except NotAuthenticated:
+            with self.db.transaction() as session:
+                store.end_session(session, digest(cookie))
+            raise
+
+    def _bearer(self, cookie: str, method: str, csrf: str | None) -> tuple[str, str | None]:
         with self.db.transaction() as session:
             row = store.console_session(session, digest(cookie), lock=True)
             if row is None:
@@ -182,7 +188,6 @@ class Sessions:
             tokens = self._open(row.tokens)
             if row.access_expires_at <= datetime.now(UTC) + timedelta(seconds=30):
                 if not tokens.get("refresh_token"):
-                    store.end_session(session, digest(cookie))
                     raise NotAuthenticated("the session's access token expired and it has no refresh token")
                 fresh = self.rp.refresh(tokens["refresh_token"])
                 tokens = {**tokens, **{k: v for k, v in fresh.items() if k in tokens and v}}

@@ -17,6 +17,7 @@ from sqlalchemy import DateTime, and_, func, or_, select
 from confide_scheduling import models as m
 from confide_scheduling import store
 from confide_scheduling.domain import policy
+from confide_scheduling.waitlist import offered
 
 
 def sites(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +113,8 @@ def waitlist(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
 def waitlist_view(row) -> dict[str, Any]:
     return {"id": str(row.id), "site_id": row.site_id, "service_kind": row.service_kind, "client_id": row.client_id,
             "client_name": row.display_name, "clinician_id": row.clinician_id, "status": row.status,
-            "offer": row.offer, "offer_expires_at": row.offer_expires_at.isoformat() if row.offer_expires_at else None,
+            "offer": offered(row.offer),
+            "offer_expires_at": row.offer_expires_at.isoformat() if row.offer_expires_at else None,
             "created_at": row.created_at.isoformat()}
 
 

@@ -7,6 +7,7 @@ client's own record."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from confide_access import Action, Caller, record_access
@@ -71,7 +72,7 @@ def request(uow: UnitOfWork, who: Caller, record: str, data: dict[str, Any]) -> 
         raise invalid("starts_at", "must be in the future")
     details = {**data, "client_ids": [record], "kind": "individual", "co_therapist_id": None, "room_id": None}
     site = booking.prepare(conn, details)
-    ends = data["starts_at"] + (details["planned_minutes"] * store.MINUTE)
+    ends = data["starts_at"] + timedelta(minutes=details["planned_minutes"])
     booking.check_bookable(conn, site, details, data["starts_at"], ends)
     rooms = [None] if data["modality"] == "telehealth" else [r.id for r in store.rooms_for(conn, site.id, 1)]
     taken = None
@@ -92,8 +93,7 @@ def offers(uow: UnitOfWork, who: Caller, record: str) -> list[dict[str, Any]]:
         record_access(uow, who, action=Action.READ, resource_type="Waitlist", resource_id=str(entry.id),
                       client_id=record, site_id=entry.site_id)
     return [{"id": str(e.id), "site_id": e.site_id, "service_kind": e.service_kind,
-             # the time offered, not whose it was or who passed it
-             "offer": {k: e.offer[k] for k in ("starts_at", "ends_at", "clinician_id", "modality")},
+             "offer": waitlist.offered(e.offer),
              "expires_at": e.offer_expires_at.isoformat() if e.offer_expires_at else None} for e in found]
 
 

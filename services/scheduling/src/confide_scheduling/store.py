@@ -20,8 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from confide_scheduling import models as m
 from confide_scheduling.domain.localtime import instant, zone
 
-MINUTE = timedelta(minutes=1)
-
 
 def new_id():
     return uuid_compat.uuid7()

@@ -36,6 +36,11 @@ def add(uow: UnitOfWork, who: Caller, data: dict[str, Any]):
     return wid
 
 
+def offered(offer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An offer as people read it: the time offered, not whose it was or who passed it."""
+    return offer and {k: offer[k] for k in ("starts_at", "ends_at", "clinician_id", "modality")}
+
+
 def offer_freed(uow: UnitOfWork, who: Caller, freed, passed=()) -> None:
     """Offer a freed future appointment's time to the first suitable client
     waiting who has not passed it (``passed``: their client ids)."""
