@@ -116,7 +116,7 @@ def run_ingest(url: str, amqp_uri: str) -> None:
     vault = DevVault().start()
     factory = DatabaseFactory("postgresql://postgres@127.0.0.1:5432/postgres")
     try:
-        client = VaultClient(vault.addr, token=vault.token)
+        client = VaultClient(vault.addr, token=vault.token, ca_cert=vault.ca)
         client.hvac.sys.enable_secrets_engine("transit", path="transit")
         Transit(client, "transit").create_key("audit-checkpoints", key_type="ed25519")
         producer = create_engine(factory.create("bench_producer"))

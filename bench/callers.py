@@ -33,7 +33,7 @@ def run() -> None:
     print("caller assertions (per RPC)")
     vault = DevVault().start()
     try:
-        client = VaultClient(vault.addr, token=vault.token)
+        client = VaultClient(vault.addr, token=vault.token, ca_cert=vault.ca)
         client.hvac.sys.enable_secrets_engine(backend_type="transit", path="transit")
         transit = Transit(client, "transit")
         transit.create_key(caller_key(GATEWAY), key_type="ed25519")

@@ -57,7 +57,7 @@ def run() -> None:
         with database() as url, vhost() as amqp_uri:
             upgrade(MIGRATIONS, url)
             engine = create_engine(url)
-            client = VaultClient(vault.addr, token=vault.token)
+            client = VaultClient(vault.addr, token=vault.token, ca_cert=vault.ca)
             client.hvac.sys.enable_secrets_engine(backend_type="transit", path="transit")
             transit = Transit(client, "transit")
             transit.create_key("record-notes")
