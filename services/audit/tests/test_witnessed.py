@@ -17,7 +17,7 @@ from confide_audit.domain.entry import GENESIS, canonical, chain_link, facts_fro
 from confide_audit.models import checkpoints, entries
 from confide_audit.service import AuditService
 from confide_audit.signing import CheckpointSigner
-from confide_testing import wait_until
+from confide_testing import random_id, wait_until
 from confide_tlog.merkle import InMemoryLeaves, leaf_hash, root
 from confide_tlog.note import ED25519, Verifier
 from nameko import config
@@ -181,3 +181,31 @@ def test_a_witness_that_cannot_vouch_is_a_fault_not_a_pass(rpc_client, witnessed
         witnessed_audit.container.stop()
         [fault] = faults(rpc, chain)
     assert fault["kind"] == "unwitnessed" and "0 of the 1 witnesses" in fault["detail"]
+
+
+def test_a_clients_proofs_rest_on_a_checkpoint_the_witness_cosigned(rpc_client, witnessed_audit, producer,
+                                                                    audit_db, caplog):
+    """The access report proves each entry against the latest checkpoint a quorum
+    of witnesses cosigned -- never a newer one they have not seen -- and a witness
+    that cannot be reached is an ALERT, not silence."""
+    record, login = random_id("client-record"), random_id("login")
+    producer.link(login, record)
+    me = {"user_id": login, "role": "client", "sites": [], "purpose": "client_request"}
+    with rpc_client() as rpc:
+        producer.access(4, sites=(SITE,), client_id=record)
+        wait_until(lambda: stored(audit_db) == 4, what="4 entries")
+        rpc.audit.checkpoint_now(officer())
+        chain = chain_of(audit_db)
+        wait_until(lambda: cosigned(rpc, chain, 4), what="the checkpoint of 4 cosigned")
+        witnessed_audit.container.stop()  # the witness is gone: what is signed from now on stays unwitnessed
+        producer.access(2, sites=(SITE,), client_id=record)
+        wait_until(lambda: stored(audit_db) == 6, what="6 entries")
+        assert chain in rpc.audit.checkpoint_now(officer())
+        report = wait_until(lambda: len((r := rpc.audit.my_access_report(me))["entries"]) == 6 and r,
+                            what="the report")
+        wait_until(lambda: any("ALERT audit-witness-unreachable" in r.getMessage() for r in caplog.records),
+                   what="an alert for the witness that does not answer")
+    proofs = [e["proof"] for e in report["entries"]]
+    assert sum(p is None for p in proofs) == 2  # the two newest wait for a witnessed checkpoint
+    for proof in filter(None, proofs):
+        assert proof["tree_size"] == 4 and "\u2014 witness.test/w1 " in proof["checkpoint"]

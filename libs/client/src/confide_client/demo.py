@@ -233,9 +233,13 @@ class Demo:
         self.call("GET", f"/clients/{robin}/diagnoses", ben)
         self.call("POST", f"/clients/{robin}/disclosures", ana, json={"consent_id": ids["release"]})
 
-        self.say("a checkpoint of the trail, offered to the witness")
-        self.until("the trail to take the demo's accesses", lambda: self.call("POST", "/audit/checkpoints", admin)
-                   or self.call("GET", "/audit/checkpoints", admin)["checkpoints"])
+        self.say("a checkpoint of the trail, cosigned by the witness, covering the demo's last access")
+        officer = self.token("demo-compliance", "compliance_officer")
+        self.until("the trail to take the disclosure, the demo's last access", lambda: self.call(
+            "GET", "/audit/entries", officer, params={"client_id": robin, "action": "disclose"})["entries"])
+        self.call("POST", "/audit/checkpoints", officer)
+        self.until("the witness to cosign the trail's checkpoints", lambda: witnessed(
+            self.call("GET", "/audit/checkpoints", officer)))
 
         (self.state / MARKER).write_text(json.dumps(ids, indent=2))
         return ids
@@ -290,3 +294,8 @@ def on_stack_ready(state: Path, say: Callable[[str], None]) -> None:
             raise DemoError(f"{base}/readyz did not answer 200 within 180s; see the services' logs")
         time.sleep(1)
     load(base, state, say=lambda line: say(f"demo: {line}"))
+
+
+def witnessed(kept: dict[str, Any]) -> bool:
+    """Every chain has a checkpoint, cosigned by a quorum where witnesses are configured."""
+    return bool(kept["checkpoints"]) and all(c["witnessed"] or not kept["witnesses"] for c in kept["checkpoints"])

@@ -179,17 +179,18 @@ def break_glass_unreviewed(conn: Connection, older_than_hours: int, limit: int) 
              "site_id": r.site_id, "reads_under_grant": r.reads} for r in rows]
 
 
-def with_proofs(conn: Connection, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_proofs(conn: Connection, views: list[dict[str, Any]], quorum: int) -> list[dict[str, Any]]:
     """Each entry (as its client sees it) with its RFC 6962 inclusion proof in its
-    chain's latest checkpoint, the checkpoint carrying the witnesses'
-    cosignatures: the client checks that the entry is in the tree the log signed
-    and the witnesses saw. An entry newer than that checkpoint waits for the next."""
+    chain's latest checkpoint that ``quorum`` witnesses cosigned, the checkpoint
+    carrying their cosignatures: the client checks that the entry is in the tree
+    the log signed and the witnesses saw. An entry newer than that checkpoint
+    waits for the next (its ``proof`` is null)."""
     latest: dict[int, tuple[int, str] | None] = {}
     shown = []
     for view in views:
         chain, seq = view["chain"], view["seq"]
         if chain not in latest:
-            latest[chain] = store.latest_with_cosignatures(conn, chain)
+            latest[chain] = store.latest_witnessed(conn, chain, quorum)
         found = latest[chain]
         proof = None
         if found is not None and seq < found[0]:

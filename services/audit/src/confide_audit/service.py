@@ -189,7 +189,9 @@ class AuditService:
     def my_access_report(self, caller: Caller, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
         """For a client: who accessed my record, when and why, each entry with its
         inclusion proof in a witnessed checkpoint. Only the caller's own record (the
-        one their login was linked to, by invitation)."""
+        one their login was linked to, by invitation). With the keys to check the
+        proofs by (the log's and its witnesses', as ``checkpoints`` gives them):
+        a client compares their fingerprints with those the clinic publishes."""
         who = caller
         enforce(self.uow, who, policy.may_see_access_report(who), action=Action.READ, resource_type="AccessReport",
                 resource_id=who.user_id)
@@ -199,10 +201,17 @@ class AuditService:
             spec = load(QuerySchema(), {"client_id": record or "-", "cursor": cursor, "limit": limit,
                                         "order": "desc"})
             result = queries.run_query(conn, spec) if record else {"entries": [], "next_cursor": None}
-            result["entries"] = queries.with_proofs(conn, result["entries"])
+            result["entries"] = queries.with_proofs(conn, result["entries"], self.ingestor.quorum)
             record_access(uow, replace(who, purpose=Purpose.CLIENT_REQUEST), action=Action.READ,
                           resource_type="AccessReport", resource_id=record, client_id=record)
-        return {**result, "client_id": record}
+        return {**result, "client_id": record, **self._keys()}
+
+    def _keys(self) -> dict[str, Any]:
+        """The public keys a reader checks checkpoints with: the log's (Ed25519, by
+        key name), its witnesses' (vkeys) and how many must have cosigned."""
+        signer, witnesses = self.ingestor.signer, self.ingestor.witnesses
+        return {"key_name": signer.key_name, "public_keys": [b64(k) for k in signer.public_keys()],
+                "witnesses": [w.verifier.vkey for w in witnesses], "quorum": self.ingestor.quorum}
 
     @handles(records_events.LOGIN_LINKED)
     def on_login_linked(self, event) -> None:
@@ -216,15 +225,13 @@ class AuditService:
         """The latest signed checkpoint of every chain with its witnesses'
         cosignatures, the public keys to check them, and whether a quorum cosigned."""
         self._officer(caller, "checkpoints")
-        signer, witnesses, quorum = self.ingestor.signer, self.ingestor.witnesses, self.ingestor.quorum
+        witnesses, quorum = self.ingestor.witnesses, self.ingestor.quorum
         with self.uow() as uow:
             conn = uow.session.connection()
             latest = {chain: store.latest_checkpoint(conn, chain) for chain in store.chains(conn)}
             cosigned = {c: store.cosignatures_at(conn, c, cp.size) for c, cp in latest.items() if cp}
         return {
-            "key_name": signer.key_name,
-            "public_keys": [b64(k) for k in signer.public_keys()],
-            "witnesses": [w.verifier.vkey for w in witnesses], "quorum": quorum,
+            **self._keys(),
             "checkpoints": [
                 {"chain": c, "size": cp.size, "note": cp.note + "".join(cosigned[c]), "cosignatures": len(cosigned[c]),
                  "witnessed": bool(witnesses) and len(cosigned[c]) >= quorum}
@@ -235,23 +242,27 @@ class AuditService:
     @rpc(expected_exceptions=EXPECTED)
     def prove_inclusion(self, caller: Caller, chain: int, seq: int, tree_size: int | None = None) -> dict[str, Any]:
         """An RFC 6962 inclusion proof of entry ``seq`` in the checkpoint of
-        ``tree_size`` (default: the latest), with the entry's canonical bytes."""
+        ``tree_size`` (default: the latest that a quorum of witnesses cosigned),
+        with the entry's canonical bytes and the checkpoint's cosignatures."""
         args = load(InclusionSchema(), {"chain": chain, "seq": seq, "tree_size": tree_size})
         chain, seq, tree_size = args["chain"], args["seq"], args["tree_size"]
         self._officer(caller, "prove")
         with self.uow() as uow:
             conn = uow.session.connection()
-            cp = (store.checkpoint_at(conn, chain, tree_size) if tree_size
-                  else store.latest_checkpoint(conn, chain))
+            size = tree_size or (store.latest_witnessed(conn, chain, self.ingestor.quorum) or (None,))[0]
+            cp = store.checkpoint_at(conn, chain, size) if size else None
             if cp is None:
-                raise missing("tree_size", f"no checkpoint of chain {chain} at that size")
+                raise missing("tree_size", f"no {'' if tree_size else 'witnessed '}checkpoint of chain {chain}"
+                              f"{' at that size' if tree_size else ' yet'}")
             row = store.leaf(conn, chain, seq)
             if row is None or seq >= cp.size:
                 raise missing("seq", f"entry {seq} is not covered by the checkpoint of size {cp.size}")
             proof = inclusion_proof(store.StoredTree(conn, chain), seq, cp.size)
             data = canonical(chain, seq, row.recorded_at, facts_from_row(row))
+            cosigned = store.cosignatures_at(conn, chain, cp.size)
         return {"chain": chain, "seq": seq, "tree_size": cp.size, "canonical": b64(data),
-                "leaf_hash": b64(bytes(row.leaf_hash)), "proof": [b64(h) for h in proof], "checkpoint": cp.note}
+                "leaf_hash": b64(bytes(row.leaf_hash)), "proof": [b64(h) for h in proof],
+                "checkpoint": cp.note + "".join(cosigned)}
 
     @rpc(expected_exceptions=EXPECTED)
     def prove_consistency(self, caller: Caller, chain: int, old_size: int, new_size: int) -> dict[str, Any]:

@@ -219,10 +219,16 @@ def cosignatures_at(conn: Connection, chain: int, size: int) -> list[str]:
                 .scalars())
 
 
-# --- logins linked to client records ------------------------------------------------------
-def latest_with_cosignatures(conn: Connection, chain: int) -> tuple[int, str] | None:
-    """The latest checkpoint of ``chain`` with its witnesses' cosignatures: (size, note)."""
-    latest = latest_checkpoint(conn, chain)
+def latest_witnessed(conn: Connection, chain: int, quorum: int) -> tuple[int, str] | None:
+    """The latest checkpoint of ``chain`` that at least ``quorum`` witnesses
+    cosigned, with their cosignatures: (size, note). A checkpoint the witnesses
+    have not seen yet anchors nothing a reader outside the clinic can trust."""
+    c = cosignatures
+    witnessed = select(func.count()).where(c.c.chain == checkpoints.c.chain, c.c.size == checkpoints.c.size)
+    latest = conn.execute(
+        select(checkpoints).where(checkpoints.c.chain == chain, witnessed.scalar_subquery() >= quorum)
+        .order_by(checkpoints.c.size.desc()).limit(1)
+    ).first()
     if latest is None:
         return None
     return latest.size, latest.note + "".join(cosignatures_at(conn, chain, latest.size))
