@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help uv install infra run test test-unit lint format bench up down clean
+.PHONY: help uv install infra run test test-browser screenshots test-unit lint format bench up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,9 +26,19 @@ infra: ## make sure PostgreSQL and RabbitMQ are up (starts or installs them)
 run: install infra ## run the whole platform locally; Ctrl-C stops it
 	@$(UV) run --frozen confide-stack up
 
-test: install ## the whole suite against real PostgreSQL, RabbitMQ and OpenBao
+test: install ## the whole suite against real PostgreSQL, RabbitMQ and OpenBao; then the console in Chromium
 	@bash infra/scripts/ensure-infra.sh --with-deploy-tools
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-browser
+
+# Playwright cannot run under eventlet: the browser tests are a pytest of their own, without our plugin
+test-browser: install ## the console in a real Chromium: five kinds of user signed in, axe-core on every page
+	@bash infra/scripts/ensure-infra.sh --with-deploy-tools
+	@echo "==> the console in Chromium (tests/browser: starts the whole platform once, about two minutes)"
+	@$(UV) run --frozen pytest -p no:confide tests/browser $(PYTEST_ARGS)
+
+screenshots: install ## refresh the README's screenshots of the console (docs/console/), made by the browser tests
+	@CONFIDE_SCREENSHOTS=docs/console $(UV) run --frozen pytest -p no:confide tests/browser -q
 
 # where nothing listens: a unit test that reaches for PostgreSQL, RabbitMQ or OpenBao fails
 CLOSED := 127.0.0.1:9

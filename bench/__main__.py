@@ -7,11 +7,11 @@ patch()
 
 import time  # noqa: E402
 
-from bench import audit, callers, green_io, records, relay, scheduling, search  # noqa: E402
+from bench import audit, callers, console, green_io, records, relay, scheduling, search  # noqa: E402
 
 if __name__ == "__main__":
     started = time.perf_counter()
-    for module in (green_io, callers, relay, audit, records, search, scheduling):
+    for module in (green_io, callers, relay, audit, records, search, scheduling, console):
         module.run()
         print()
     print(f"benchmarks finished in {time.perf_counter() - started:.1f}s")

@@ -9,11 +9,8 @@ prefix and Vault port."""
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -21,60 +18,15 @@ import pytest
 import requests
 from confide_testing import random_id, wait_until
 from confide_testing.signin import device_sign_in, sign_in_at
+from confide_testing.stack import ADMIN, ctrl_c, forget, free_port, up
 from nameko.standalone.rpc import ClusterRpcClient
-from psycopg import sql
-
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def prefix():
     prefix = random_id("stack").replace("-", "_")
     yield prefix
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        databases = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)).fetchall()
-        for (name,) in databases:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        groups = conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (prefix + "%",)).fetchall()
-        for (group,) in groups:
-            members = conn.execute(
-                "SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
-                "JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = %s", (group,)).fetchall()
-            for (member,) in members:
-                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(member)))
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(group)))
-    # and the stack's broker logins, one per service
-    for user in requests.get("http://127.0.0.1:15672/api/users", auth=("guest", "guest"), timeout=10).json():
-        if user["name"].startswith(f"{prefix}-"):
-            requests.delete(f"http://127.0.0.1:15672/api/users/{user['name']}", auth=("guest", "guest"), timeout=10)
-
-
-def up(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, str]:
-    """``confide-stack up``, once it says it is running: (process, what it printed)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "confide_runtime.stack", "up", "--state", str(tmp_path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    output = []
-    deadline = time.monotonic() + 300
-    for line in process.stdout:
-        output.append(line)
-        if "Press Ctrl-C" in line or time.monotonic() > deadline:
-            break
-    return process, "".join(output)
-
-
-def ctrl_c(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, rest
-    return rest
+    forget(prefix)
 
 
 def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefix, rabbit_config):

@@ -84,6 +84,17 @@ ensure_deploy_tools() {
   command -v kubectl >/dev/null || die "kubectl is missing (the deployment tests render infra/k8s with \`kubectl kustomize\`): install kubectl 1.27+"
 }
 
+# The console's tests drive Debian's Chromium with Playwright (its own browser
+# downloads are not used) and load axe-core from npm (tests/browser).
+ensure_browser() {
+  if ! command -v chromium >/dev/null; then
+    can_apt || die "chromium is missing (the console's tests run in it): install Debian's chromium"
+    say "installing Chromium from Debian's packages (the console's browser tests)"
+    apt_install chromium fonts-dejavu-core
+  fi
+  command -v npm >/dev/null || die "npm is missing (the console's tests load axe-core from npm): install Node.js 20+"
+}
+
 ensure_postgres
 ensure_rabbitmq
-if [ "${1:-}" = "--with-deploy-tools" ]; then ensure_deploy_tools; fi
+if [ "${1:-}" = "--with-deploy-tools" ]; then ensure_deploy_tools; ensure_browser; fi

@@ -40,7 +40,7 @@ def signed_in(console, return_to: str = "") -> tuple[requests.Session, requests.
 
 def test_a_person_signs_in_and_the_console_acts_as_them(console):
     browser, page = signed_in(console)
-    assert page.url == f"{console['base']}/console/" and "Kim Desk" in page.text and "front_desk" in page.text
+    assert page.url == f"{console['base']}/console/" and "Kim Desk" in page.text and "front desk" in page.text
     made = next(r for r in page.history if "/auth/callback" in r.url)
     cookie = made.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
@@ -55,6 +55,13 @@ def test_a_person_signs_in_and_the_console_acts_as_them(console):
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
     asked = browser.post(f"{console['base']}/api/v1/availability", json=window, headers={"X-CSRF-Token": csrf})
     assert asked.status_code == 404 and "site_id" in asked.text, asked.text  # decided by scheduling: no such site (yet)
+    # ... and so does a form of the console's own pages (the token is a field of the form)
+    entry = "01a22222-0000-7000-8000-000000000000"
+    form = browser.post(f"{console['base']}/console/waitlist/{entry}/removal", data={"reason": "moved away"})
+    assert form.status_code == 403 and "CSRF" in form.text and "<title>" in form.text, form.text[:300]
+    form = browser.post(f"{console['base']}/console/waitlist/{entry}/removal", data={"reason": "moved away",
+                                                                                    "csrf": csrf})
+    assert form.status_code == 404 and "entry" in form.text.lower(), form.text[:300]  # decided by scheduling
     # sign-out needs the token too; after it the cookie is worth nothing
     assert browser.post(f"{console['base']}/auth/logout", data={}).status_code == 403
     browser.post(f"{console['base']}/auth/logout", data={"csrf": csrf}, allow_redirects=False)

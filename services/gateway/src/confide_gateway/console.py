@@ -2,9 +2,10 @@
 ``/auth/login`` sends them to the clinic's identity provider, ``/auth/callback``
 makes the session, ``/auth/role`` chooses among several roles,
 ``/auth/logout`` ends it (there too). ``/console/`` is the console's first
-page: who is signed in, as what, and where the work is. The console's pages
-call the API as the person, with the session cookie and its CSRF token; the
-services still decide everything.
+page: who is signed in, as what, and where their work is; the pages of each
+kind of work are ``console_trail`` and ``console_work``, all made by
+:meth:`ConsoleSignIn._page`: the services asked as the person, the answer
+rendered (``pages``). The services still decide everything.
 :class:`~confide_gateway.service.GatewayService` is made of this and its own
 entrypoints."""
 
@@ -12,39 +13,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from html import escape
+from collections.abc import Callable
+from urllib.parse import urlencode
 
+import orjson
 from werkzeug.wrappers import Request, Response
 
-from confide_gateway import problems
+from confide_gateway import pages, problems
 from confide_gateway.auth import NotAuthenticated
+from confide_gateway.console_trail import TrailPages
+from confide_gateway.console_work import WorkPages
+from confide_gateway.pages import NAVIGATION, here, local, message, redirect, render
 from confide_gateway.signin import COOKIE, CsrfRefused, Sessions, SignInFailed
 from confide_gateway.web import endpoint
 
 log = logging.getLogger(__name__)
-
-# (sign-out's form ends at the identity provider: form-action reaches it)
-PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self' "
-                                           "https: http:", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
-
-
-def page(title: str, body: str, status: int = 200, headers: dict | None = None) -> Response:
-    html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} - Confide</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-            f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>")
-    return Response(html, status, {**PAGE_HEADERS, **(headers or {})}, content_type="text/html; charset=utf-8")
-
-
-def redirect(to: str, cookie: str | None = None) -> Response:
-    response = Response("", 303, {"Location": to, **PAGE_HEADERS})
-    if cookie:
-        response.headers["Set-Cookie"] = cookie
-    return response
-
-
-def local(path: str | None) -> str:
-    """Where to go after signing in: a path on this site only (never ``//elsewhere``)."""
-    return path if path and path.startswith("/") and not path.startswith(("//", "/\\")) else "/console/"
 
 
 class ConsoleSignIn:
@@ -52,6 +35,32 @@ class ConsoleSignIn:
 
     def _sessions(self) -> Sessions | None:
         return self.console and dataclasses.replace(self.console, db=self.db)
+
+    def _page(self, request: Request, name: str, work: Callable, back: str | None = None) -> Response:
+        """A console page: the person's session, the services asked as them by
+        ``work(who, me)`` through the API's own way in (``_call``: token,
+        rate limit, caller, timeout -- and, for a change, the form's CSRF token),
+        which renders the answer. A refusal is a page in the services' words;
+        an ended session, the way back to sign in."""
+        sessions = self._sessions()
+        me = sessions.current(request.cookies.get(COOKIE)) if sessions else None
+        if me is None:
+            if request.method != "GET":
+                return message("Signed out", "Sign in again to do this.", 401, ("/auth/login", "Sign in"))
+            return redirect("/auth/login?" + urlencode({"return_to": here(request)}))
+        if not me.role:
+            return redirect("/console/")
+        response = self._call(request, f"console.{name}", lambda who: work(who, me))
+        if response.mimetype != "application/problem+json":
+            return response
+        if response.status_code == 401:  # (the provider no longer gives this session a token)
+            return redirect("/auth/login?" + urlencode({"return_to": here(request) if request.method == "GET"
+                                                        else "/console/"}))
+        return pages.refused(orjson.loads(response.get_data()), response.status_code, me, local(back))
+
+    @endpoint("GET", "/console/static/<name>")
+    def console_static(self, request: Request, name: str) -> Response:
+        return pages.static(name) or problems.problem(404, "not-found", "Not found")
 
     @endpoint("GET", "/auth/login")
     def sign_in(self, request: Request) -> Response:
@@ -63,8 +72,8 @@ class ConsoleSignIn:
             return redirect(sessions.begin(local(request.args.get("return_to"))))
         except SignInFailed as exc:
             log.warning("sign-in could not begin: %s", exc.why)
-            return page("Sign-in is unavailable", "<p>The identity provider does not answer. Try again shortly."
-                        "</p>", 503)
+            return message("Sign-in is unavailable", "The identity provider does not answer. Try again shortly.",
+                           503)
 
     @endpoint("GET", "/auth/callback")
     def sign_in_return(self, request: Request) -> Response:
@@ -72,15 +81,15 @@ class ConsoleSignIn:
         if sessions is None:
             return problems.problem(404, "not-found", "Not found")
         if request.args.get("error"):
-            return page("Not signed in", f"<p>The identity provider said: {escape(request.args['error'][:100])}."
-                        '</p><p><a href="/auth/login">Sign in again</a></p>', 400)
+            return message("Not signed in", f"The identity provider said: {request.args['error'][:100]}.", 400,
+                           ("/auth/login", "Sign in again"))
         try:
             cookie, to = sessions.finish(request.args.get("state", ""), request.args.get("code", ""),
                                          check=lambda token: self.auth.held(f"Bearer {token}"))
         except (SignInFailed, NotAuthenticated) as exc:
             log.info("refused a sign-in: %s", getattr(exc, "why", exc))
-            return page("Not signed in", '<p>This sign-in has expired or is not valid.</p>'
-                        '<p><a href="/auth/login">Sign in again</a></p>', 400)
+            return message("Not signed in", "This sign-in has expired or is not valid.", 400,
+                           ("/auth/login", "Sign in again"))
         return redirect(to, sessions.cookie_header(cookie))
 
     @endpoint("POST", "/auth/role")
@@ -91,8 +100,7 @@ class ConsoleSignIn:
                 raise NotAuthenticated("no sign-in here")
             sessions.choose(request.cookies.get(COOKIE, ""), request.form.get("role", ""), request.form.get("csrf"))
         except (NotAuthenticated, CsrfRefused, SignInFailed):
-            return page("Not changed", '<p>Sign in again to choose.</p><p><a href="/auth/login">Sign in</a></p>',
-                        403)
+            return message("Not changed", "Sign in again to choose.", 403, ("/auth/login", "Sign in"))
         return redirect("/console/")
 
     @endpoint("POST", "/auth/logout")
@@ -102,7 +110,7 @@ class ConsoleSignIn:
         try:
             id_token = sessions.end(request.cookies.get(COOKIE, ""), request.form.get("csrf")) if sessions else None
         except CsrfRefused:
-            return page("Not signed out", "<p>Use the sign-out button of the console.</p>", 403)
+            return message("Not signed out", "Use the sign-out button of the console.", 403)
         there = id_token and sessions.rp.end_session_url(id_token, sessions.rp.redirect_uri.replace(
             "/auth/callback", "/console/"))
         return redirect(there or "/console/", cleared)
@@ -110,19 +118,12 @@ class ConsoleSignIn:
     @endpoint("GET", "/console/")
     def console_home(self, request: Request) -> Response:
         sessions = self._sessions()
-        row = sessions.current(request.cookies.get(COOKIE)) if sessions else None
-        if row is None:
-            return page("Confide", '<p><a href="/auth/login">Sign in</a> with your clinic account.</p>')
-        csrf = f'<input type="hidden" name="csrf" value="{escape(row.csrf)}">'
-        roles = "".join(
-            f'<li>{escape(role)}{" at " + escape(", ".join(sites)) if sites else ""}'
-            + ("" if role == row.role else f'<form method="post" action="/auth/role">{csrf}'
-               f'<input type="hidden" name="role" value="{escape(role)}"><button type="submit">Act as '
-               f"{escape(role)}</button></form>") + "</li>"
-            for role, sites in sorted(row.roles.items()))
-        acting = f"<p>Acting as <strong>{escape(row.role)}</strong>.</p>" if row.role else \
-            "<p>You hold several roles: choose the one you act as.</p>"
-        return page("Confide", f"<p>Signed in as {escape(row.name or row.subject)}.</p>{acting}<ul>{roles}</ul>"
-                    f'<p><a href="/openapi.json">The API</a></p>'
-                    f'<form method="post" action="/auth/logout">{csrf}<button type="submit">Sign out</button></form>'
-                    f'<meta name="csrf-token" content="{escape(row.csrf)}">')
+        me = sessions.current(request.cookies.get(COOKIE)) if sessions else None
+        if me is None:
+            return render("signed_out.html", title="Confide")
+        return render("home.html", me=me, title="Confide", roles=sorted(me.roles.items()),
+                      work=NAVIGATION.get(me.role, ()))
+
+
+class Console(ConsoleSignIn, TrailPages, WorkPages):
+    """The whole console: signing in, and the pages of each kind of work."""

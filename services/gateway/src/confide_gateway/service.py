@@ -34,7 +34,7 @@ from confide_gateway.api_schemas import ExportSchema
 from confide_gateway.arguments import arguments, query_values, tile_path
 from confide_gateway.auth import ROLE_HEADER, NotAuthenticated
 from confide_gateway.callers import anonymous_caller, caller_from, client_address
-from confide_gateway.console import ConsoleSignIn
+from confide_gateway.console import Console
 from confide_gateway.dependencies import Authentication, CallerSigning, ConsoleSessions, Settings
 from confide_gateway.openapi import document
 from confide_gateway.replay import made_id, replayed
@@ -52,7 +52,7 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
     return Response(orjson.dumps(body), status=status, headers=headers, content_type="application/json")
 
 
-class GatewayService(ConsoleSignIn):
+class GatewayService(Console):
     name = "gateway"
 
     rpc = ClusterRpc()
@@ -80,8 +80,8 @@ class GatewayService(ConsoleSignIn):
         try:
             authorization, role = request.headers.get("Authorization"), request.headers.get(ROLE_HEADER)
             if not authorization and self.console and request.cookies.get(COOKIE):  # the console, as the person
-                authorization, kept = self._sessions().bearer(request.cookies[COOKIE], request.method,
-                                                              request.headers.get("X-CSRF-Token"))
+                csrf = request.headers.get("X-CSRF-Token") or request.form.get("csrf")  # (or a console form's)
+                authorization, kept = self._sessions().bearer(request.cookies[COOKIE], request.method, csrf)
                 role = role or kept
             if public and self.settings["public_transparency"] and not authorization:
                 claims = ANONYMOUS_MONITOR
