@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 N = int(os.environ.get("BENCH_CONSOLE_ENTRIES", "1000000"))
-LOADS = 30
+LOADS = 30  # (the slowest of them is reported as p99)
 GOAL_MS = 1000
 CHAIN = 90  # (rows of no chain the audit service keeps: nothing it checkpoints or verifies)
 
@@ -76,7 +76,7 @@ def _loads(page, base: str) -> dict[str, float]:
         paints.append(timing["paint"] or timing["response"])
     paints.sort()
     return {"html_p50_ms": round(statistics.median(responses), 1), "paint_p50_ms": round(statistics.median(paints), 1),
-            "paint_p99_ms": round(paints[max(0, int(len(paints) * 0.99) - 1)], 1)}
+            "paint_p99_ms": round(paints[-1], 1)}  # (of 30 loads the slowest stands for the 99th percentile)
 
 
 def main() -> None:

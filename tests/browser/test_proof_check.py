@@ -51,7 +51,7 @@ def made():
         vkey = Verifier(WITNESS, COSIGNATURE, raw(witness)).vkey
         if "+" in vkey.split("+", 2)[2]:
             break
-    entries = [json.dumps({"seq": i, "action": "read", "client_id": f"c-{i}"}, sort_keys=True).encode()
+    entries = [json.dumps({"chain": 0, "seq": i, "action": "read", "client_id": f"c-{i}"}, sort_keys=True).encode()
                for i in range(13)]
     leaves = InMemoryLeaves([leaf_hash(e) for e in entries])
     checkpoint = Checkpoint(f"{LOG}/chain/0", 13, root(leaves, 13))
@@ -71,7 +71,7 @@ def check(page, data: dict, keys: dict) -> str:
 
 
 def proof_of(made, at: int, checkpoint: str | None = None, **changes) -> dict:
-    return {"canonical": b64(made["entries"][at]), "seq": at, "tree_size": 13,
+    return {"canonical": b64(made["entries"][at]), "chain": 0, "seq": at, "tree_size": 13,
             "proof": [b64(h) for h in inclusion_proof(made["leaves"], at, 13)],
             "checkpoint": checkpoint or made["cosigned"], **changes}
 
@@ -100,3 +100,12 @@ def test_what_does_not_hold_is_refused_and_says_why(page, made):
     short["proof"] = short["proof"][:-1]
     assert check(page, short, keys) == "the inclusion proof is shorter than the tree"
     assert check(page, proof_of(made, 3, tree_size=12), keys) == "the proof is for another size than the checkpoint's"
+    assert check(page, proof_of(made, 3, chain=1), keys) == "the entry's bytes name another position in the trail"
+    elsewhere = {"leaf_hash": b64(leaf_hash(made["entries"][3])), "chain": 1, "seq": 3, "tree_size": 13,
+                 "checkpoint": made["cosigned"], "hashes": [b64(h) for h in inclusion_proof(made["leaves"], 3, 13)]}
+    assert check(page, elsewhere, keys) == "the checkpoint is another chain's"
+    assert check(page, proof_of(made, 3), {**keys, "quorum": 0}).startswith("no witness vouches for the trail")
+    assert check(page, proof_of(made, 3), {**keys, "witnesses": [keys["witnesses"][0]] * 2, "quorum": 2}) == \
+        "1 of the 2 witness cosignatures required"  # (one key listed twice is one witness)
+    assert check(page, proof_of(made, 3, made["cosigned"].replace("\n13\n", "\n1e1\n")), keys) == \
+        "the checkpoint's size is not a number"

@@ -56,11 +56,12 @@ def ctrl_c(process: subprocess.Popen) -> str:
 
 def forget(prefix: str) -> None:
     """Drop the databases and roles a stack of ``prefix`` made, and its broker logins."""
+    like = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"  # (a prefix, not a pattern)
     with psycopg.connect(ADMIN, autocommit=True) as conn:
-        databases = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)).fetchall()
+        databases = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (like,)).fetchall()
         for (name,) in databases:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        groups = conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (prefix + "%",)).fetchall()
+        groups = conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (like,)).fetchall()
         for (group,) in groups:
             members = conn.execute(
                 "SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
@@ -109,7 +110,9 @@ def running(state: Path, prefix: str) -> Iterator[Stack]:
                   for line in (state / "sign-in-people.txt").read_text().splitlines() if line.strip()}
         yield Stack(state, f"http://127.0.0.1:{web}", prefix, people)
     finally:
-        if process is not None and process.poll() is None:
-            ctrl_c(process)
-        forget(prefix)
-        requests.delete(f"{BROKER_API}/vhosts/{vhost}", auth=GUEST, timeout=10)
+        try:
+            if process is not None and process.poll() is None:
+                ctrl_c(process)
+        finally:
+            forget(prefix)
+            requests.delete(f"{BROKER_API}/vhosts/{vhost}", auth=GUEST, timeout=10)

@@ -13,10 +13,12 @@ recognised by its id and stored once.
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 from amqp.exceptions import AMQPError
@@ -360,6 +362,17 @@ class AuditIngestor(DependencyProvider):
         self.submitter = WitnessSubmitter(self.engine, self.witnesses, self.settings.own_chains,
                                           float(config.get("AUDIT_WITNESS_SECONDS", 2)))
         self._gauges()
+
+    def witnessing(self) -> tuple[int, list[str]]:
+        """How many of which witnesses must have cosigned a checkpoint for it to count."""
+        return self.quorum, [w.name for w in self.witnesses]
+
+    def keys(self) -> dict[str, Any]:
+        """The public keys a reader checks checkpoints with: the log's (Ed25519, by
+        key name), its witnesses' (vkeys) and how many must have cosigned."""
+        return {"key_name": self.signer.key_name,
+                "public_keys": [base64.b64encode(k).decode() for k in self.signer.public_keys()],
+                "witnesses": [w.verifier.vkey for w in self.witnesses], "quorum": self.quorum}
 
     def start(self) -> None:
         self.threads = [self.container.spawn_managed_thread(consumer.run, identifier=f"audit-ingest-{consumer.index}")

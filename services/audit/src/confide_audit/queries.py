@@ -179,9 +179,10 @@ def break_glass_unreviewed(conn: Connection, older_than_hours: int, limit: int) 
              "site_id": r.site_id, "reads_under_grant": r.reads} for r in rows]
 
 
-def with_proofs(conn: Connection, views: list[dict[str, Any]], quorum: int) -> list[dict[str, Any]]:
+def with_proofs(conn: Connection, views: list[dict[str, Any]], quorum: int,
+                witnesses: list[str]) -> list[dict[str, Any]]:
     """Each entry (as its client sees it) with its RFC 6962 inclusion proof in its
-    chain's latest checkpoint that ``quorum`` witnesses cosigned, the checkpoint
+    chain's latest checkpoint that ``quorum`` of ``witnesses`` cosigned, the checkpoint
     carrying their cosignatures: the client checks that the entry is in the tree
     the log signed and the witnesses saw. An entry newer than that checkpoint
     waits for the next (its ``proof`` is null)."""
@@ -190,7 +191,7 @@ def with_proofs(conn: Connection, views: list[dict[str, Any]], quorum: int) -> l
     for view in views:
         chain, seq = view["chain"], view["seq"]
         if chain not in latest:
-            latest[chain] = store.latest_witnessed(conn, chain, quorum)
+            latest[chain] = store.latest_witnessed(conn, chain, quorum, witnesses)
         found = latest[chain]
         proof = None
         if found is not None and seq < found[0]:

@@ -84,7 +84,7 @@ class AuditService:
     @rpc(expected_exceptions=EXPECTED)
     def denied_by_actor(self, caller: Caller, since: str | None = None, until: str | None = None) -> list[dict]:
         """Report: denied attempts per actor, most first."""
-        spec = load(QuerySchema(), {"since": since, "until": until} if since or until else {})
+        spec = load(QuerySchema(), {k: v for k, v in (("since", since), ("until", until)) if v})
         who = self._officer(caller, "report")
         with self.uow() as uow:
             result = queries.denied_by_actor(uow.session.connection(), spec.get("since"), spec.get("until"))
@@ -201,17 +201,10 @@ class AuditService:
             spec = load(QuerySchema(), {"client_id": record or "-", "cursor": cursor, "limit": limit,
                                         "order": "desc"})
             result = queries.run_query(conn, spec) if record else {"entries": [], "next_cursor": None}
-            result["entries"] = queries.with_proofs(conn, result["entries"], self.ingestor.quorum)
+            result["entries"] = queries.with_proofs(conn, result["entries"], *self.ingestor.witnessing())
             record_access(uow, replace(who, purpose=Purpose.CLIENT_REQUEST), action=Action.READ,
                           resource_type="AccessReport", resource_id=record, client_id=record)
-        return {**result, "client_id": record, **self._keys()}
-
-    def _keys(self) -> dict[str, Any]:
-        """The public keys a reader checks checkpoints with: the log's (Ed25519, by
-        key name), its witnesses' (vkeys) and how many must have cosigned."""
-        signer, witnesses = self.ingestor.signer, self.ingestor.witnesses
-        return {"key_name": signer.key_name, "public_keys": [b64(k) for k in signer.public_keys()],
-                "witnesses": [w.verifier.vkey for w in witnesses], "quorum": self.ingestor.quorum}
+        return {**result, "client_id": record, **self.ingestor.keys()}
 
     @handles(records_events.LOGIN_LINKED)
     def on_login_linked(self, event) -> None:
@@ -231,7 +224,7 @@ class AuditService:
             latest = {chain: store.latest_checkpoint(conn, chain) for chain in store.chains(conn)}
             cosigned = {c: store.cosignatures_at(conn, c, cp.size) for c, cp in latest.items() if cp}
         return {
-            **self._keys(),
+            **self.ingestor.keys(),
             "checkpoints": [
                 {"chain": c, "size": cp.size, "note": cp.note + "".join(cosigned[c]), "cosignatures": len(cosigned[c]),
                  "witnessed": bool(witnesses) and len(cosigned[c]) >= quorum}
@@ -249,14 +242,16 @@ class AuditService:
         self._officer(caller, "prove")
         with self.uow() as uow:
             conn = uow.session.connection()
-            size = tree_size or (store.latest_witnessed(conn, chain, self.ingestor.quorum) or (None,))[0]
+            size = tree_size or (store.latest_witnessed(conn, chain, *self.ingestor.witnessing()) or (None,))[0]
             cp = store.checkpoint_at(conn, chain, size) if size else None
             if cp is None:
                 raise missing("tree_size", f"no {'' if tree_size else 'witnessed '}checkpoint of chain {chain}"
                               f"{' at that size' if tree_size else ' yet'}")
             row = store.leaf(conn, chain, seq)
-            if row is None or seq >= cp.size:
-                raise missing("seq", f"entry {seq} is not covered by the checkpoint of size {cp.size}")
+            if row is None:
+                raise missing("seq", f"chain {chain} has no entry {seq}")
+            if seq >= cp.size:
+                raise missing("tree_size", f"entry {seq} is not yet in a checkpoint (size {cp.size})")
             proof = inclusion_proof(store.StoredTree(conn, chain), seq, cp.size)
             data = canonical(chain, seq, row.recorded_at, facts_from_row(row))
             cosigned = store.cosignatures_at(conn, chain, cp.size)

@@ -219,12 +219,14 @@ def cosignatures_at(conn: Connection, chain: int, size: int) -> list[str]:
                 .scalars())
 
 
-def latest_witnessed(conn: Connection, chain: int, quorum: int) -> tuple[int, str] | None:
-    """The latest checkpoint of ``chain`` that at least ``quorum`` witnesses
-    cosigned, with their cosignatures: (size, note). A checkpoint the witnesses
-    have not seen yet anchors nothing a reader outside the clinic can trust."""
+def latest_witnessed(conn: Connection, chain: int, quorum: int, witnesses: list[str]) -> tuple[int, str] | None:
+    """The latest checkpoint of ``chain`` that at least ``quorum`` of ``witnesses``
+    (the configured ones: a witness retired no longer counts) cosigned, with their
+    cosignatures: (size, note). A checkpoint the witnesses have not seen yet
+    anchors nothing a reader outside the clinic can trust."""
     c = cosignatures
-    witnessed = select(func.count()).where(c.c.chain == checkpoints.c.chain, c.c.size == checkpoints.c.size)
+    witnessed = select(func.count()).where(c.c.chain == checkpoints.c.chain, c.c.size == checkpoints.c.size,
+                                           c.c.witness.in_(witnesses))
     latest = conn.execute(
         select(checkpoints).where(checkpoints.c.chain == chain, witnessed.scalar_subquery() >= quorum)
         .order_by(checkpoints.c.size.desc()).limit(1)

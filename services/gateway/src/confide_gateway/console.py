@@ -14,9 +14,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import orjson
+from confide_telemetry import current_trace_id
 from werkzeug.wrappers import Request, Response
 
 from confide_gateway import pages, problems
@@ -28,6 +29,10 @@ from confide_gateway.signin import COOKIE, CsrfRefused, Sessions, SignInFailed
 from confide_gateway.web import endpoint
 
 log = logging.getLogger(__name__)
+SIGN_IN_ERRORS = {"access_denied": "The sign-in was not allowed.",
+                  "login_required": "The identity provider asks you to sign in again.",
+                  "interaction_required": "The identity provider needs you to finish signing in there.",
+                  "consent_required": "The identity provider needs your consent first."}
 
 
 class ConsoleSignIn:
@@ -50,13 +55,29 @@ class ConsoleSignIn:
             return redirect("/auth/login?" + urlencode({"return_to": here(request)}))
         if not me.role:
             return redirect("/console/")
-        response = self._call(request, f"console.{name}", lambda who: work(who, me))
+        if request.method == "GET" and request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+            # (a link elsewhere must not make a person read a record, in the trail under their name)
+            return self._framed(render("elsewhere.html", me=me, title="Continue?", to=here(request)))
+        try:
+            response = self._call(request, f"console.{name}", lambda who: work(who, me))
+        except Exception:  # (ours, not a refusal: logged with its trace, a page that says so)
+            log.exception("console.%s failed", name)
+            response = problems.problem(500, "internal", "Something went wrong on our side",
+                                        trace_id=current_trace_id())
         if response.mimetype != "application/problem+json":
-            return response
+            return self._framed(response)
         if response.status_code == 401:  # (the provider no longer gives this session a token)
             return redirect("/auth/login?" + urlencode({"return_to": here(request) if request.method == "GET"
                                                         else "/console/"}))
-        return pages.refused(orjson.loads(response.get_data()), response.status_code, me, local(back))
+        return self._framed(pages.refused(orjson.loads(response.get_data()), response.status_code, me,
+                                          local(back), response.headers.get("Retry-After")))
+
+    def _framed(self, response: Response) -> Response:
+        """A page whose forms may end at the identity provider (sign-out), and nowhere else."""
+        if self.console and response.headers.get("Content-Security-Policy"):
+            parts = urlsplit(self.console.rp.issuer)
+            response.headers["Content-Security-Policy"] = pages.policy(f"{parts.scheme}://{parts.netloc}")
+        return response
 
     @endpoint("GET", "/console/static/<name>")
     def console_static(self, request: Request, name: str) -> Response:
@@ -80,9 +101,9 @@ class ConsoleSignIn:
         sessions = self._sessions()
         if sessions is None:
             return problems.problem(404, "not-found", "Not found")
-        if request.args.get("error"):
-            return message("Not signed in", f"The identity provider said: {request.args['error'][:100]}.", 400,
-                           ("/auth/login", "Sign in again"))
+        if request.args.get("error"):  # (its words are the address's: only the known codes are told apart)
+            return message("Not signed in", SIGN_IN_ERRORS.get(request.args["error"], "The identity provider did "
+                           "not sign you in."), 400, ("/auth/login", "Sign in again"))
         try:
             cookie, to = sessions.finish(request.args.get("state", ""), request.args.get("code", ""),
                                          check=lambda token: self.auth.held(f"Bearer {token}"))
@@ -121,8 +142,8 @@ class ConsoleSignIn:
         me = sessions.current(request.cookies.get(COOKIE)) if sessions else None
         if me is None:
             return render("signed_out.html", title="Confide")
-        return render("home.html", me=me, title="Confide", roles=sorted(me.roles.items()),
-                      work=NAVIGATION.get(me.role, ()))
+        return self._framed(render("home.html", me=me, title="Confide", roles=sorted(me.roles.items()),
+                                   work=NAVIGATION.get(me.role, ())))
 
 
 class Console(ConsoleSignIn, TrailPages, WorkPages):

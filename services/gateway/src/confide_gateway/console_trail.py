@@ -39,16 +39,15 @@ class TrailPages:
         """The trail, newest first. ``rows=1``: only the next rows, for the page's script to add."""
         args = request.args
         chosen = {**filled(args, FILTERS), **{k: args[k] for k in ("since", "until") if args.get(k)}}
-        query = {**filled(args, FILTERS), **day_range(args), "order": "desc", "limit": FIRST_PAGE}
-        if args.get("cursor"):
-            query["cursor"] = args["cursor"]
 
         def work(who, me):
+            asked = {**filled(args, FILTERS), **day_range(args)}  # (the days picked, as instants)
+            query = {**asked, "order": "desc", "limit": FIRST_PAGE, **filled(args, ("cursor",))}
             found = self._services().audit.query(who, query)
             more = found["next_cursor"] and f"{TRAIL}?" + urlencode({**chosen, "cursor": found["next_cursor"]})
             template = "trail_rows.html" if args.get("rows") == "1" else "trail.html"
             return render(template, me=me, current=TRAIL, title="Audit trail", entries=found["entries"], more=more,
-                          chosen=chosen, exports=urlencode(chosen), **VOCABULARY)
+                          chosen=chosen, exports=urlencode(asked), **VOCABULARY)
         return self._page(request, "trail", work)
 
     @endpoint("GET", f"{TRAIL}/<int:chain>/<int:seq>")
@@ -60,10 +59,13 @@ class TrailPages:
             title = f"Entry {seq} of chain {chain}"
             try:
                 proof = audit.prove_inclusion(who, chain, seq)
-            except NotFound:  # (not yet in a checkpoint the witnesses cosigned)
+            except NotFound as exc:
+                if "tree_size" not in exc.errors:  # (no such entry)
+                    raise
+                # not yet in a checkpoint the witnesses cosigned
                 return render("entry_pending.html", me=me, current=TRAIL, title=title, chain=chain, seq=seq)
             facts = json.loads(base64.b64decode(proof["canonical"]))
-            check = {"canonical": proof["canonical"], "seq": seq, "tree_size": proof["tree_size"],
+            check = {"canonical": proof["canonical"], "chain": chain, "seq": seq, "tree_size": proof["tree_size"],
                      "proof": proof["proof"], "checkpoint": proof["checkpoint"], **_keys(audit.checkpoints(who))}
             return render("entry.html", me=me, current=TRAIL, title=title, facts=facts, check=check, chain=chain)
         return self._page(request, "entry", work)
@@ -85,12 +87,12 @@ class TrailPages:
         args = request.args
         zone, opens, closes = args.get("time_zone") or "America/New_York", args.get("opens") or "8", \
             args.get("closes") or "18"
-        since_until = day_range(args)
 
         def work(who, me):
+            since_until = day_range(args)
             try:
                 place = ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # (OSError: a folder of zones, a name too long)
                 raise invalid("time_zone", "an IANA time zone, such as America/New_York") from None
             audit = self._services().audit
             late = audit.after_hours(who, zone, _hour(opens, "opens"), _hour(closes, "closes"), None, 1000)
@@ -194,7 +196,8 @@ class TrailPages:
             more = report["next_cursor"] and "/console/me/access?" + urlencode(
                 {"cursor": report["next_cursor"], **({"mine": "1"} if mine else {})})
             return render("my_access.html", me=me, current="/console/me/access", title="Who saw my record",
-                          entries=shown, hidden=len(report["entries"]) - len(shown), keys=_keys(report), more=more)
+                          entries=shown, hidden=len(report["entries"]) - len(shown), keys=_keys(report), more=more,
+                          cursor=cursor)
         return self._page(request, "my_access_report", work)
 
 

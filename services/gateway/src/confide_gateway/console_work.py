@@ -11,10 +11,12 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from datetime import date, timedelta
+from urllib.parse import quote, urlencode
 
 from confide_contracts.errors import NotLicensed, invalid
 from werkzeug.wrappers import Request, Response
 
+from confide_gateway import problems
 from confide_gateway.pages import (
     BOOK,
     CLIENTS,
@@ -32,6 +34,7 @@ from confide_gateway.pages import (
 from confide_gateway.web import endpoint
 
 PSYCHOTHERAPY = "individual_psychotherapy"
+LICENCE_STEPS = ("verification", "suspension", "reinstatement")
 MODALITIES = ("in_person", "telehealth")
 BOOKING = ("client_id", "clinician_id", "site_id", "service_kind", "modality", "client_jurisdiction", "date",
            "minutes")
@@ -74,7 +77,7 @@ class WorkPages:
         def work(who, me):
             today = date.today()
             ends = _add_months(today.replace(day=1), int(months)) - timedelta(days=1)
-            lapsing = self._services().credentialing.expiring(who, (ends - today).days)
+            lapsing = self._services().credentialing.expiring(who, max(1, (ends - today).days))
             by_day = defaultdict(list)
             for licence in lapsing:
                 by_day[licence["expires_on"]].append(licence)
@@ -129,20 +132,20 @@ class WorkPages:
     @endpoint("POST", "/console/licenses/<license_id>/<step>")
     def console_licence_step(self, request: Request, license_id: str, step: str) -> Response:
         """A verification recorded, or a licence suspended or reinstated (then back to its clinician)."""
+        if step not in LICENCE_STEPS:
+            return problems.problem(404, "not-found", "Not found", "no such step for a licence")
         form = request.form
-        back = f"{CLINICIANS}/{form.get('clinician_id', '')}"
+        back = f"{CLINICIANS}/{quote(form.get('clinician_id', ''), safe='')}"
 
         def work(who, me):
             credentialing = self._services().credentialing
             if step == "verification":
-                credentialing.verify_license(who, license_id, filled(form, ("source", "reference", "result",
-                                                                            "note")))
-            elif step in ("suspension", "reinstatement"):
-                change = credentialing.suspend_license if step == "suspension" else credentialing.reinstate_license
-                change(who, license_id, form.get("reason", ""))
+                licence = credentialing.verify_license(who, license_id, filled(form, ("source", "reference",
+                                                                                      "result", "note")))
             else:
-                raise invalid("step", "verification, suspension or reinstatement")
-            return redirect(f"{back}?done={step}")
+                change = credentialing.suspend_license if step == "suspension" else credentialing.reinstate_license
+                licence = change(who, license_id, form.get("reason", ""))
+            return redirect(f"{CLINICIANS}/{quote(licence['clinician_id'], safe='')}?done={step}")
         return self._page(request, f"licence_{step}", work, back=back)
 
     # --- the front desk ----------------------------------------------------------------------------
@@ -214,8 +217,9 @@ class WorkPages:
             except NotLicensed as exc:  # (licensure changed since the slots were shown: say why, here)
                 return self._booking(who, me, chosen, {"allowed": False, "basis": [],
                                                        "reasons": [m for ms in exc.errors.values() for m in ms]}, 422)
-            return redirect(f"{DAY}?date={chosen.get('date', '')}&booked={made['id']}")
-        return self._page(request, "book_slot", work, back=BOOK)
+            return redirect(f"{DAY}?" + urlencode({"date": chosen.get("date", ""), "site_id": made["site_id"],
+                                                   "booked": made["id"]}))
+        return self._page(request, "book_slot", work, back=f"{BOOK}?{urlencode(chosen)}")
 
     @endpoint("GET", WAITLIST)
     def console_waitlist(self, request: Request) -> Response:

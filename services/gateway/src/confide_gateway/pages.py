@@ -16,17 +16,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from confide_contracts.errors import invalid
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from werkzeug.wrappers import Response
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; "
-       # (sign-out's form ends at the identity provider: form-action reaches it)
-       "form-action 'self' https: http:")
-HEADERS = {"Content-Security-Policy": CSP, "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+
+def policy(provider: str | None = None) -> str:
+    """The pages' Content-Security-Policy: everything from this origin only --
+    and forms may end at the identity provider (``provider``, its origin), where
+    sign-out's redirect goes (a browser holds the redirects after a form to it)."""
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            f"frame-ancestors 'none'; base-uri 'none'; form-action 'self'{' ' + provider if provider else ''}")
+
+
+HEADERS = {"Content-Security-Policy": policy(), "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 ROLE_NAMES = {"compliance_officer": "compliance officer", "credentialing_officer": "credentialing officer",
@@ -68,14 +73,20 @@ def _words(value: str | None) -> str:
 
 
 ENV = Environment(loader=PackageLoader("confide_gateway"), autoescape=select_autoescape(default=True),
-                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                  finalize=lambda value: "" if value is None else value)  # (nothing known: nothing shown)
 ENV.filters.update(when=_when, words=_words, role_name=lambda r: ROLE_NAMES.get(r, _words(r)))
 ENV.globals.update(urlencode=urlencode)
 
 
 def local(path: str | None) -> str:
-    """Where to go after signing in: a path on this site only (never ``//elsewhere``)."""
-    return path if path and path.startswith("/") and not path.startswith(("//", "/\\")) else "/console/"
+    """Where to go after signing in, or back to: a path on this site only -- no
+    scheme or host, no backslash, no control character (a browser drops tabs and
+    newlines from an address, so ``/<TAB>/elsewhere`` would become ``//elsewhere``)."""
+    if not path or not path.startswith("/") or any(c < " " or c in "\\\x7f" for c in path):
+        return "/console/"
+    parts = urlsplit(path)
+    return path if not parts.scheme and not parts.netloc and not path.startswith("//") else "/console/"
 
 
 def here(request) -> str:
@@ -102,10 +113,15 @@ def message(title: str, text: str, status: int = 200, link: tuple[str, str] | No
     return render("message.html", me=me, status=status, title=title, text=text, link=link)
 
 
-def refused(problem: dict[str, Any], status: int, me, back: str) -> Response:
-    """The page for a refusal the services (or the gateway) answered, in their words."""
-    return render("refused.html", me=me, status=status, title=problem.get("title") or "Refused",
-                  detail=problem.get("detail"), errors=problem.get("errors") or {}, back=back)
+def refused(problem: dict[str, Any], status: int, me, back: str, wait: str | None = None) -> Response:
+    """The page for a refusal the services (or the gateway) answered, in their
+    words, with the trace id to quote and, when asked to wait, how long."""
+    page = render("refused.html", me=me, status=status, title=problem.get("title") or "Refused",
+                  detail=problem.get("detail"), errors=problem.get("errors") or {}, back=back,
+                  trace_id=problem.get("trace_id"), wait=wait)
+    if wait:
+        page.headers["Retry-After"] = wait
+    return page
 
 
 # --- static files: read once, served with the page headers -------------------------------------

@@ -81,7 +81,8 @@ class GatewayService(Console):
             authorization, role = request.headers.get("Authorization"), request.headers.get(ROLE_HEADER)
             if not authorization and self.console and request.cookies.get(COOKIE):  # the console, as the person
                 csrf = request.headers.get("X-CSRF-Token") or request.form.get("csrf")  # (or a console form's)
-                authorization, kept = self._sessions().bearer(request.cookies[COOKIE], request.method, csrf)
+                authorization, kept = self._sessions().bearer(request.cookies[COOKIE], request.method, csrf,
+                                                              request.headers.get("Sec-Fetch-Site"))
                 role = role or kept
             if public and self.settings["public_transparency"] and not authorization:
                 claims = ANONYMOUS_MONITOR

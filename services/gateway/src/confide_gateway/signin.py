@@ -167,11 +167,14 @@ class Sessions:
         with self.db.transaction() as session:
             return store.console_session(session, digest(cookie))
 
-    def bearer(self, cookie: str, method: str, csrf: str | None) -> tuple[str, str | None]:
+    def bearer(self, cookie: str, method: str, csrf: str | None, site: str | None = None) -> tuple[str, str | None]:
         """The Authorization value for a request made with this session (the access token, refreshed if it
-        has expired), and the role it acts as; a change without the CSRF token is :class:`CsrfRefused`.
+        has expired), and the role it acts as; a change without the CSRF token is :class:`CsrfRefused`, and
+        so is any request a browser says another site made (``Sec-Fetch-Site``: a read is an access too).
         A session whose token can no longer be had is ended."""
         try:
+            if site in ("cross-site", "same-site"):
+                raise CsrfRefused()
             return self._bearer(cookie, method, csrf)
         except NotAuthenticated:
             with self.db.transaction() as session:

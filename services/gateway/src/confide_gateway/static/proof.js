@@ -45,17 +45,26 @@ async function rootFromInclusion(leaf, index, size, path) {
 }
 
 function readNote(note) {
-  const split = note.indexOf("\n\n");
-  if (split < 0) throw new NotVerified("the checkpoint is not a signed note");
+  // a note is its text, a blank line, then signature lines, each ending in a newline (c2sp.org/signed-note)
+  const split = note.lastIndexOf("\n\n");
+  if (split < 0 || !note.endsWith("\n")) throw new NotVerified("the checkpoint is not a signed note");
   const text = note.slice(0, split + 1);
-  const lines = text.split("\n");
-  const signatures = note.slice(split + 2).split("\n").filter(Boolean).map(line => {
-    if (!line.startsWith(EM_DASH + " ")) throw new NotVerified("a signature line of the checkpoint is malformed");
-    const [name, blob] = line.slice(2).split(" ");
+  const lines = text.split("\n").slice(0, -1);
+  if (lines.length < 3 || lines.some(line => !line || /[\u0000-\u001f]/.test(line))) {
+    throw new NotVerified("the checkpoint is not three lines or more: origin, size, root");
+  }
+  if (!/^(0|[1-9][0-9]{0,18})$/.test(lines[1])) throw new NotVerified("the checkpoint's size is not a number");
+  const signatures = note.slice(split + 2, -1).split("\n").map(line => {
+    const [dash, name, blob, more] = line.split(" ");
+    if (dash !== EM_DASH || !name || !blob || more !== undefined) {
+      throw new NotVerified("a signature line of the checkpoint is malformed");
+    }
     const bytes = fromBase64(blob);
     return {name, keyId: bytes.slice(0, 4), blob: bytes.slice(4)};
   });
-  return {text, origin: lines[0], size: Number(lines[1]), root: fromBase64(lines[2]), signatures};
+  const root = fromBase64(lines[2]);
+  if (root.length !== 32) throw new NotVerified("the checkpoint's root is not a SHA-256 hash");
+  return {text, origin: lines[0], size: Number(lines[1]), root, signatures};
 }
 
 async function keyId(name, kind, publicKey) {
@@ -81,7 +90,7 @@ async function signedByLog(note, keys) {
 
 async function cosigners(note, vkeys) {
   const found = [];
-  for (const vkey of vkeys) {
+  for (const vkey of new Set(vkeys)) {  // (a key listed twice counts once)
     // <name>+<hex key ID>+<base64>: the base64 may hold "+" too, so split at the first two only
     const first = vkey.indexOf("+"), second = vkey.indexOf("+", first + 1);
     const [name, idHex, material] = [vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1)];
@@ -104,11 +113,14 @@ async function cosigners(note, vkeys) {
 }
 
 async function check(data, keys) {
+  if (!(keys.quorum >= 1)) throw new NotVerified("no witness vouches for the trail here: none is configured");
   let leaf;
   if (data.canonical) {
     const bytes = fromBase64(data.canonical);
     const entry = JSON.parse(new TextDecoder().decode(bytes));
-    if (entry.seq !== data.seq) throw new NotVerified("the entry's bytes name another position in the trail");
+    if (entry.seq !== data.seq || (data.chain !== undefined && entry.chain !== data.chain)) {
+      throw new NotVerified("the entry's bytes name another position in the trail");
+    }
     leaf = await sha256(join([0], bytes));
     if (data.leaf_hash && !same(leaf, fromBase64(data.leaf_hash))) {
       throw new NotVerified("the entry's bytes do not hash to the leaf the trail keeps");
@@ -118,6 +130,9 @@ async function check(data, keys) {
   }
   const note = readNote(data.checkpoint);
   if (note.size !== data.tree_size) throw new NotVerified("the proof is for another size than the checkpoint's");
+  if (data.chain !== undefined && !note.origin.endsWith(`/chain/${data.chain}`)) {
+    throw new NotVerified("the checkpoint is another chain's");
+  }
   const root = await rootFromInclusion(leaf, data.seq, data.tree_size, (data.proof || data.hashes).map(fromBase64));
   if (!same(root, note.root)) {
     throw new NotVerified("the entry does not hash into the tree the log signed: it is not the entry the trail recorded");
@@ -154,7 +169,7 @@ async function checkOne(element) {
       ? `Verified in your browser: entry ${data.seq} is in the tree of ${note.size} entries that ${keys.key_name} ` +
         `signed, cosigned by ${witnesses.length} witness${witnesses.length === 1 ? "" : "es"}` +
         `${who.length ? ": " + who.join(", ") : ""}.`
-      : `verified (${witnesses.length} witness${witnesses.length === 1 ? "" : "es"})`;
+      : `in the witnessed trail (${witnesses.length} witness${witnesses.length === 1 ? "" : "es"})`;
     if (element.dataset.facts) showFacts(document.getElementById(element.dataset.facts), data.canonical);
   } catch (error) {
     element.className = "proof failed";
