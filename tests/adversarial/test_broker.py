@@ -67,7 +67,7 @@ def test_a_service_cannot_publish_under_another_services_name(broker):
         connection.drain_events(timeout=2)
 
 
-def test_an_event_under_another_services_name_is_dead_lettered(broker, running_service):
+def test_an_event_under_another_services_name_is_dead_lettered(broker, running_service, caplog):
     """Billing may put a message straight into records' queue (the default
     exchange was how retries travelled). Now the broker refuses that; and
     should a login get a message there another way, records believes only what
@@ -96,6 +96,7 @@ def test_an_event_under_another_services_name_is_dead_lettered(broker, running_s
     [letter] = wait_until(lambda: list_dead_letters(guest, "records.on_supervision.dead"), timeout=20,
                           what="the forged event in records' dead letters")
     assert "ForgedProducer" in letter.error and "guest" in letter.error
+    assert any("ALERT forged-producer" in r.getMessage() and "'guest'" in r.getMessage() for r in caplog.records)
     with records.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM supervisions")).scalar() == 0
 

@@ -305,3 +305,27 @@ def test_without_a_session_the_console_sends_a_person_to_sign_in(stack, browser)
         assert page.get_by_label("Username").is_visible()  # the identity provider's page
     finally:
         context.close()
+
+
+def test_the_first_pages_and_a_search_with_the_keyboard_alone(stack, person, browser):
+    context = browser.new_context()
+    try:  # signed out: the way to sign in
+        outside = context.new_page()
+        outside.goto(f"{stack.web}/console/")
+        assert accessibility_problems(outside) == [] and outside.get_by_role("link", name="Sign in").is_visible()
+    finally:
+        context.close()
+    page = person("desk")  # signed in: the console's first page, with the work of the front desk
+    assert page.url == f"{stack.web}/console/" and accessibility_problems(page) == []
+    assert page.get_by_role("navigation", name="Your work").get_by_role("link", name="Day sheet").is_visible()
+    # a search by keyboard: skip to the content, the first field, type, Enter
+    page.goto(f"{stack.web}/console/clients")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to the page's content"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "f-name"
+    page.keyboard.type("robn hale")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/clients?name=robn+hale*")
+    assert "Robin Hale" in page.inner_text("table")
