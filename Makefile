@@ -53,8 +53,8 @@ lint: install ## ruff
 format: install ## apply ruff's fixes
 	@$(UV) run --frozen ruff check --fix .
 
-bench: install infra ## benchmarks: figures and ratios against in-process baselines
-	@$(UV) run --frozen python -m bench
+bench: install infra ## benchmarks: figures and ratios against baselines of the same run (NAME=audit: only that one)
+	@$(UV) run --frozen python -m bench $(NAME)
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
