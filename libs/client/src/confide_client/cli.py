@@ -153,9 +153,9 @@ def gateway_url() -> str:
     return os.environ.get("CONFIDE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
-def audience() -> str:
-    """The gateway, as the identity provider names it (CONFIDE_AUDIENCE, or make run's)."""
-    return os.environ.get("CONFIDE_AUDIENCE") or _local_sign_in(Path(".run")).get("audience", "confide")
+def audience(state: Path = Path(".run")) -> str:
+    """The gateway, as the identity provider names it (CONFIDE_AUDIENCE, or make run's in ``state``)."""
+    return os.environ.get("CONFIDE_AUDIENCE") or _local_sign_in(state).get("audience", "confide")
 
 
 def _local_sign_in(state: Path) -> dict:
@@ -176,7 +176,7 @@ def sign_in(args) -> int:
     if not issuer:
         raise SystemExit("confide: name the clinic's OpenID provider: --issuer URL or CONFIDE_ISSUER")
     try:
-        token = login.device_login(issuer, audience(), say=lambda line: print(line, flush=True))
+        token = login.device_login(issuer, audience(args.state), say=lambda line: print(line, flush=True))
     except login.LoginError as exc:
         raise SystemExit(f"confide: {exc}") from None
     login.save(gateway_url(), token)

@@ -54,6 +54,11 @@ class CsrfRefused(Exception):
     """A change asked through a session cookie without the session's CSRF token."""
 
 
+def _same(sent: str | None, kept: str) -> bool:
+    """The CSRF token sent is the session's (compared in constant time)."""
+    return bool(sent) and secrets.compare_digest(sent, kept)
+
+
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -186,7 +191,7 @@ class Sessions:
             row = store.console_session(session, digest(cookie), lock=True)
             if row is None:
                 raise NotAuthenticated("no such session (signed out, expired, or never made)")
-            if method not in SAFE_METHODS and not (csrf and secrets.compare_digest(csrf, row.csrf)):
+            if method not in SAFE_METHODS and not _same(csrf, row.csrf):
                 raise CsrfRefused()
             tokens = self._open(row.tokens)
             if row.access_expires_at <= datetime.now(UTC) + timedelta(seconds=30):
@@ -204,7 +209,7 @@ class Sessions:
             row = store.console_session(session, digest(cookie), lock=True)
             if row is None:
                 raise NotAuthenticated("no such session")
-            if not (csrf and secrets.compare_digest(csrf, row.csrf)):
+            if not _same(csrf, row.csrf):
                 raise CsrfRefused()
             if role not in row.roles:
                 raise SignInFailed(f"role {role[:40]!r} is not one the person holds")
@@ -216,7 +221,7 @@ class Sessions:
             row = store.console_session(session, digest(cookie), lock=True)
             if row is None:
                 return None
-            if not (csrf and secrets.compare_digest(csrf, row.csrf)):
+            if not _same(csrf, row.csrf):
                 raise CsrfRefused()
             store.end_session(session, digest(cookie))
         return self._open(row.tokens).get("id_token")
