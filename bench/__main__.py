@@ -9,10 +9,11 @@ patch()
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from bench import audit, callers, console, green_io, records, relay, scheduling, search  # noqa: E402
+from bench import audit, callers, console, green_io, records, relay, rpc, scheduling, search  # noqa: E402
+from bench.common import Figures  # noqa: E402
 
 BENCHMARKS = {module.__name__.rsplit(".", 1)[1]: module
-              for module in (green_io, callers, relay, audit, records, search, scheduling, console)}
+              for module in (green_io, rpc, callers, relay, audit, records, search, scheduling, console)}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(BENCHMARKS)
@@ -21,6 +22,8 @@ if __name__ == "__main__":
         sys.exit(f"no benchmark {', '.join(unknown)}: the benchmarks are {', '.join(BENCHMARKS)}")
     started = time.perf_counter()
     for name in names:
-        BENCHMARKS[name].run()
+        figures = BENCHMARKS[name].run()
+        if isinstance(figures, Figures):
+            print(figures.json())
         print()
     print(f"benchmarks finished in {time.perf_counter() - started:.1f}s")

@@ -17,7 +17,7 @@ from confide_testing.vault import DevVault
 from confide_vault import Transit, VaultClient
 from confide_vault.bootstrap import caller_key
 
-from bench.common import report
+from bench.common import Figures
 
 ROUNDS = 5000
 
@@ -29,8 +29,8 @@ def _per_second(fn, rounds: int = ROUNDS) -> float:
     return rounds / (time.perf_counter() - started)
 
 
-def run() -> None:
-    print("caller assertions (per RPC)")
+def run() -> Figures:
+    figures = Figures("callers", "caller assertions (per RPC)")
     vault = DevVault().start()
     try:
         client = VaultClient(vault.addr, token=vault.token, ca_cert=vault.ca)
@@ -44,9 +44,11 @@ def run() -> None:
         baseline = _per_second(lambda: CallerSchema().load(who))
         verified = _per_second(lambda: verifier.verify(token))
         signed = _per_second(lambda: signer.sign(who, ["records"]))
-        report("unsigned caller dict, schema-checked (before)", baseline, "calls/s")
-        report("assertion verified (certificate remembered)", verified, "calls/s", baseline, "unsigned")
-        report("assertion signed by the gateway", signed, "calls/s", baseline, "unsigned")
+        figures.add("unsigned_per_s", baseline, "calls/s", "unsigned caller dict, schema-checked (before)")
+        figures.add("verified_per_s", verified, "calls/s", "assertion verified (certificate and caller remembered)",
+                    baseline, "unsigned")
+        figures.add("signed_per_s", signed, "calls/s", "assertion signed by the gateway", baseline, "unsigned")
         print(f"  verification: {1e6 / verified:,.0f} µs per call; signing: {1e6 / signed:,.0f} µs per call")
     finally:
         vault.stop()
+    return figures

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from bench.common import ADMIN_URL, report
+from bench.common import ADMIN_URL, Figures
 
 CHILD = r"""
 import json, os, sys, time
@@ -47,13 +47,15 @@ def _child(wait_func: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run() -> None:
-    print("psycopg 3 under eventlet (3,000 sequential SELECT 1; 20 concurrent pg_sleep(0.2)):")
+def run() -> Figures:
+    figures = Figures("green_io", "psycopg 3 under eventlet (3,000 sequential SELECT 1; 20 concurrent pg_sleep(0.2))")
     c_wait = _child("wait_c")
     green = _child("wait_select")
-    report("sequential queries, wait_c (psycopg default, baseline)", c_wait["sequential"], "q/s")
-    report("sequential queries, wait_select (our choice)", green["sequential"], "q/s",
-           c_wait["sequential"], "wait_c")
-    print(f"  {'20 concurrent pg_sleep(0.2), wall time, wait_c':<52} {c_wait['concurrent_wall']:>12.2f} s")
-    print(f"  {'20 concurrent pg_sleep(0.2), wall time, wait_select':<52} {green['concurrent_wall']:>12.2f} s"
-          f"   ratio {c_wait['concurrent_wall'] / green['concurrent_wall']:5.2f}x faster")
+    figures.add("wait_c_per_s", c_wait["sequential"], "q/s", "sequential queries, wait_c (psycopg default, baseline)")
+    figures.add("wait_select_per_s", green["sequential"], "q/s", "sequential queries, wait_select (our choice)",
+                c_wait["sequential"], "wait_c")
+    figures.add("concurrent_wait_c_ms", c_wait["concurrent_wall"] * 1000, "ms",
+                "20 concurrent pg_sleep(0.2), wall time, wait_c")
+    figures.add("concurrent_wait_select_ms", green["concurrent_wall"] * 1000, "ms",
+                "20 concurrent pg_sleep(0.2), wall time, wait_select", c_wait["concurrent_wall"] * 1000, "wait_c")
+    return figures

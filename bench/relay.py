@@ -13,7 +13,7 @@ from confide_persistence import create_engine, make_metadata
 from kombu import Connection, Queue
 from sqlalchemy.orm import Session
 
-from bench.common import database, report, vhost
+from bench.common import Figures, database, vhost
 
 N = 5000
 ACTOR = Actor(id="bench", role="system")
@@ -31,10 +31,10 @@ def _events(n: int):
     ]
 
 
-def run() -> None:
+def run() -> Figures:
     import confide_access  # noqa: F401 - registers the access event schema
 
-    print(f"outbox relay, {N} access events, persistent, through RabbitMQ:")
+    figures = Figures("relay", f"outbox relay, {N} access events, persistent, through RabbitMQ")
     with database() as url, vhost() as amqp_uri:
         engine = create_engine(url)
         metadata = make_metadata()
@@ -53,7 +53,7 @@ def run() -> None:
             single.publish([message])
         baseline = (N // 5) / (time.perf_counter() - started)
         single.close()
-        report("publish, one confirm per message (baseline)", baseline, "msg/s")
+        figures.add("confirm_each_per_s", baseline, "msg/s", "publish, one confirm per message (baseline)")
 
         batched = ConfirmingPublisher(amqp_uri)
         started = time.perf_counter()
@@ -61,7 +61,7 @@ def run() -> None:
             batched.publish(messages[i : i + 500])
         rate = N / (time.perf_counter() - started)
         batched.close()
-        report("publish, confirms awaited per 500", rate, "msg/s", baseline, "baseline")
+        figures.add("confirm_batch_per_s", rate, "msg/s", "publish, confirms awaited per 500", baseline, "baseline")
 
         with Session(engine) as session, session.begin():
             write_to_outbox(session, events)
@@ -70,5 +70,7 @@ def run() -> None:
         relayed = relay.drain()
         rate = relayed / (time.perf_counter() - started)
         relay.publisher.close()
-        report("outbox relay: claim, publish, confirm, mark sent", rate, "events/s", baseline, "baseline")
+        figures.add("relay_per_s", rate, "events/s", "outbox relay: claim, publish, confirm, mark sent", baseline,
+                    "baseline")
         engine.dispose()
+    return figures

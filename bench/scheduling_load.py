@@ -1,5 +1,6 @@
-"""The load generator of ``bench/scheduling.py``: 50 RPC clients in a process
-of their own, booking at once; prints its figures as one JSON line."""
+"""The load generator of ``bench/scheduling.py``: 50 callers in a process of
+their own, booking at once through one service's RPC client (as the gateway's
+workers share one); prints its figures as one JSON line."""
 
 from confide_persistence.green import patch
 
@@ -12,9 +13,12 @@ from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import eventlet  # noqa: E402
+from confide_messaging.rpc import ClusterRpc  # noqa: E402
 from nameko import config  # noqa: E402
+from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.exceptions import RemoteError  # noqa: E402
-from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
+
+from bench.rpc import caller, client_of  # noqa: E402
 
 CLIENTS = 50
 ROUNDS = 6
@@ -39,20 +43,19 @@ def concurrent(calls) -> tuple[list[float], list]:
     return [o[0] for o in outcomes], [o[1] for o in outcomes]
 
 
-def load(amqp_uri: str, rooms: list[str]) -> dict:
+def load(amqp_uri: str, rooms: list[str], desk: str) -> dict:
     """The 50 clients, in a process of their own (as callers are): what the
     service's callers see, not the cost of running 50 clients beside it."""
     with config.patch({"AMQP_URI": amqp_uri}):
-        runners = [ClusterRpcClient() for _ in range(CLIENTS)]
-        clients = [r.start() for r in runners]
+        container = ServiceContainer(caller("bench_load", ClusterRpc))
+        container.start()
         try:
-            return _booking_rounds(clients, rooms)
+            return _booking_rounds([client_of(container) for _ in range(CLIENTS)], rooms, desk)
         finally:
-            for runner in runners:
-                runner.stop()
+            container.stop()
 
 
-def _booking_rounds(clients, rooms) -> dict:
+def _booking_rounds(clients, rooms, desk: str) -> dict:
     day = date.today() + timedelta(days=200)
 
     def booking(n: int, k: int):
@@ -66,13 +69,13 @@ def _booking_rounds(clients, rooms) -> dict:
     for k in range(ROUNDS):
         latencies, _ = concurrent([lambda c=c: c.scheduling.health() for c in clients])
         baseline += latencies
-        latencies, results = concurrent([lambda n=n, c=c, k=k: c.scheduling.book(DESK, booking(n, k))
+        latencies, results = concurrent([lambda n=n, c=c, k=k: c.scheduling.book(desk, booking(n, k))
                                          for n, c in enumerate(clients)])
         booked += latencies
         failed = [str(r) for r in results if isinstance(r, RemoteError)]
         assert not failed, failed[:1]
     same = booking(0, ROUNDS + 3)
-    _, results = concurrent([lambda n=n, c=c: c.scheduling.book(DESK, {**same, "client_ids": [f"x-{n}"]})
+    _, results = concurrent([lambda n=n, c=c: c.scheduling.book(desk, {**same, "client_ids": [f"x-{n}"]})
                              for n, c in enumerate(clients)])
     return {"baseline": baseline, "booked": booked,
             "wins": sum(1 for r in results if not isinstance(r, RemoteError))}
@@ -80,4 +83,4 @@ def _booking_rounds(clients, rooms) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(load(sys.argv[1], json.loads(sys.argv[2]))))
+    print(json.dumps(load(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3])))

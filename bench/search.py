@@ -29,7 +29,7 @@ from confide_records import search
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bench.common import database, report
+from bench.common import Figures, database, percentile
 
 MIGRATIONS = Path(__file__).parents[1] / "services" / "records" / "src" / "confide_records" / "migrations"
 CLIENTS = int(os.environ.get("CONFIDE_BENCH_CLIENTS", "500000"))
@@ -113,14 +113,10 @@ def timed(engine, who, qs: list[dict], scans_off: bool = False) -> list[float]:
     return sorted(latencies)
 
 
-def p99(values: list[float]) -> float:
-    return values[max(0, int(len(values) * 0.99) - 1)]
-
-
-def run() -> None:
+def run() -> Figures:
     import confide_contracts  # noqa: F401
 
-    print(f"records, client search over {CLIENTS:,} clients at {len(SITES)} sites:")
+    figures = Figures("search", f"records, client search over {CLIENTS:,} clients at {len(SITES)} sites")
     with database() as url:
         upgrade(MIGRATIONS, url)
         populate(url, CLIENTS)
@@ -130,13 +126,16 @@ def run() -> None:
         desk = CallerSchema().load({"user_id": "fd-1", "role": "front_desk", "sites": SITES[:2]})
         officer = CallerSchema().load({"user_id": "co-1", "role": "compliance_officer", "sites": []})
         timed(engine, desk, qs[:50])  # warm the cache
-        for who, label in ((desk, "front desk, 2 sites"), (officer, "compliance officer, network-wide")):
+        for who, key, label in ((desk, "desk", "front desk, 2 sites"),
+                                (officer, "officer", "compliance officer, network-wide")):
             latencies = timed(engine, who, qs)
-            report(f"search, {label}: p50", statistics.median(latencies) * 1000, "us")
-            report(f"search, {label}: p99", p99(latencies) * 1000, "us")
+            figures.add(f"{key}_p50_ms", statistics.median(latencies), "ms", f"search, {label}: p50")
+            figures.add(f"{key}_p99_ms", percentile(latencies, 0.99), "ms", f"search, {label}: p99")
         scan = timed(engine, desk, qs[:12], scans_off=True)
-        report("the same searches as a sequential scan: p50 (baseline)", statistics.median(scan) * 1000, "us")
+        figures.add("scan_p50_ms", statistics.median(scan), "ms",
+                    "the same searches as a sequential scan: p50 (baseline)")
         indexed = timed(engine, desk, qs[:12])
-        report("indexed, the same 12 searches: p50", statistics.median(indexed) * 1000, "us",
-               statistics.median(scan) * 1000, "scan")
+        figures.add("indexed_p50_ms", statistics.median(indexed), "ms", "indexed, the same 12 searches: p50",
+                    statistics.median(scan), "scan")
         engine.dispose()
+    return figures

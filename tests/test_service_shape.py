@@ -89,6 +89,42 @@ def unverified_entrypoints(service_class) -> list[str]:
     return found
 
 
+def rpc_not_confides(service_class) -> list[str]:
+    """RPC entrypoints and clients of ``service_class`` that are nameko's own, not
+    ``confide_messaging.rpc``'s: one consumer takes a service's queue, and a
+    client publishes without the per-call declare."""
+    from confide_messaging import rpc as confide_rpc
+    from nameko import rpc as nameko_rpc
+
+    found = []
+    for klass in service_class.__mro__:
+        for name, value in vars(klass).items():
+            for entrypoint in getattr(value, "nameko_entrypoints", ()):
+                if isinstance(entrypoint, nameko_rpc.Rpc) and not isinstance(entrypoint, confide_rpc.Rpc):
+                    found.append(name)
+            if isinstance(value, nameko_rpc.ClusterRpc) and not isinstance(value, confide_rpc._Requests):
+                found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("manifest", SERVICES, ids=[m.name for m in SERVICES])
+def test_every_rpc_entrypoint_and_client_is_confides(manifest):
+    assert rpc_not_confides(manifest.service_class()) == []
+
+
+def test_the_check_finds_nameko_rpc():
+    from nameko.rpc import ClusterRpc, rpc
+
+    class Stock:
+        proxy = ClusterRpc()
+
+        @rpc
+        def health(self):
+            return {}
+
+    assert sorted(rpc_not_confides(Stock)) == ["health", "proxy"]
+
+
 @pytest.mark.parametrize("manifest", SERVICES, ids=[m.name for m in SERVICES])
 def test_every_rpc_entrypoint_verifies_its_caller(manifest):
     assert unverified_entrypoints(manifest.service_class()) == [], \

@@ -161,6 +161,7 @@ class CallerVerifier:
         self._vault_keys: dict[tuple[str, int], Ed25519PublicKey] = {}
         self._missing: dict[tuple[str, int], float] = {}
         self._certificates: OrderedDict[str, _Certificate] = OrderedDict()
+        self._callers: OrderedDict[bytes, Caller] = OrderedDict()
 
     def verify(self, token: Any) -> Caller:
         """The caller ``token`` asserts, or :class:`CallerRefused`. A compact JWS
@@ -187,11 +188,22 @@ class CallerVerifier:
         if why:
             raise CallerRefused(why, claims)
         data = {"user_id": claims["sub"], **{name: claims[name] for name in CALLER_FIELDS if name in claims}}
-        try:
-            caller = _CALLERS.load(data)
-        except ValidationError as exc:  # signed but malformed: refused like a forged one
-            raise CallerRefused(f"the asserted caller is not valid: {exc.messages}", claims) from None
-        return replace(caller, assertion=token, trace=claims.get("trace"))
+        return replace(self._caller(data, claims), assertion=token, trace=claims.get("trace"))
+
+    def _caller(self, data: dict, claims: dict) -> Caller:
+        """``data`` validated by the caller schema; the same person asserted again
+        (every request of a session) is not validated again (``make bench NAME=rpc``)."""
+        key = orjson.dumps(data)  # (claims are JSON: this cannot fail; the order of fields is fixed above)
+        known = self._callers.get(key)
+        if known is None:
+            try:
+                known = _CALLERS.load(data)
+            except ValidationError as exc:  # signed but malformed: refused like a forged one
+                raise CallerRefused(f"the asserted caller is not valid: {exc.messages}", claims) from None
+            self._callers[key] = known
+            while len(self._callers) > self.remembered * 16:  # (a person a session: more of them than issuers)
+                self._callers.popitem(last=False)
+        return known
 
     def _check_claims(self, claims: dict, issuer: str) -> None:
         now = self.clock()

@@ -5,8 +5,10 @@ entrypoint verifies it before any worker runs and hands the method a verified
 committed to the trail (the claimed caller, the operation, why) and the caller
 gets :class:`AccessDenied`.
 
-Entrypoints that act for nobody (``health``) use nameko's own ``rpc``; the
-service-shape test holds every other entrypoint to this one.
+Entrypoints that act for nobody (``health``) use :data:`open_rpc`
+(``confide_messaging.rpc``, which this one is made on: one consumer of the
+service's queue for both); the service-shape test holds every other entrypoint
+to this one.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import sys
 from functools import partial
 
 from confide_contracts.errors import AccessDenied
+from confide_messaging.rpc import Rpc
+from confide_messaging.rpc import rpc as open_rpc  # for entrypoints that act for nobody (health)
 from confide_messaging.uow import MessagingAccess, UnitOfWorkProvider
 from nameko import config
 from nameko.extensions import SharedExtension
-from nameko.rpc import Rpc
-from nameko.rpc import rpc as open_rpc  # for entrypoints that act for nobody (health)
 
 from confide_access.assertions import CallerRefused, CallerVerifier
 from confide_access.events import Action, Caller, Outcome

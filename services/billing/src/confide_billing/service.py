@@ -45,8 +45,8 @@ from confide_contracts.rpc.billing import (
 )
 from confide_contracts.rpc.billing import InvoiceRequestSchema as PeriodSchema
 from confide_messaging import OutboxRelayRunner, UnitOfWorkProvider, handles
+from confide_messaging.rpc import ServiceRpc
 from nameko import config
-from nameko.rpc import ServiceRpc
 
 from confide_billing import accounts, claims, ledger, listing, prices, store
 from confide_billing import models as m

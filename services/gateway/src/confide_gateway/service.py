@@ -20,11 +20,11 @@ import orjson
 from confide_access.assertions import signing
 from confide_contracts.audit_export import export
 from confide_contracts.errors import InvalidRequest, ServiceError, invalid
+from confide_messaging.rpc import ClusterRpc
+from confide_messaging.rpc import rpc as answers_rpc  # (the class has its own `rpc`: the cluster proxy)
 from confide_persistence import Database
 from confide_telemetry import current_trace_id
 from nameko.exceptions import IncorrectSignature, RemoteError
-from nameko.rpc import ClusterRpc
-from nameko.rpc import rpc as answers_rpc  # (the class has its own `rpc`: the cluster proxy)
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response

@@ -1,0 +1,73 @@
+"""nameko's RPC, without what each call paid for nothing (``make bench NAME=rpc``).
+
+Every guarantee nameko's RPC gives is kept: requests are published with
+confirms and ``mandatory`` (a call to a service nobody serves fails with
+``UnknownService`` instead of waiting forever), replies with confirms (a reply
+the broker did not take fails the worker, and the request is not acked as
+answered). What goes:
+
+- **The reply queue declared again before every request.** nameko passes it to
+  each publish, and kombu never remembers a queue with ``x-expires``, so every
+  call cost a ``queue.declare`` round trip to the broker. The reply listener's
+  consumer declares its queue when it starts and again on every reconnect;
+  that is where it belongs.
+- **Persistent request and reply messages.** A reply queue is not durable, and
+  a request outlives a broker restart only to be answered to a caller that is
+  no longer waiting (its reply queue is gone with the restart): writing either
+  to the broker's disk bought nothing, and a persistent message's confirm
+  waits for that write.
+
+Every entrypoint of a service must take its messages from one consumer of the
+service's queue: the services use :data:`rpc` here (through ``confide_access``)
+for every entrypoint, never nameko's own beside it.
+"""
+
+from __future__ import annotations
+
+from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import NON_PERSISTENT
+
+
+class ReplyPublisher(Publisher):
+    delivery_mode = NON_PERSISTENT
+
+
+class Responder(nameko_rpc.Responder):
+    publisher_cls = ReplyPublisher
+
+
+class RpcConsumer(nameko_rpc.RpcConsumer):
+    def handle_result(self, message, result, exc_info):
+        from nameko import config
+
+        responder = Responder(self.amqp_uri, nameko_rpc.get_rpc_exchange(), message,
+                              ssl=config.get(nameko_rpc.AMQP_SSL_CONFIG_KEY),
+                              login_method=config.get(nameko_rpc.LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.consumer.ack_message(message)
+        return result, exc_info
+
+
+class Rpc(nameko_rpc.Rpc):
+    rpc_consumer = RpcConsumer()
+
+
+rpc = Rpc.decorator
+
+
+class _Requests:
+    """Requests without the per-call reply-queue declare, not persisted."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.publisher.declare = []  # the reply listener's consumer declares it (and on every reconnect)
+        self.publisher.delivery_mode = NON_PERSISTENT
+
+
+class ClusterRpc(_Requests, nameko_rpc.ClusterRpc):
+    """An RPC client to any service (the gateway's)."""
+
+
+class ServiceRpc(_Requests, nameko_rpc.ServiceRpc):
+    """An RPC client to one service (billing's to records)."""
