@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -34,9 +35,17 @@ CONFIDE_ACTION = "urn:confide:access-action"
 AUDIT_ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 
 
+# the form itself: a string already in it is its own canonical form
+CANONICAL_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+# the same, written by PostgreSQL (the audit service's verification reads timestamps so)
+SQL_CANONICAL_TIMESTAMP = "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+
 def timestamp(value: datetime | str) -> str:
     """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (isoformat is several times faster than strftime)."""
     if isinstance(value, str):
+        if CANONICAL_TIMESTAMP.fullmatch(value):
+            return value
         value = datetime.fromisoformat(value)
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
@@ -302,8 +303,9 @@ class AuditService:
                 start = retention.horizon(conn, chain)
                 checkpoints = [*store.stored_checkpoints(conn, chain),
                                *(StoredCheckpoint(w.size, w.root_hash, w.note) for w in held[chain])]
-                report = verify_chain(chain, store.stream_entries(conn, chain), checkpoints, signer.key_name, keys,
-                                      signer.origin(chain), start)
+                with closing(store.stream_entries(conn, chain)) as stream:  # (a fault ends the pass early)
+                    report = verify_chain(chain, stream, checkpoints, signer.key_name, keys, signer.origin(chain),
+                                          start)
                 report.faults += unwitnessed(chain, held[chain], self.ingestor.witnesses, self.ingestor.quorum)
                 reports.append({"chain": chain, "entries": report.entries, "checkpoints": report.checkpoints,
                                 "first_seq": start.first_seq if start else 0,

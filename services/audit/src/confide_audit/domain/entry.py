@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -89,9 +90,9 @@ class Entry:
         return row
 
 
-def canonical(chain: int, seq: int, recorded_at: datetime, facts: AccessFacts) -> bytes:
+def canonical(chain: int, seq: int, recorded_at: datetime, facts: AccessFacts | Mapping[str, Any]) -> bytes:
     """The hashed bytes of an entry: the trail's contract (``confide_contracts.audit_export``)."""
-    return canonical_form(chain, seq, recorded_at, facts.__dict__)
+    return canonical_form(chain, seq, recorded_at, facts if type(facts) is dict else facts.__dict__)
 
 
 def chain_link(previous: bytes, leaf: bytes) -> bytes:

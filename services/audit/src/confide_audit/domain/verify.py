@@ -3,10 +3,10 @@ checkpoint's tree root, in one streaming pass."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from confide_tlog.merkle import CompactRange, leaf_hash
 from confide_tlog.note import ED25519, BadNote, Verifier, open_checkpoint
@@ -17,11 +17,14 @@ if TYPE_CHECKING:
     from confide_audit.domain.retention import Horizon
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StoredEntry:
+    """An entry as read back to be checked (made once per entry of the trail:
+    not frozen, whose every field costs a call, and its facts as a mapping)."""
+
     seq: int
     recorded_at: datetime
-    facts: AccessFacts
+    facts: AccessFacts | Mapping[str, Any]
     leaf_hash: bytes
     chain_hash: bytes
 
