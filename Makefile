@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help uv install infra run test test-browser screenshots test-unit lint format bench up down clean
+.PHONY: help uv install infra run test test-browser screenshots test-unit lint format bench load up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ format: install ## apply ruff's fixes
 
 bench: install infra ## benchmarks: figures and ratios against baselines of the same run (NAME=audit: only that one)
 	@$(UV) run --frozen python -m bench $(NAME)
+
+load: install ## a clinic day through the gateway against `make run` (in another terminal): ARGS="--users 40 --seconds 60"
+	@$(UV) run --frozen --group load python -m bench.load $(ARGS)
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 

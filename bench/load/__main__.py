@@ -1,0 +1,139 @@
+"""``make load``: a clinic day against the running platform (``make run`` in
+another terminal), through the gateway over HTTP.
+
+Builds a network of the size asked for (``--clinicians``, ``--clients`` each)
+through the API, then runs Locust headless with ``--users`` people at once --
+clinicians, front desk, a biller, a compliance officer, in that proportion
+(``bench/load/locustfile.py``) -- for ``--seconds``. Reports throughput,
+p50/p95/p99 and errors per operation from Locust's own figures, and the CPU
+each service's processes used meanwhile, then one JSON line::
+
+    {"bench": "load", "figures": {"requests_per_s": ..., "operations": {...}, "cpu_cores": {...}}, ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from bench.load.network import Network
+
+HERE = Path(__file__).parent
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def service_processes() -> dict[str, list[int]]:
+    """The platform's processes by service (``confide_runtime.serve <service>``),
+    and the broker's and the database's (on this machine)."""
+    found: dict[str, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"confide_runtime.serve" in argv:
+            name = argv[argv.index(b"confide_runtime.serve") + 1].decode()
+        elif argv[0].endswith(b"beam.smp"):
+            name = "rabbitmq"
+        elif argv[0].startswith(b"postgres"):
+            name = "postgresql"
+        else:
+            continue
+        found.setdefault(name, []).append(int(entry.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return total
+
+
+def locust(plan_path: Path, base: str, users: int, seconds: int, think: float, prefix: Path) -> None:
+    command = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
+               "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--host", base,
+               "--csv", str(prefix), "--loglevel", "WARNING"]
+    finished = subprocess.run(command, env={**os.environ, "LOAD_PLAN": str(plan_path), "LOAD_THINK": str(think)},
+                              cwd=HERE.parents[1], stdout=subprocess.DEVNULL, check=False)
+    # (1: some requests failed -- they are in the report; but without its figures it did not run)
+    if finished.returncode not in (0, 1) or not Path(f"{prefix}_stats.csv").exists():
+        raise SystemExit(f"Locust did not run ({finished.returncode}); `make load` installs it (uv's group `load`)")
+
+
+def operations(prefix: Path) -> dict[str, dict]:
+    rows = {}
+    with open(f"{prefix}_stats.csv", newline="") as stats:
+        for row in csv.DictReader(stats):
+            rows[row["Name"]] = {"requests": int(row["Request Count"]), "errors": int(row["Failure Count"]),
+                                 "per_s": round(float(row["Requests/s"]), 1), "p50_ms": float(row["50%"]),
+                                 "p95_ms": float(row["95%"]), "p99_ms": float(row["99%"])}
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make load", description=__doc__.splitlines()[0])
+    parser.add_argument("--state", type=Path, default=Path(".run"), help="make run's state folder (its dev issuer)")
+    parser.add_argument("--base", default="http://127.0.0.1:8000", help="the gateway")
+    parser.add_argument("--clinicians", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=5, help="clients on each clinician's care team")
+    parser.add_argument("--users", type=int, default=40, help="people using it at once")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--think", type=float, default=1.25,
+                        help="mean seconds a person takes between requests (0: none, to find the ceiling)")
+    args = parser.parse_args(argv)
+    try:
+        requests.get(f"{args.base}/openapi.json", timeout=5).raise_for_status()
+    except requests.RequestException as exc:
+        raise SystemExit(f"no gateway answering at {args.base} ({exc.__class__.__name__}): start the platform "
+                         "with `make run` in another terminal, then `make load`") from None
+    print(f"==> building a network of {args.clinicians} clinicians with {args.clients} clients each", flush=True)
+    started = time.monotonic()
+    plan = Network(args.base, args.state, say=lambda line: print(line, flush=True)).build(args.clinicians,
+                                                                                        args.clients, args.users)
+    print(f"    built in {time.monotonic() - started:.0f}s (site {plan['site']})", flush=True)
+    plan_path = args.state / "load-plan.json"
+    plan_path.write_text(json.dumps(plan))
+    processes = service_processes()
+    before = {name: cpu_seconds(pids) for name, pids in processes.items()}
+    print(f"==> {args.users} people at once for {args.seconds}s, {args.think:g}s between requests (Locust, headless)",
+          flush=True)
+    began = time.monotonic()
+    prefix = args.state / "load"
+    locust(plan_path, args.base, args.users, args.seconds, args.think, prefix)
+    wall = time.monotonic() - began
+    cores = {name: round((cpu_seconds(pids) - before[name]) / wall, 2) for name, pids in processes.items()}
+    ops = operations(prefix)
+    total = ops.pop("Aggregated", None) or {"requests": 0, "errors": 0, "per_s": 0.0}
+    print(f"\n  {'operation':<34} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}")
+    for name, row in sorted(ops.items(), key=lambda item: -item[1]["requests"]):
+        print(f"  {name:<34} {row['per_s']:>7.1f} {row['p50_ms']:>7.0f} {row['p95_ms']:>7.0f} {row['p99_ms']:>7.0f} "
+              f"{row['errors']:>7}")
+    print(f"  {'all':<34} {total['per_s']:>7.1f} {total.get('p50_ms', 0):>7.0f} {total.get('p95_ms', 0):>7.0f} "
+          f"{total.get('p99_ms', 0):>7.0f} {total['errors']:>7}")
+    print("  CPU (cores) while it ran: " + ", ".join(f"{name} {used}" for name, used in sorted(cores.items())))
+    print(json.dumps({"bench": "load", "figures": {
+        "users": args.users, "think_s": args.think, "clinicians": args.clinicians, "clients_each": args.clients,
+        "seconds": args.seconds,
+        "requests_per_s": total["per_s"], "requests": total["requests"], "errors": total["errors"],
+        "p95_ms": total.get("p95_ms"), "p99_ms": total.get("p99_ms"), "operations": ops, "cpu_cores": cores},
+        "goals": {}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
