@@ -39,7 +39,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from confide_audit import events, store
+from confide_audit import events, store, strict
 from confide_audit.domain.chain import ChainHead, append, root_of
 from confide_audit.domain.entry import AccessFacts
 from confide_audit.models import checkpoints
@@ -287,9 +287,10 @@ class PartitionConsumer:
             try:
                 if body is UNDECODABLE:
                     raise UndecodableBody(f"undecodable body ({message.content_type})")
-                event = registry.parse(body)
-                check_producer(event.producer, message)  # nobody enters the trail under another's name
-                batch.append((AccessFacts.from_event(event), message))
+                # an event in the producers' exact form is read directly; any other, by the schemas
+                facts = strict.read(body) or AccessFacts.from_event(registry.parse(body))
+                check_producer(facts.producer, message)  # nobody enters the trail under another's name
+                batch.append((facts, message))
             except (EventError, ValueError, KeyError, ForgedProducer) as exc:
                 poison.append((message, exc))
         refused = self._append_isolating(batch)
