@@ -13,11 +13,8 @@ import time
 from confide_access import CallerSchema
 from confide_access.assertions import GATEWAY, CallerSigner, CallerVerifier
 from confide_testing import caller
-from confide_testing.vault import DevVault
-from confide_vault import Transit, VaultClient
-from confide_vault.bootstrap import caller_key
 
-from bench.common import Figures
+from bench.common import Figures, transit_vault
 
 ROUNDS = 5000
 
@@ -31,12 +28,7 @@ def _per_second(fn, rounds: int = ROUNDS) -> float:
 
 def run() -> Figures:
     figures = Figures("callers", "caller assertions (per RPC)")
-    vault = DevVault().start()
-    try:
-        client = VaultClient(vault.addr, token=vault.token, ca_cert=vault.ca)
-        client.hvac.sys.enable_secrets_engine(backend_type="transit", path="transit")
-        transit = Transit(client, "transit")
-        transit.create_key(caller_key(GATEWAY), key_type="ed25519")
+    with transit_vault() as (_, transit):
         who = caller("clinician", ("north", "south"), on_behalf_of="dr-lee")
         signer, verifier = CallerSigner(transit, GATEWAY), CallerVerifier(transit, "records")
         token = signer.sign(who, ["records"], trace="4bf92f3577b34da6a3ce929d0e0e4736")
@@ -49,6 +41,4 @@ def run() -> Figures:
                     baseline, "unsigned")
         figures.add("signed_per_s", signed, "calls/s", "assertion signed by the gateway", baseline, "unsigned")
         print(f"  verification: {1e6 / verified:,.0f} µs per call; signing: {1e6 / signed:,.0f} µs per call")
-    finally:
-        vault.stop()
     return figures

@@ -25,6 +25,28 @@ def database():
 
 
 @contextlib.contextmanager
+def transit_vault(*keys: str):
+    """A private OpenBao dev server with transit at ``transit``, the gateway's
+    caller key and ``keys`` in it: ``(client, transit)``, stopped afterwards."""
+    from confide_access.assertions import GATEWAY
+    from confide_testing.vault import DevVault
+    from confide_vault import Transit, VaultClient
+    from confide_vault.bootstrap import caller_key
+
+    vault = DevVault().start()
+    try:
+        client = VaultClient(vault.addr, token=vault.token, ca_cert=vault.ca)
+        client.hvac.sys.enable_secrets_engine(backend_type="transit", path="transit")
+        transit = Transit(client, "transit")
+        transit.create_key(caller_key(GATEWAY), key_type="ed25519")
+        for key in keys:
+            transit.create_key(key)
+        yield client, transit
+    finally:
+        vault.stop()
+
+
+@contextlib.contextmanager
 def vhost():
     name = f"bench_{secrets.token_hex(4)}"
     requests.put(f"{API}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()

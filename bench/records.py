@@ -22,15 +22,12 @@ from confide_records import store
 from confide_records.domain import policy
 from confide_records.sealing import sealers_from_config
 from confide_records.service import RecordsService
-from confide_testing.vault import DevVault
-from confide_vault import Transit, VaultClient
-from confide_vault.bootstrap import caller_key
 from nameko import config
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy.orm import Session
 
-from bench.common import Figures, database, percentile, vhost
+from bench.common import Figures, database, percentile, transit_vault, vhost
 
 MIGRATIONS = Path(__file__).parents[1] / "services" / "records" / "src" / "confide_records" / "migrations"
 N = 300
@@ -56,28 +53,19 @@ def run() -> Figures:
     import confide_contracts  # noqa: F401
 
     figures = Figures("records", f"reads of one signed note (Vault transit decrypt on every read), {N} a round")
-    vault = DevVault().start()
-    try:
-        with database() as url, vhost() as amqp_uri:
-            upgrade(MIGRATIONS, url)
-            engine = create_engine(url, pool_size=READERS)
-            client = VaultClient(vault.addr, token=vault.token, ca_cert=vault.ca)
-            client.hvac.sys.enable_secrets_engine(backend_type="transit", path="transit")
-            transit = Transit(client, "transit")
-            transit.create_key("record-notes")
-            transit.create_key("psychotherapy-notes")
-            transit.create_key(caller_key(GATEWAY), key_type="ed25519")
-            settings = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, "VAULT": client, "TRANSIT_MOUNT": "transit"}
-            with config.patch(settings):
-                container = ServiceContainer(RecordsService)
-                container.start()
-                try:
-                    _measure(engine, container, settings, CallerSigner(transit, GATEWAY), figures)
-                finally:
-                    container.stop()
-            engine.dispose()
-    finally:
-        vault.stop()
+    with transit_vault("record-notes", "psychotherapy-notes") as (client, transit), database() as url, \
+            vhost() as amqp_uri:
+        upgrade(MIGRATIONS, url)
+        engine = create_engine(url, pool_size=READERS)
+        settings = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, "VAULT": client, "TRANSIT_MOUNT": "transit"}
+        with config.patch(settings):
+            container = ServiceContainer(RecordsService)
+            container.start()
+            try:
+                _measure(engine, container, settings, CallerSigner(transit, GATEWAY), figures)
+            finally:
+                container.stop()
+        engine.dispose()
     return figures
 
 

@@ -18,15 +18,12 @@ import eventlet
 from confide_access.assertions import GATEWAY, CallerSigner, signing
 from confide_persistence import create_engine, upgrade
 from confide_scheduling.service import SchedulingService
-from confide_testing.vault import DevVault
-from confide_vault import Transit, VaultClient
-from confide_vault.bootstrap import caller_key
 from nameko import config
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import text
 
-from bench.common import Figures, database, percentile, vhost
+from bench.common import Figures, database, percentile, transit_vault, vhost
 
 MIGRATIONS = Path(__file__).parents[1] / "services" / "scheduling" / "src" / "confide_scheduling" / "migrations"
 CLIENTS = 50
@@ -83,28 +80,20 @@ def year_of_bookings(engine, rooms) -> int:
 
 def run() -> Figures:
     figures = Figures("scheduling", f"{CLIENTS} concurrent clients (another process), {CLINICIANS} clinicians")
-    vault = DevVault().start()
-    try:
-        client = VaultClient(vault.addr, token=vault.token, ca_cert=vault.ca)
-        client.hvac.sys.enable_secrets_engine(backend_type="transit", path="transit")
-        transit = Transit(client, "transit")
-        transit.create_key(caller_key(GATEWAY), key_type="ed25519")
+    with transit_vault() as (client, transit), database() as url, vhost() as amqp_uri:
         signer = CallerSigner(transit, GATEWAY)
-        with database() as url, vhost() as amqp_uri:
-            upgrade(MIGRATIONS, url)
-            engine = create_engine(url)
-            with config.patch({"AMQP_URI": amqp_uri, "DATABASE_URL": url, "max_workers": CLIENTS, "VAULT": client,
-                               "TRANSIT_MOUNT": "transit"}):
-                container = ServiceContainer(SchedulingService)
-                container.start()
-                try:
-                    with ClusterRpcClient() as rpc:
-                        _measure(engine, signing(rpc, signer), amqp_uri, signer, figures)
-                finally:
-                    container.stop()
-            engine.dispose()
-    finally:
-        vault.stop()
+        upgrade(MIGRATIONS, url)
+        engine = create_engine(url)
+        with config.patch({"AMQP_URI": amqp_uri, "DATABASE_URL": url, "max_workers": CLIENTS, "VAULT": client,
+                           "TRANSIT_MOUNT": "transit"}):
+            container = ServiceContainer(SchedulingService)
+            container.start()
+            try:
+                with ClusterRpcClient() as rpc:
+                    _measure(engine, signing(rpc, signer), amqp_uri, signer, figures)
+            finally:
+                container.stop()
+        engine.dispose()
     return figures
 
 
