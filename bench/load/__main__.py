@@ -14,6 +14,7 @@ each service's processes used meanwhile, then one JSON line::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -23,11 +24,16 @@ import time
 from pathlib import Path
 
 import requests
+from confide_runtime.stack import free_port
 
 from bench.load.network import Network
 
 HERE = Path(__file__).parent
 TICKS = os.sysconf("SC_CLK_TCK")
+# more processes of these answer more (RPC consumers of one queue; outbox relays claim rows with SKIP LOCKED);
+# the gateway is one process here (one port), the audit service one consumer a chain
+STATELESS = ("records", "scheduling", "billing", "credentialing")
+POOL_PER_REPLICA = 3  # (and as many again in overflow)
 
 
 def service_processes() -> dict[str, list[int]]:
@@ -85,6 +91,73 @@ def operations(prefix: Path) -> dict[str, dict]:
     return rows
 
 
+def measure(plan_path: Path, args) -> dict:
+    """One Locust run: its figures, printed as a table, and the CPU each process group used."""
+    processes = service_processes()
+    before = {name: cpu_seconds(pids) for name, pids in processes.items()}
+    began = time.monotonic()
+    prefix = args.state / "load"
+    locust(plan_path, args.base, args.users, args.seconds, args.think, prefix)
+    wall = time.monotonic() - began
+    cores = {name: round((cpu_seconds(pids) - before[name]) / wall, 2) for name, pids in processes.items()}
+    ops = operations(prefix)
+    total = ops.pop("Aggregated", None) or {"requests": 0, "errors": 0, "per_s": 0.0}
+    print(f"\n  {'operation':<34} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}")
+    for name, row in sorted(ops.items(), key=lambda item: -item[1]["requests"]):
+        print(f"  {name:<34} {row['per_s']:>7.1f} {row['p50_ms']:>7.0f} {row['p95_ms']:>7.0f} {row['p99_ms']:>7.0f} "
+              f"{row['errors']:>7}")
+    print(f"  {'all':<34} {total['per_s']:>7.1f} {total.get('p50_ms', 0):>7.0f} {total.get('p95_ms', 0):>7.0f} "
+          f"{total.get('p99_ms', 0):>7.0f} {total['errors']:>7}")
+    print("  CPU (cores) while it ran: " + ", ".join(f"{name} {used}" for name, used in sorted(cores.items())),
+          flush=True)
+    return {"requests_per_s": total["per_s"], "requests": total["requests"], "errors": total["errors"],
+            "p50_ms": total.get("p50_ms"), "p95_ms": total.get("p95_ms"), "p99_ms": total.get("p99_ms"),
+            "operations": ops, "cpu_cores": cores}
+
+
+@contextlib.contextmanager
+def replicas(state: Path, services: tuple[str, ...], count: int):
+    """``count`` processes of each of ``services`` while the block runs: the
+    running one, and more started as it was (its command and environment, a
+    probe port of their own), stopped afterwards."""
+    running = service_processes()
+    extra: list[subprocess.Popen] = []
+    try:
+        for name in services:
+            if name not in running:
+                raise SystemExit(f"{name} is not running: `make load` runs against `make run`")
+            pid = running[name][0]
+            argv = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+            env = dict(line.split("=", 1) for line in Path(f"/proc/{pid}/environ").read_text().split("\0")
+                       if "=" in line)
+            for n in range(1, count):
+                port = free_port()
+                log = open(state / f"{name}-replica-{n}.log", "ab")
+                # a smaller pool each: PostgreSQL here allows 100 connections for everything
+                extra.append(subprocess.Popen(argv, env={**env, "CONFIDE_HEALTH_ADDRESS": f"127.0.0.1:{port}",
+                                                         "CONFIDE_DATABASE_POOL_SIZE": str(POOL_PER_REPLICA)},
+                                              stdout=log, stderr=subprocess.STDOUT))
+                _ready(port, f"{name} replica {n}")
+        yield
+    finally:
+        for process in extra:
+            process.terminate()
+        for process in extra:
+            process.wait(timeout=30)
+
+
+def _ready(port: int, what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{what} was not ready within {timeout:.0f}s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make load", description=__doc__.splitlines()[0])
     parser.add_argument("--state", type=Path, default=Path(".run"), help="make run's state folder (its dev issuer)")
@@ -93,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=5, help="clients on each clinician's care team")
     parser.add_argument("--users", type=int, default=40, help="people using it at once")
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--replicas", default="",
+                        help="e.g. 1,2,4: a run with each number of processes of the stateless services")
     parser.add_argument("--think", type=float, default=1.25,
                         help="mean seconds a person takes between requests (0: none, to find the ceiling)")
     args = parser.parse_args(argv)
@@ -108,30 +183,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    built in {time.monotonic() - started:.0f}s (site {plan['site']})", flush=True)
     plan_path = args.state / "load-plan.json"
     plan_path.write_text(json.dumps(plan))
-    processes = service_processes()
-    before = {name: cpu_seconds(pids) for name, pids in processes.items()}
-    print(f"==> {args.users} people at once for {args.seconds}s, {args.think:g}s between requests (Locust, headless)",
-          flush=True)
-    began = time.monotonic()
-    prefix = args.state / "load"
-    locust(plan_path, args.base, args.users, args.seconds, args.think, prefix)
-    wall = time.monotonic() - began
-    cores = {name: round((cpu_seconds(pids) - before[name]) / wall, 2) for name, pids in processes.items()}
-    ops = operations(prefix)
-    total = ops.pop("Aggregated", None) or {"requests": 0, "errors": 0, "per_s": 0.0}
-    print(f"\n  {'operation':<34} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}")
-    for name, row in sorted(ops.items(), key=lambda item: -item[1]["requests"]):
-        print(f"  {name:<34} {row['per_s']:>7.1f} {row['p50_ms']:>7.0f} {row['p95_ms']:>7.0f} {row['p99_ms']:>7.0f} "
-              f"{row['errors']:>7}")
-    print(f"  {'all':<34} {total['per_s']:>7.1f} {total.get('p50_ms', 0):>7.0f} {total.get('p95_ms', 0):>7.0f} "
-          f"{total.get('p99_ms', 0):>7.0f} {total['errors']:>7}")
-    print("  CPU (cores) while it ran: " + ", ".join(f"{name} {used}" for name, used in sorted(cores.items())))
-    print(json.dumps({"bench": "load", "figures": {
-        "users": args.users, "think_s": args.think, "clinicians": args.clinicians, "clients_each": args.clients,
-        "seconds": args.seconds,
-        "requests_per_s": total["per_s"], "requests": total["requests"], "errors": total["errors"],
-        "p95_ms": total.get("p95_ms"), "p99_ms": total.get("p99_ms"), "operations": ops, "cpu_cores": cores},
-        "goals": {}}))
+    counts = [int(n) for n in args.replicas.split(",")] if args.replicas else [1]
+    runs = []
+    for count in counts:
+        with replicas(args.state, STATELESS, count):
+            print(f"==> {args.users} people at once for {args.seconds}s, {args.think:g}s between requests, "
+                  f"{count} process(es) of {', '.join(STATELESS)} (Locust, headless)", flush=True)
+            runs.append({"processes": count, **measure(plan_path, args)})
+    figures = {"users": args.users, "think_s": args.think, "clinicians": args.clinicians,
+               "clients_each": args.clients, "seconds": args.seconds, **runs[0]}
+    if len(runs) > 1:
+        print(f"\n  {'processes':<10} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}")
+        for run in runs:
+            print(f"  {run['processes']:<10} {run['requests_per_s']:>7.1f} {run['p50_ms']:>7.0f} {run['p99_ms']:>7.0f} "
+                  f"{run['errors']:>7}")
+        figures["scaling"] = [{k: run[k] for k in ("processes", "requests_per_s", "p50_ms", "p99_ms", "errors")}
+                              for run in runs]
+    print(json.dumps({"bench": "load", "figures": figures, "goals": {}}))
     return 0
 
 

@@ -36,12 +36,12 @@ class Staff(FastHttpUser):
     wait_time = between(0.4 * THINK, 1.6 * THINK) if THINK else constant(0)  # a person between clicks
     token = ""
 
-    def get(self, path: str, name: str, **params):
-        return self._send("GET", path, name, params=params or None)
+    def get(self, path: str, label: str, **params):
+        return self._send("GET", path, label, params=params or None)
 
-    def _send(self, method: str, path: str, name: str, expected=(), **kwargs):
+    def _send(self, method: str, path: str, label: str, expected=(), **kwargs):
         headers = {"Authorization": f"Bearer {self.token}"}
-        with self.client.request(method, API + path, name=name, headers=headers, catch_response=True,
+        with self.client.request(method, API + path, name=label, headers=headers, catch_response=True,
                                  **kwargs) as answer:
             if answer.status_code < 300 or answer.status_code in expected:
                 answer.success()
