@@ -1,6 +1,9 @@
 """Booking: PostgreSQL refuses double booking, even under 50 concurrent
 attempts; conflicts name what collides; licensure decides from the projection."""
 
+from datetime import timedelta
+
+import eventlet
 import pytest
 import sqlalchemy.exc
 from confide_events import registry
@@ -36,6 +39,33 @@ def test_fifty_concurrent_attempts_one_booking(network, rpc):
     with network.engine.connect() as conn:
         booked = conn.execute(text("SELECT count(*) FROM appointments WHERE clinician_id = :dr"), {"dr": dr})
         assert booked.scalar() == 1
+
+
+def test_bookings_that_deadlock_end_in_a_conflict_not_a_server_error(network, rpc):
+    """An exclusion constraint checks a row after inserting it, so two bookings
+    claiming the same times at once can each wait on the other's row, and
+    PostgreSQL fails one of them. Made to happen: another transaction holds the
+    room; the booking claims the clinician, then waits for the room; the other
+    then claims the clinician. The booking waited first, so it is the one failed:
+    it must try again and be told what it collides with."""
+    template = rpc.scheduling.book(network.desk, network.appointment(network.clinician(), next_weekday_at(8)))["id"]
+    dr, at = network.clinician(), next_weekday_at(15)
+    during = Range(at, at + timedelta(minutes=50))
+    claim = text("INSERT INTO appointment_parties (appointment_id, party_kind, party_id, during) "
+                 "VALUES (:id, :kind, :party, :during)")
+    with network.engine.connect() as other:
+        held = other.execute(text(
+            "INSERT INTO appointments SELECT (jsonb_populate_record(NULL::appointments, "
+            "to_jsonb(a) || jsonb_build_object('id', gen_random_uuid()))).* FROM appointments a WHERE id = :t "
+            "RETURNING id"), {"t": template}).scalar_one()
+        other.execute(claim, {"id": held, "kind": "room", "party": str(network.room), "during": during})
+        booking = rpc.scheduling.book.call_async(network.desk, network.appointment(dr, at))
+        eventlet.sleep(0.5)  # the booking has claimed the clinician's time and waits for the room's
+        # now each waits on the other
+        other.execute(claim, {"id": held, "kind": "clinician", "party": dr, "during": during})
+        other.commit()
+    error = refused(booking.result)
+    assert error.exc_type == "BookingConflict" and "clinician_id:" in str(error) and dr in str(error)
 
 
 def test_the_database_itself_refuses_an_overlap(network, rpc):

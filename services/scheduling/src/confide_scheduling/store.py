@@ -11,11 +11,12 @@ import uuid_utils.compat as uuid_compat
 from confide_contracts.errors import invalid, missing
 from confide_licensure import License, Supervision
 from confide_persistence import plain
+from psycopg.errors import DeadlockDetected
 from psycopg.types.range import Range
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from confide_scheduling import models as m
 from confide_scheduling.domain.localtime import instant, zone
@@ -191,6 +192,9 @@ def add_exception(conn: Connection, exception_id, clinician_id: str | None, site
 
 
 # --- appointments --------------------------------------------------------------------------
+DEADLOCK_ATTEMPTS = 3
+
+
 class Overlap(Exception):
     """The exclusion constraint refused a party's time; ``detail`` is PostgreSQL's."""
 
@@ -210,32 +214,49 @@ def add_appointment(conn: Connection, appointment_id, values: dict[str, Any], pa
                     starts: datetime, ends: datetime) -> None:
     """The appointment and a row per party; :class:`Overlap` if any party is taken then."""
     during = Range(starts, ends)
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(m.appointments).values(id=appointment_id, starts_at=starts, ends_at=ends, **values))
-            conn.execute(insert(m.appointment_parties), [
-                {"appointment_id": appointment_id, "party_kind": kind, "party_id": pid, "during": during}
-                for kind, pid in parties])
-    except IntegrityError as exc:
-        raise _overlap(exc) from None
+
+    def write() -> None:
+        conn.execute(insert(m.appointments).values(id=appointment_id, starts_at=starts, ends_at=ends, **values))
+        conn.execute(insert(m.appointment_parties), [
+            {"appointment_id": appointment_id, "party_kind": kind, "party_id": pid, "during": during}
+            for kind, pid in parties])
+
+    _claiming(conn, write)
+
+
+def _claiming(conn: Connection, write) -> None:
+    """``write`` the rows that claim parties' times, in a savepoint. Two bookings
+    that claim the same times at once can each wait on the other's row (an
+    exclusion constraint checks a row after inserting it): PostgreSQL breaks the
+    deadlock by failing one, which then tries again behind the other and is told
+    what it collides with -- a conflict, not a server error."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with conn.begin_nested():
+                write()
+            return
+        except IntegrityError as exc:
+            raise _overlap(exc) from None
+        except OperationalError as exc:
+            if not isinstance(exc.orig, DeadlockDetected) or attempt == DEADLOCK_ATTEMPTS:
+                raise
 
 
 def move_appointment(conn: Connection, row, starts: datetime, ends: datetime, room_id, detached: bool) -> None:
     """New times (and room) for an appointment and its parties; :class:`Overlap` if taken."""
-    try:
-        with conn.begin_nested():
-            conn.execute(update(m.appointments).where(m.appointments.c.id == row.id).values(
-                starts_at=starts, ends_at=ends, room_id=room_id, updated_at=now(), detached=row.detached or detached))
-            parties = m.appointment_parties
-            # the room may change (or be added to a telehealth session): its row goes with it
-            conn.execute(delete(parties).where(parties.c.appointment_id == row.id, parties.c.party_kind == "room"))
-            if room_id:
-                conn.execute(insert(parties).values(appointment_id=row.id, party_kind="room",
-                                                    party_id=str(room_id), during=Range(starts, ends)))
-            conn.execute(update(parties).where(parties.c.appointment_id == row.id).values(
-                during=Range(starts, ends), active=True))
-    except IntegrityError as exc:
-        raise _overlap(exc) from None
+    def write() -> None:
+        conn.execute(update(m.appointments).where(m.appointments.c.id == row.id).values(
+            starts_at=starts, ends_at=ends, room_id=room_id, updated_at=now(), detached=row.detached or detached))
+        parties = m.appointment_parties
+        # the room may change (or be added to a telehealth session): its row goes with it
+        conn.execute(delete(parties).where(parties.c.appointment_id == row.id, parties.c.party_kind == "room"))
+        if room_id:
+            conn.execute(insert(parties).values(appointment_id=row.id, party_kind="room",
+                                                party_id=str(room_id), during=Range(starts, ends)))
+        conn.execute(update(parties).where(parties.c.appointment_id == row.id).values(
+            during=Range(starts, ends), active=True))
+
+    _claiming(conn, write)
 
 
 def reassign_appointment(conn: Connection, row, side: str, clinician_id: str) -> None:
