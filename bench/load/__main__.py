@@ -158,17 +158,48 @@ def _ready(port: int, what: str, timeout: float = 90) -> None:
     raise SystemExit(f"{what} was not ready within {timeout:.0f}s")
 
 
+def positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number, 1 or more")
+    return number
+
+
+def pause(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 60:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds between requests, 0 to 60")
+    return seconds
+
+
+def counts(text: str) -> list[int]:
+    """``--replicas 1,2,4``."""
+    try:
+        numbers = [int(n) for n in text.split(",")]
+    except ValueError:
+        numbers = []
+    if not numbers or min(numbers) < 1 or max(numbers) > 8:
+        raise argparse.ArgumentTypeError(f"{text!r}: numbers of processes from 1 to 8, e.g. 1,2,4")
+    return numbers
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make load", description=__doc__.splitlines()[0])
     parser.add_argument("--state", type=Path, default=Path(".run"), help="make run's state folder (its dev issuer)")
     parser.add_argument("--base", default="http://127.0.0.1:8000", help="the gateway")
-    parser.add_argument("--clinicians", type=int, default=10)
-    parser.add_argument("--clients", type=int, default=5, help="clients on each clinician's care team")
-    parser.add_argument("--users", type=int, default=40, help="people using it at once")
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--replicas", default="",
+    parser.add_argument("--clinicians", type=positive, default=10)
+    parser.add_argument("--clients", type=positive, default=5, help="clients on each clinician's care team")
+    parser.add_argument("--users", type=positive, default=40, help="people using it at once")
+    parser.add_argument("--seconds", type=positive, default=60)
+    parser.add_argument("--replicas", type=counts, default=[1],
                         help="e.g. 1,2,4: a run with each number of processes of the stateless services")
-    parser.add_argument("--think", type=float, default=1.25,
+    parser.add_argument("--think", type=pause, default=1.25,
                         help="mean seconds a person takes between requests (0: none, to find the ceiling)")
     args = parser.parse_args(argv)
     try:
@@ -183,9 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    built in {time.monotonic() - started:.0f}s (site {plan['site']})", flush=True)
     plan_path = args.state / "load-plan.json"
     plan_path.write_text(json.dumps(plan))
-    counts = [int(n) for n in args.replicas.split(",")] if args.replicas else [1]
     runs = []
-    for count in counts:
+    for count in args.replicas:
         with replicas(args.state, STATELESS, count):
             print(f"==> {args.users} people at once for {args.seconds}s, {args.think:g}s between requests, "
                   f"{count} process(es) of {', '.join(STATELESS)} (Locust, headless)", flush=True)

@@ -33,8 +33,12 @@ class Staff(FastHttpUser):
     gateway allows a person 20 requests a second), clinicians in turn."""
 
     abstract = True
+    people = ""  # who in the plan: "desks", "billers", "officers"
     wait_time = between(0.4 * THINK, 1.6 * THINK) if THINK else constant(0)  # a person between clicks
     token = ""
+
+    def on_start(self):
+        self.token = person(self.people)
 
     def get(self, path: str, label: str, **params):
         return self._send("GET", path, label, params=params or None)
@@ -83,9 +87,7 @@ class Clinician(Staff):
 
 class FrontDesk(Staff):
     weight = 3
-
-    def on_start(self):
-        self.token = person("desks")
+    people = "desks"
 
     @task(4)
     def day_sheet(self):
@@ -116,9 +118,7 @@ class FrontDesk(Staff):
 
 class Biller(Staff):
     weight = 1
-
-    def on_start(self):
-        self.token = person("billers")
+    people = "billers"
 
     @task(3)
     def statement(self):
@@ -132,9 +132,7 @@ class Biller(Staff):
 
 class ComplianceOfficer(Staff):
     weight = 1
-
-    def on_start(self):
-        self.token = person("officers")
+    people = "officers"
 
     @task(3)
     def client_history(self):

@@ -24,6 +24,7 @@ for every entrypoint, never nameko's own beside it.
 
 from __future__ import annotations
 
+from nameko import config
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
 from nameko.constants import NON_PERSISTENT
@@ -39,8 +40,7 @@ class Responder(nameko_rpc.Responder):
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
     def handle_result(self, message, result, exc_info):
-        from nameko import config
-
+        """As nameko's, with a responder that publishes transient replies."""
         responder = Responder(self.amqp_uri, nameko_rpc.get_rpc_exchange(), message,
                               ssl=config.get(nameko_rpc.AMQP_SSL_CONFIG_KEY),
                               login_method=config.get(nameko_rpc.LOGIN_METHOD_CONFIG_KEY))

@@ -20,18 +20,24 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from confide_access.events import Action, Outcome, Purpose
+from confide_access.events import AccessRecordedV1, Action, Outcome, Purpose
 from confide_events import registry
-from confide_events.envelope import TRACEPARENT, TYPE_NAME
+from confide_events.envelope import TRACEPARENT, TYPE_NAME, ActorSchema, EnvelopeSchema
+from marshmallow import Schema, validate
 
 from confide_audit.domain.entry import AccessFacts
 
-ENVELOPE = frozenset(("id", "type", "schema_version", "occurred_at", "producer", "site_id", "actor", "traceparent",
-                      "payload"))
-ACTOR = frozenset(("id", "role", "on_behalf_of"))
-OPTIONAL_TEXT = {"resource_id": 200, "client_id": 200, "reason": 500, "break_glass_reason": 1000,
-                 "source_address": 64, "user_agent": 512, "recipient": 300}  # the payload's optional strings, limits
-PAYLOAD = frozenset(("action", "outcome", "resource_type", "purpose", "break_glass", *OPTIONAL_TEXT))
+
+def _lengths(schema: type[Schema]) -> dict[str, tuple[int, int]]:
+    """Each string field's (shortest, longest), from the schema's own ``Length``."""
+    return {name: (v.min or 0, v.max) for name, field in schema().fields.items() for v in field.validators
+            if isinstance(v, validate.Length)}
+
+
+# the fields and limits are the schemas' own, read from them: the two cannot drift apart
+ENVELOPE, ACTOR, PAYLOAD = (frozenset(schema().fields) for schema in (EnvelopeSchema, ActorSchema, AccessRecordedV1))
+ENVELOPE_TEXT, ACTOR_TEXT, PAYLOAD_TEXT = (_lengths(s) for s in (EnvelopeSchema, ActorSchema, AccessRecordedV1))
+OPTIONAL_TEXT = {name: longest for name, (_, longest) in PAYLOAD_TEXT.items() if name != "resource_type"}
 ACTIONS = frozenset(a.value for a in Action)
 OUTCOMES = frozenset(o.value for o in Outcome)
 PURPOSES = frozenset(p.value for p in Purpose)
@@ -45,12 +51,12 @@ def _current(type_name: str) -> bool:
     return registry.knows(type_name) and registry.latest_version(type_name) == 1
 
 
-def _text(value: Any, shortest: int, longest: int) -> bool:
-    return type(value) is str and shortest <= len(value) <= longest
+def _text(value: Any, limits: tuple[int, int]) -> bool:
+    return type(value) is str and limits[0] <= len(value) <= limits[1]
 
 
-def _optional(value: Any, longest: int) -> bool:
-    return value is None or (type(value) is str and len(value) <= longest)
+def _optional(value: Any, limits: tuple[int, int]) -> bool:
+    return value is None or (type(value) is str and len(value) <= limits[1])
 
 
 def read(body: Any) -> AccessFacts | None:
@@ -65,14 +71,16 @@ def read(body: Any) -> AccessFacts | None:
             and type(kind) is str and kind.endswith(".access.recorded") and TYPE_NAME.fullmatch(kind)
             and _current(kind) and type(body["schema_version"]) is int and body["schema_version"] == 1
             and type(body["occurred_at"]) is str and INSTANT.fullmatch(body["occurred_at"])
-            and _text(body["producer"], 1, 64) and _optional(body["site_id"], 64)
+            and _text(body["producer"], ENVELOPE_TEXT["producer"])
+            and _optional(body["site_id"], ENVELOPE_TEXT["site_id"])
             and (trace is None or (type(trace) is str and TRACEPARENT.fullmatch(trace)))
-            and _text(actor["id"], 1, 200) and _text(actor["role"], 1, 64) and _optional(actor["on_behalf_of"], 200)):
+            and _text(actor["id"], ACTOR_TEXT["id"]) and _text(actor["role"], ACTOR_TEXT["role"])
+            and _optional(actor["on_behalf_of"], ACTOR_TEXT["on_behalf_of"])):
         return None
     if not (type(p["action"]) is str and p["action"] in ACTIONS and type(p["outcome"]) is str
             and p["outcome"] in OUTCOMES and type(p["purpose"]) is str and p["purpose"] in PURPOSES
-            and _text(p["resource_type"], 1, 64) and type(p["break_glass"]) is bool
-            and all(_optional(p[name], longest) for name, longest in OPTIONAL_TEXT.items())):
+            and _text(p["resource_type"], PAYLOAD_TEXT["resource_type"]) and type(p["break_glass"]) is bool
+            and all(_optional(p[name], limits) for name, limits in PAYLOAD_TEXT.items() if name != "resource_type")):
         return None
     # the schema's rules across fields: an event that breaks one is the schemas' to refuse, with the reason
     if (p["outcome"] == Outcome.DENIED.value and not p["reason"]) \
