@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help uv install infra run test test-browser screenshots test-unit lint format bench load up down clean
+.PHONY: help uv install infra run test test-browser screenshots test-unit lint format bench load faults faults-short up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,7 +57,13 @@ bench: install infra ## benchmarks: figures and ratios against baselines of the 
 	@$(UV) run --frozen python -m bench $(NAME)
 
 load: install ## a clinic day through the gateway against `make run` (in another terminal): ARGS="--users 40 --seconds 60"
-	@$(UV) run --frozen --group load python -m bench.load $(ARGS)
+	@$(UV) run --frozen python -m bench.load $(ARGS)
+
+faults: install infra ## the clinic day on a platform of its own while each fault strikes; every access held to the trail (~20 min)
+	@$(UV) run --frozen python -m bench.faults $(ARGS)
+
+faults-short: install infra ## the same, each fault for a few seconds under a light load (~5 min; also in `make test`)
+	@$(UV) run --frozen python -m bench.faults --short $(ARGS)
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 

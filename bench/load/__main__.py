@@ -70,12 +70,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def locust_command(base: str, users: int, seconds: int, prefix: Path) -> list[str]:
+    """Locust, headless, running ``locustfile.py``: ``users`` people for ``seconds``, its figures to ``prefix``*.csv."""
+    return [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
+            "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--host", base,
+            "--csv", str(prefix), "--loglevel", "WARNING"]
+
+
 def locust(plan_path: Path, base: str, users: int, seconds: int, think: float, prefix: Path) -> None:
-    command = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
-               "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--host", base,
-               "--csv", str(prefix), "--loglevel", "WARNING"]
-    finished = subprocess.run(command, env={**os.environ, "LOAD_PLAN": str(plan_path), "LOAD_THINK": str(think)},
-                              cwd=HERE.parents[1], stdout=subprocess.DEVNULL, check=False)
+    finished = subprocess.run(locust_command(base, users, seconds, prefix), cwd=HERE.parents[1], check=False,
+                              env={**os.environ, "LOAD_PLAN": str(plan_path), "LOAD_THINK": str(think)},
+                              stdout=subprocess.DEVNULL)
     # (1: some requests failed -- they are in the report; but without its figures it did not run)
     if finished.returncode not in (0, 1) or not Path(f"{prefix}_stats.csv").exists():
         raise SystemExit(f"Locust did not run ({finished.returncode}); `make load` installs it (uv's group `load`)")

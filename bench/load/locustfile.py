@@ -4,8 +4,12 @@ searches and bookings, a biller with statements and invoices, a compliance
 officer querying the trail. Every request goes through the gateway over HTTP
 with a bearer token, as the clinic's own clients send them.
 
-Run by ``python -m bench.load`` (``make load``), which builds the network and
-hands its plan over in ``LOAD_PLAN``; not imported by the tests."""
+Run by ``python -m bench.load`` (``make load``) and ``python -m bench.faults``
+(``make faults``), which build the network and hand its plan over in
+``LOAD_PLAN``. With ``LOAD_LOG`` set, every request is also written there as one
+JSON line -- when it started, the operation, the status, how long it took, the
+trace id the gateway answered with, whether an error came as a problem document --
+which is what ``make faults`` holds the audit trail against."""
 
 from __future__ import annotations
 
@@ -15,13 +19,27 @@ import os
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from locust import between, constant, task
+from locust import between, constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 PLAN = json.loads(open(os.environ["LOAD_PLAN"]).read()) if "LOAD_PLAN" in os.environ else {}
 THINK = float(os.environ.get("LOAD_THINK", "1.25"))  # mean seconds a person takes between requests; 0: none
 API = "/api/v1"
 TURNS = {role: itertools.count() for role in ("clinicians", "desks", "billers", "officers")}
+LOG = open(os.environ["LOAD_LOG"], "a", buffering=1) if os.environ.get("LOAD_LOG") else None
+
+
+@events.request.add_listener
+def log_request(request_type, name, response_time, response_length, response=None, exception=None,
+                start_time=None, **_):
+    if LOG is None:
+        return
+    status = getattr(response, "status_code", 0) or 0
+    headers = getattr(response, "headers", None) or {}
+    LOG.write(json.dumps({"t": start_time, "op": name, "status": status, "ms": round(response_time or 0, 1),
+                          "trace": headers.get("X-Trace-Id"),
+                          "problem": headers.get("Content-Type", "").startswith("application/problem+json")})
+              + "\n")
 
 
 def person(role: str) -> str:

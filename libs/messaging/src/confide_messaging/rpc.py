@@ -3,14 +3,18 @@
 Every guarantee nameko's RPC gives is kept: requests are published with
 confirms and ``mandatory`` (a call to a service nobody serves fails with
 ``UnknownService`` instead of waiting forever), replies with confirms (a reply
-the broker did not take fails the worker, and the request is not acked as
-answered). What goes:
+the broker did not take is not acked as answered). What goes:
 
 - **The reply queue declared again before every request.** nameko passes it to
   each publish, and kombu never remembers a queue with ``x-expires``, so every
   call cost a ``queue.declare`` round trip to the broker. The reply listener's
   consumer declares its queue when it starts and again on every reconnect;
   that is where it belongs.
+- **A service killed by a reply it could not send.** When the broker was out
+  of reach as a reply was due, nameko's worker raised and the container died
+  with it, leaving a process that answered nothing until someone restarted it
+  (``make faults``, "broker cut off"). The reply is logged as lost in one line
+  and the request left unacknowledged; the caller's own timeout answers it.
 - **Persistent request and reply messages.** A reply queue is not durable, and
   a request outlives a broker restart only to be answered to a caller that is
   no longer waiting (its reply queue is gone with the restart): writing either
@@ -24,10 +28,15 @@ for every entrypoint, never nameko's own beside it.
 
 from __future__ import annotations
 
+import logging
+
+from kombu.exceptions import OperationalError
 from nameko import config
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
 from nameko.constants import NON_PERSISTENT
+
+log = logging.getLogger(__name__)
 
 
 class ReplyPublisher(Publisher):
@@ -40,11 +49,17 @@ class Responder(nameko_rpc.Responder):
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
     def handle_result(self, message, result, exc_info):
-        """As nameko's, with a responder that publishes transient replies."""
+        """As nameko's, with a responder that publishes transient replies, and a
+        reply the broker cannot take now logged, not fatal to the service."""
         responder = Responder(self.amqp_uri, nameko_rpc.get_rpc_exchange(), message,
                               ssl=config.get(nameko_rpc.AMQP_SSL_CONFIG_KEY),
                               login_method=config.get(nameko_rpc.LOGIN_METHOD_CONFIG_KEY))
-        result, exc_info = responder.send_response(result, exc_info)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except (OSError, OperationalError) as exc:
+            log.warning("a reply was lost: the broker could not be reached (%s); the caller's timeout answers it",
+                        exc.__class__.__name__)
+            return result, exc_info
         self.consumer.ack_message(message)
         return result, exc_info
 

@@ -112,8 +112,24 @@ def main(argv: list[str] | None = None) -> int:
     runner.start()
     log.info("service %s started", manifest.name)
     probes = None
+    containers = list(runner.containers)
+    died: list[BaseException] = []
+
+    def watch(container) -> None:
+        """A container that dies (nameko kills it on an error it cannot handle) ends the
+        process, so that whatever supervises it starts it again."""
+        try:
+            container.wait()
+        except BaseException as exc:  # noqa: BLE001 - whatever killed it
+            log.critical("service %s died (%s): exiting, to be started again", manifest.name,
+                         exc.__class__.__name__)
+            died.append(exc)
+        if not stopping.ready():
+            stopping.send("died")
+
+    for container in containers:
+        eventlet.spawn_n(watch, container)
     if settings.get("HEALTH_ADDRESS"):
-        containers = list(runner.containers)
         probes = serve_probes(settings["HEALTH_ADDRESS"], containers[0].service_name,
                               lambda: all(c.started for c in containers) and not stopping.ready())
     stopping.wait()
@@ -123,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     runner.stop()
     credentials.close()
     vault.close()
-    return 0
+    return 1 if died else 0
 
 
 if __name__ == "__main__":

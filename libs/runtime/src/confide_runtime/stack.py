@@ -54,12 +54,18 @@ def step(message: str) -> None:
 
 
 class Stack:
-    def __init__(self, state_dir: Path) -> None:
+    """The platform's processes on this machine: ``up`` for `make run`; ``start``,
+    ``launch`` and ``stop`` for a harness that owns it (``bench.faults``)."""
+
+    def __init__(self, state_dir: Path, *, prefix: str = PREFIX, amqp_uri: str = AMQP_URI,
+                 vault_port: int = VAULT_PORT, web: str = GATEWAY_ADDRESS, witness: str = WITNESS_ADDRESS) -> None:
         self.state = state_dir
         self.state.mkdir(parents=True, exist_ok=True)
-        self.vault = LocalVault(self.state, VAULT_PORT)
+        self.prefix, self.amqp_uri, self.web, self.witness = prefix, amqp_uri, web, witness
+        self.vault = LocalVault(self.state, vault_port)
         self.vault_addr = self.vault.addr
         self.processes: dict[str, subprocess.Popen] = {}
+        self.environments: dict[str, dict[str, str]] = {}  # each service's, to start it again as it was
         self.probes: dict[str, str] = {}
         self.stopped = False
 
@@ -88,7 +94,7 @@ class Stack:
         port = free_port()
         issuer = f"http://127.0.0.1:{port}"
         people = oidc_dev.demo_people()
-        console, secret = f"http://{GATEWAY_ADDRESS}", secrets.token_urlsafe(32)
+        console, secret = f"http://{self.web}", secrets.token_urlsafe(32)
         try:
             step(f"starting the development OpenID provider at {issuer} (log: {self.state / 'oidc-dev.log'})")
             process, meta = oidc_dev.start(oidc_dev.configuration(issuer, port, SIGN_IN_AUDIENCE, people,
@@ -111,19 +117,28 @@ class Stack:
                       amqp_uri: str, extra: dict[str, str] | None = None) -> None:
         env = dict(os.environ)
         env.update(vault_env, AMQP_URI=amqp_uri, DATABASE_URL=database_url, VAULT_ADDR=self.vault_addr,
-                   VAULT_CACERT=str(self.vault.ca), CONFIDE_BROKER_PRODUCER_USER=f"{PREFIX}-{{producer}}",
+                   VAULT_CACERT=str(self.vault.ca), CONFIDE_BROKER_PRODUCER_USER=f"{self.prefix}-{{producer}}",
                    CONFIDE_BROKER_EXCHANGES="provisioned", **transparency.environment(self.state / "approles"))
         env.update(manifest.local_environment(self.state))
+        if manifest.name in ("gateway", "witness"):  # each on the port this stack was given
+            env["CONFIDE_WEB_SERVER_ADDRESS"] = self.web if manifest.name == "gateway" else self.witness
         env.update(extra or {})
         env.pop("VAULT_TOKEN", None)
         # each service's probes (/healthz, /readyz) on a free port, listed in probes.json
         env["CONFIDE_HEALTH_ADDRESS"] = self.probes[manifest.name] = f"127.0.0.1:{free_port()}"
         (self.state / "probes.json").write_text(json.dumps(self.probes, indent=2))
-        log = open(self.state / f"{manifest.name}.log", "ab")
-        self.processes[manifest.name] = subprocess.Popen(
-            [sys.executable, "-m", "confide_runtime.serve", manifest.name],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+        self.environments[manifest.name] = env
+        self.launch(manifest.name)
+
+    def launch(self, name: str) -> subprocess.Popen:
+        """Start a service's process with the environment it was first given (again, after it stopped)."""
+        log = open(self.state / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "confide_runtime.serve", name],
+            env=self.environments[name], stdout=log, stderr=subprocess.STDOUT,
         )
+        log.close()  # (the child has its own)
+        return self.processes[name]
 
     def stop(self) -> None:
         if self.stopped:
@@ -140,23 +155,31 @@ class Stack:
                 process.kill()
 
     def up(self, demo: bool = True) -> int:
+        """Start everything, then watch: a process that exits stops the platform."""
+        try:
+            self.start(demo)
+            return self.watch()
+        finally:
+            self.stop()
+
+    def start(self, demo: bool = True) -> None:
         manifests = discover()
         token = self.start_vault()
         client = hvac.Client(url=self.vault_addr, token=token, verify=str(self.vault.ca))
         # the same bootstrap as compose's job and the cluster's (confide-bootstrap)
-        urls, ids = provision_all(ADMIN_URL, client, manifests, PREFIX, self.state / "approles", say=step,
-                                  witness_url=f"http://{WITNESS_ADDRESS}")
+        urls, ids = provision_all(ADMIN_URL, client, manifests, self.prefix, self.state / "approles", say=step,
+                                  witness_url=f"http://{self.witness}")
         for manifest in manifests:
             step(f"migrating {manifest.name} (as its owner, with credentials from Vault)")
             identity = ids[f"{manifest.name}-migrate"]
             migrator = VaultClient(self.vault_addr, approle=AppRole(identity["VAULT_ROLE_ID"],
                                                                    identity["VAULT_SECRET_ID"]),
                                    ca_cert=str(self.vault.ca))
-            migrate_with_vault(manifest, urls[manifest.name], migrator, PREFIX)
+            migrate_with_vault(manifest, urls[manifest.name], migrator, self.prefix)
         if not manifests:
             step("no services are installed yet: infrastructure only")
-        step(f"broker logins: one per service ({PREFIX}-<service>), each publishing and binding only its own")
-        logins = provision_logins(AMQP_URI, manifests, PREFIX, self.state / "broker")
+        step(f"broker logins: one per service ({self.prefix}-<service>), each publishing and binding only its own")
+        logins = provision_logins(self.amqp_uri, manifests, self.prefix, self.state / "broker")
         sign_in = self.start_sign_in() if any(m.name == "gateway" for m in manifests) else {}
         for manifest in manifests:
             step(f"starting {manifest.name} (log: {self.state / (manifest.name + '.log')})")
@@ -170,7 +193,7 @@ class Stack:
                     print(f"warning: {manifest.name}'s start-up step failed: {exc}", file=sys.stderr)
         gateway = ""
         if any(m.name == "gateway" for m in manifests):
-            gateway = (f"  Gateway:             http://{GATEWAY_ADDRESS}  (a token: uv run confide token --user dr-1 "
+            gateway = (f"  Gateway:             http://{self.web}  (a token: uv run confide token --user dr-1 "
                        "--role clinician --site north)\n")
             if sign_in:
                 gateway += ("  Sign in:             uv run confide login  (the demo's people and passwords: "
@@ -181,12 +204,14 @@ class Stack:
             "\nConfide is running.\n"
             f"  Vault (OpenBao):     {self.vault_addr}  token in {self.state / 'vault-token'}, "
             f"CA {self.vault.ca}\n"
-            f"  RabbitMQ:            {AMQP_URI.split('@')[-1]}  one login per service ({PREFIX}-<service>, "
+            f"  RabbitMQ:            {self.amqp_uri.split('@')[-1]}  one login per service ({self.prefix}-<service>, "
             f"passwords in {self.state / 'broker'}; management: http://127.0.0.1:15672)\n"
             f"  Services:            {', '.join(m.name for m in manifests) or 'none yet'}\n"
             + gateway + "Press Ctrl-C to stop everything.",
             flush=True,
         )
+
+    def watch(self) -> int:
         try:
             while True:
                 for name, process in self.processes.items():
@@ -198,8 +223,6 @@ class Stack:
         except KeyboardInterrupt:
             print()
             return 0
-        finally:
-            self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
