@@ -13,7 +13,8 @@ and ports of its own; removed afterwards). Prints a table and one JSON line::
                  "recovery_s": x, ...}, ...], "lost": 0, "duplicated": 0, ...}
 
 and exits 1 when an access served is missing from the trail or there twice, a
-fault was not recovered from, or the trail does not verify.
+fault was not recovered from, a service's process died on its own (it is
+started again, as Kubernetes would), or the trail does not verify.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"  {report['requests']} requests in {time.monotonic() - started:.0f}s; lost {report['lost']}, "
         f"duplicated {report['duplicated']}; dead letters left {report['dead_letters_left']}; "
         f"verify {'ok' if report['verify'] else 'FAILED'}"
-        + (f"; not recovered from: {', '.join(report['unrecovered'])}" if report["unrecovered"] else ""))
+        + (f"; not recovered from: {', '.join(report['unrecovered'])}" if report["unrecovered"] else "")
+        + (f"; died on their own: {', '.join(report['restarted'])}" if report["restarted"] else ""))
     print(json.dumps(report))
     return 0 if report["ok"] else 1
 

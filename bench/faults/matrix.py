@@ -44,6 +44,7 @@ class Fault:
         pass
 
     expected_dead_letters = 0
+    keeps_down = ""  # the service it stops on purpose, while it lasts
 
 
 class Baseline(Fault):
@@ -57,6 +58,10 @@ class Killed(Fault):
 
     service: str = ""
     how: signal.Signals = signal.SIGKILL
+
+    @property
+    def keeps_down(self) -> str:
+        return self.service
 
     def begin(self, platform):
         platform.kill(self.service, self.how)
@@ -153,6 +158,7 @@ class Window:
     ended: float = 0.0
     closed: float = 0.0  # the next fault's beginning: the requests of this window started before it
     recovery_s: float | None = None
+    restarted: list[str] = field(default_factory=list)  # processes that ended on their own, started again
     dead_letters: int = 0
     requests: list[dict] = field(default_factory=list)
 
@@ -208,10 +214,11 @@ class Canary:
         return True
 
 
-def recover(platform: Platform, canary: Canary, timeout: float) -> float | None:
+def recover(platform: Platform, canary: Canary, timeout: float, restarted: list[str]) -> float | None:
     """Seconds until every service is ready and the canary answered; ``None`` if not within ``timeout``."""
     began = time.monotonic()
     while time.monotonic() - began < timeout:
+        restarted += platform.supervise()
         if not platform.unready() and canary.answered():
             return round(time.monotonic() - began, 1)
         time.sleep(0.25)
@@ -230,10 +237,11 @@ def inject(platform: Platform, canary: Canary, faults: list[Fault], settle: floa
         until = time.monotonic() + fault.hold
         while time.monotonic() < until:
             fault.meanwhile(platform)
+            window.restarted += platform.supervise(leave=fault.keeps_down)
             time.sleep(min(0.5, max(0.0, until - time.monotonic())))
         fault.end(platform)
         window.ended = time.time()
-        window.recovery_s = recover(platform, canary, timeout=180)
+        window.recovery_s = recover(platform, canary, 180, window.restarted)
         say(f"    recovered in {window.recovery_s}s" if window.recovery_s is not None
             else "    NOT recovered within 180s")
         time.sleep(settle)  # the load at work again, before the next fault
@@ -285,9 +293,10 @@ def reconcile(windows: list[Window], log: list[dict], trail: dict[str, tuple[int
             "refused": dict(sorted(Counter(str(r["status"]) for r in window.requests
                                            if r["status"] >= 400 or r["status"] == 0).items())),
             "5xx_not_problem": sum(1 for r in errors if r["status"] >= 500 and not r["problem"]),
+            "503_without_retry_after": sum(1 for r in errors if r["status"] == 503 and not r.get("retry_after")),
             "5xx_after_recovery": sum(1 for r in errors if r["t"] > recovered_at + 1.0),
             "slowest_s": round(max((r["ms"] for r in window.requests), default=0) / 1000, 1),
-            "recovery_s": window.recovery_s,
+            "recovery_s": window.recovery_s, "restarted": window.restarted,
             "dead_letters": window.dead_letters, "expected_dead_letters": window.fault.expected_dead_letters,
         })
     return rows
@@ -295,11 +304,13 @@ def reconcile(windows: list[Window], log: list[dict], trail: dict[str, tuple[int
 
 def table(rows: list[dict]) -> str:
     head = (f"  {'fault':<40} {'served':>7} {'in trail':>8} {'lost':>5} {'dup':>4} {'5xx':>5} {'recovery':>9} "
-            f"{'dead':>5}  refused")
+            f"{'dead':>5}  refused (status x count); processes that died on their own")
     lines = [head]
     for row in rows:
         recovery = "-" if row["recovery_s"] is None else f"{row['recovery_s']:.1f}s"
         refused = " ".join(f"{status}x{count}" for status, count in row["refused"].items()) or "-"
+        if row["restarted"]:
+            refused += f"; DIED: {', '.join(row['restarted'])}"
         lines.append(f"  {row['fault']:<40} {row['served']:>7} {row['in_trail']:>8} {row['lost']:>5} "
                      f"{row['duplicated']:>4} {row['5xx']:>5} {recovery:>9} {row['dead_letters']:>5}  {refused}")
     return "\n".join(lines)
@@ -327,9 +338,11 @@ def run(platform: Platform, plan: dict, faults: list[Fault], *, users: int, thin
     verified = verify(platform, say)
     lost, duplicated = sum(r["lost"] for r in rows), sum(r["duplicated"] for r in rows)
     unrecovered = [r["fault"] for r in rows if r["recovery_s"] is None]
+    restarted = sorted({name for r in rows for name in r["restarted"]})
     return {"faults": rows, "lost": lost, "duplicated": duplicated, "requests": len(requests_log),
             "dead_letters_left": platform.dead_letters(), "verify": verified, "unrecovered": unrecovered,
-            "ok": lost == 0 and duplicated == 0 and not unrecovered and verified}
+            "restarted": restarted,
+            "ok": lost == 0 and duplicated == 0 and not unrecovered and not restarted and verified}
 
 
 def verify(platform: Platform, say) -> bool:

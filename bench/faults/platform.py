@@ -117,6 +117,16 @@ class Platform:
     def restart(self, service: str) -> None:
         self.stack.launch(service)
 
+    def supervise(self, leave: str = "") -> list[str]:
+        """As Kubernetes would: start again every service whose process ended on its own
+        (all but ``leave``, which a fault keeps down); the ones started."""
+        ended = [name for name, process in self.stack.processes.items()
+                 if name in self.stack.environments and name != leave and process.poll() is not None]
+        for name in ended:
+            self.say(f"    {name} exited ({self.stack.processes[name].returncode}): starting it again")
+            self.restart(name)
+        return ended
+
     # --- PostgreSQL -----------------------------------------------------------
     def database(self, service: str) -> str:
         return f"postgresql://postgres@127.0.0.1:5432/{self.prefix}_{service}"

@@ -37,7 +37,7 @@ def log_request(request_type, name, response_time, response_length, response=Non
     status = getattr(response, "status_code", 0) or 0
     headers = getattr(response, "headers", None) or {}
     LOG.write(json.dumps({"t": start_time, "op": name, "status": status, "ms": round(response_time or 0, 1),
-                          "trace": headers.get("X-Trace-Id"),
+                          "trace": headers.get("X-Trace-Id"), "retry_after": headers.get("Retry-After"),
                           "problem": headers.get("Content-Type", "").startswith("application/problem+json")})
               + "\n")
 

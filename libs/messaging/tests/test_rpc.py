@@ -108,3 +108,83 @@ def test_a_client_of_one_service(rabbit_config, container_factory, declares):
     with entrypoint_hook(container, "ask") as ask:
         assert [ask(), ask()] == ["x", "x"]
     assert not [name for name in declares if str(name).startswith("rpc.reply-")]
+
+
+class CutOff:
+    """Answers after its own connection to the broker is cut (once): the reply cannot be sent."""
+
+    name = "cut_off"
+    proxy = None
+    cuts = []
+
+    @confide_rpc.rpc
+    def answer_late(self):
+        if not self.cuts:
+            self.cuts.append(1)
+            self.proxy.cut()
+        return "late"
+
+    @confide_rpc.rpc
+    def echo(self, value):
+        return value
+
+
+def test_a_reply_the_broker_cannot_take_does_not_kill_the_service(rabbit_config, container_factory, caplog):
+    """nameko's worker raised when the reply could not be published, and the container
+    died with it: a service that answered nothing more until restarted (``make faults``,
+    "broker cut off"). Now the lost reply is one line, and the service answers again
+    once the broker is back."""
+    from confide_testing.helpers import wait_until
+    from confide_testing.proxy import TcpProxy
+    from nameko import config
+    from nameko.exceptions import RpcTimeout
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    proxy = CutOff.proxy = TcpProxy("127.0.0.1", 5672)
+    CutOff.cuts.clear()
+    direct = config["AMQP_URI"]
+    try:
+        with config.patch({"AMQP_URI": proxy.uri(direct)}), ClusterRpcClient(timeout=3, uri=direct) as client:
+            service = container_factory(CutOff)  # (through the proxy: it reads the URI as it publishes)
+            service.start()
+            with pytest.raises(RpcTimeout):
+                client.cut_off.answer_late()
+            wait_until(lambda: "a reply was lost" in caplog.text, timeout=30, what="the lost reply logged")
+            assert not service._died.ready()
+            proxy.restore()
+            assert wait_until(lambda: client.cut_off.echo(7) == 7, timeout=30, what="an answer after the cut")
+        assert not [r for r in caplog.records if r.name == "nameko.containers" and r.levelname in ("ERROR", "CRITICAL")]
+    finally:
+        proxy.close()
+
+
+def test_a_call_made_while_the_reply_listener_starts_is_answered(rabbit_config, container_factory, monkeypatch):
+    """A gateway restarted under load serves a request before its reply listener has
+    declared its queue: nameko then took the pending reply for one lost and killed
+    the container (``make faults``, "kill -9 gateway"). Now the call waits for it."""
+    import eventlet
+    from confide_testing.helpers import wait_until
+
+    container_factory(Answering).start()
+    original = nameko_rpc.ReplyListener.start
+
+    def slow_start(self):
+        eventlet.sleep(0.5)
+        original(self)
+
+    monkeypatch.setattr(nameko_rpc.ReplyListener, "start", slow_start)
+    container = container_factory(asking(confide_rpc.ClusterRpc))
+    starting = eventlet.spawn(container.start)
+    eventlet.sleep(0.1)  # the container starting, its reply listener not yet
+    answers = []
+
+    def handle_result(worker_ctx, result, exc_info):
+        answers.append(exc_info[1] if exc_info else result)
+        return result, exc_info
+
+    ask = next(e for e in container.entrypoints if e.method_name == "ask")
+    container.spawn_worker(ask, ("answering", "echo", 5), {}, handle_result=handle_result)
+    with eventlet.Timeout(20):  # (it never finished starting: the container died)
+        starting.wait()
+    wait_until(lambda: answers, timeout=10, what="the answer")
+    assert answers == [5] and not container._died.ready()

@@ -116,6 +116,19 @@ class NotFound(ServiceError):
     status, slug, title = 404, "not-found", "Not found"
 
 
+@deserialize_to_instance
+class Unavailable(ServiceError):
+    """Something the service depends on (its database, Vault, the message broker)
+    could not be reached just now: nothing was done that the caller cannot simply
+    ask again, after ``RETRY_AFTER`` seconds (``confide_messaging.outages``)."""
+
+    status, slug, title = 503, "unavailable", "Part of the platform is unavailable for a moment"
+    RETRY_AFTER: ClassVar[int] = 5
+
+    def _wire_args(self) -> tuple[Any, ...]:
+        return (self.detail,)
+
+
 def missing(field: str, message: str) -> NotFound:
     """The thing ``field`` names does not exist: ready to raise."""
     return NotFound(describe({field: [message]}), {field: [message]})

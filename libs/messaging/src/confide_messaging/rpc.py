@@ -9,12 +9,20 @@ the broker did not take is not acked as answered). What goes:
   each publish, and kombu never remembers a queue with ``x-expires``, so every
   call cost a ``queue.declare`` round trip to the broker. The reply listener's
   consumer declares its queue when it starts and again on every reconnect;
-  that is where it belongs.
+  that is where it belongs -- and so a call waits, once, until that consumer is
+  ready: a request made before it (a gateway restarted under load, its web
+  server up first) left a reply queue that did not exist yet, and nameko took
+  the pending reply for a lost one and killed the container (``make faults``,
+  "kill -9 gateway").
 - **A service killed by a reply it could not send.** When the broker was out
   of reach as a reply was due, nameko's worker raised and the container died
   with it, leaving a process that answered nothing until someone restarted it
   (``make faults``, "broker cut off"). The reply is logged as lost in one line
   and the request left unacknowledged; the caller's own timeout answers it.
+- **A 500 for a dependency out of reach.** A worker that failed because the
+  database, Vault or the broker could not be reached answers
+  ``Unavailable`` (503, ``Retry-After``), logged as one line
+  (``confide_messaging.outages``).
 - **Persistent request and reply messages.** A reply queue is not durable, and
   a request outlives a broker restart only to be answered to a caller that is
   no longer waiting (its reply queue is gone with the restart): writing either
@@ -36,7 +44,10 @@ from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
 from nameko.constants import NON_PERSISTENT
 
+from confide_messaging.outages import quiet_outages, unavailable
+
 log = logging.getLogger(__name__)
+quiet_outages()
 
 
 class ReplyPublisher(Publisher):
@@ -49,8 +60,12 @@ class Responder(nameko_rpc.Responder):
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
     def handle_result(self, message, result, exc_info):
-        """As nameko's, with a responder that publishes transient replies, and a
-        reply the broker cannot take now logged, not fatal to the service."""
+        """As nameko's, with a responder that publishes transient replies, a
+        dependency out of reach answered as ``Unavailable``, and a reply the
+        broker cannot take now logged, not fatal to the service."""
+        outage = unavailable(exc_info[1]) if exc_info else None
+        if outage is not None:
+            exc_info = (type(outage), outage, exc_info[2])
         responder = Responder(self.amqp_uri, nameko_rpc.get_rpc_exchange(), message,
                               ssl=config.get(nameko_rpc.AMQP_SSL_CONFIG_KEY),
                               login_method=config.get(nameko_rpc.LOGIN_METHOD_CONFIG_KEY))
@@ -78,6 +93,10 @@ class _Requests:
         super().setup()
         self.publisher.declare = []  # the reply listener's consumer declares it (and on every reconnect)
         self.publisher.delivery_mode = NON_PERSISTENT
+
+    def get_dependency(self, worker_ctx):
+        self.reply_listener.consumer.wait_until_consumer_ready()  # (its queue declared; at once once it is)
+        return super().get_dependency(worker_ctx)
 
 
 class ClusterRpc(_Requests, nameko_rpc.ClusterRpc):

@@ -109,26 +109,26 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    runner.start()
-    log.info("service %s started", manifest.name)
-    probes = None
     containers = list(runner.containers)
-    died: list[BaseException] = []
 
     def watch(container) -> None:
-        """A container that dies (nameko kills it on an error it cannot handle) ends the
-        process, so that whatever supervises it starts it again."""
+        """A container that dies -- nameko kills it on an error it cannot handle, also
+        while it starts -- ends the process at once, so that whatever supervises it
+        (Kubernetes, compose, ``make faults``) starts it again, instead of a process
+        that answers nothing."""
         try:
             container.wait()
         except BaseException as exc:  # noqa: BLE001 - whatever killed it
             log.critical("service %s died (%s): exiting, to be started again", manifest.name,
                          exc.__class__.__name__)
-            died.append(exc)
-        if not stopping.ready():
-            stopping.send("died")
+            credentials.close()
+            os._exit(1)
 
     for container in containers:
         eventlet.spawn_n(watch, container)
+    runner.start()
+    log.info("service %s started", manifest.name)
+    probes = None
     if settings.get("HEALTH_ADDRESS"):
         probes = serve_probes(settings["HEALTH_ADDRESS"], containers[0].service_name,
                               lambda: all(c.started for c in containers) and not stopping.ready())
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     runner.stop()
     credentials.close()
     vault.close()
-    return 1 if died else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,15 +10,18 @@ mapped by its class: no text is parsed.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import orjson
-from confide_contracts.errors import InvalidRequest, ServiceError
+from confide_contracts.errors import InvalidRequest, ServiceError, Unavailable
+from confide_messaging.outages import unavailable
 from nameko.exceptions import IncorrectSignature, RemoteError
 from werkzeug.wrappers import Response
 
 BASE = "https://confide.local/problems/"
+log = logging.getLogger("confide_gateway.service")
 
 
 def problem(status: int, slug: str, title: str, detail: str | None = None, **extra: Any) -> Response:
@@ -31,6 +34,10 @@ def problem(status: int, slug: str, title: str, detail: str | None = None, **ext
 
 def from_error(exc: ServiceError, trace_id: str | None = None) -> Response:
     """The problem document of an error a service (or the gateway) raised on purpose."""
+    if isinstance(exc, Unavailable):  # (what was out of reach is for the log, not the caller)
+        response = problem(exc.status, exc.slug, exc.title, "try again in a few seconds", trace_id=trace_id)
+        response.headers["Retry-After"] = str(exc.RETRY_AFTER)
+        return response
     if exc.status >= 500:
         return problem(exc.status, exc.slug, exc.title, trace_id=trace_id)
     return problem(exc.status, exc.slug, exc.title, exc.detail or None, errors=exc.errors or None)
@@ -50,6 +57,29 @@ def from_remote(exc: Exception, trace_id: str | None = None) -> Response:
         names = MISSING.findall(text) or ["_request"]
         return from_error(InvalidRequest({n: ["required"] for n in names}, text))
     return problem(500, "internal", "Something went wrong on our side", trace_id=trace_id)
+
+
+def from_failure(name: str, exc: Exception, trace_id: str | None) -> Response:
+    """What a call to a service raised, as the caller's problem document, logged as
+    what it is: a refusal (already logged by the service), a failure (an error
+    line), or a dependency out of reach here or in the service (a warning line,
+    503 with ``Retry-After``). Anything else is raised again: the gateway's own
+    fault, a 500."""
+    if isinstance(exc, Unavailable):
+        log.warning("%s: %s out of reach; answered 503", name, exc.detail)
+    elif isinstance(exc, ServiceError):
+        if exc.status >= 500:
+            log.error("%s failed: %s", name, exc)
+    elif isinstance(exc, (IncorrectSignature, RemoteError)):  # nameko raises IncorrectSignature as itself
+        if not isinstance(exc, IncorrectSignature) and exc.exc_type != "IncorrectSignature":
+            log.error("%s failed: %s", name, exc)
+        return from_remote(exc, trace_id)
+    elif (outage := unavailable(exc)) is not None:  # the broker, for the gateway's own request
+        log.warning("%s: %s out of reach (%s); answered 503", name, outage.detail, type(exc).__name__)
+        exc = outage
+    else:
+        raise exc
+    return from_error(exc, trace_id)
 
 
 def unauthenticated() -> Response:

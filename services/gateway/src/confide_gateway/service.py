@@ -19,12 +19,11 @@ import eventlet
 import orjson
 from confide_access.assertions import signing
 from confide_contracts.audit_export import export
-from confide_contracts.errors import InvalidRequest, ServiceError, invalid
+from confide_contracts.errors import InvalidRequest, invalid
 from confide_messaging.rpc import ClusterRpc
 from confide_messaging.rpc import rpc as answers_rpc  # (the class has its own `rpc`: the cluster proxy)
 from confide_persistence import Database
 from confide_telemetry import current_trace_id
-from nameko.exceptions import IncorrectSignature, RemoteError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -120,14 +119,8 @@ class GatewayService(Console):
                 return problems.problem(504, "timeout", "The platform did not answer in time",
                                         "the request may still complete: look before doing it again (a retry "
                                         "with the same Idempotency-Key is refused, 409)", trace_id=current_trace_id())
-            except ServiceError as exc:  # the services' refusals, and the gateway's own bad input
-                if exc.status >= 500:
-                    log.error("%s failed: %s", name, exc)
-                return problems.from_error(exc, current_trace_id())
-            except (IncorrectSignature, RemoteError) as exc:  # nameko raises IncorrectSignature as itself
-                if not isinstance(exc, IncorrectSignature) and exc.exc_type != "IncorrectSignature":
-                    log.error("%s failed: %s", name, exc)
-                return problems.from_remote(exc, current_trace_id())
+            except Exception as exc:  # noqa: BLE001 - a refusal, a failure, an outage (re-raised if none)
+                return problems.from_failure(name, exc, current_trace_id())
 
         key = request.headers.get("Idempotency-Key")
         response = self._idempotent(request, caller["user_id"], key, run, replay) if replay and key else run()
