@@ -188,3 +188,41 @@ def test_a_call_made_while_the_reply_listener_starts_is_answered(rabbit_config, 
         starting.wait()
     wait_until(lambda: answers, timeout=10, what="the answer")
     assert answers == [5] and not container._died.ready()
+
+
+class Slow:
+    """Counts each time it starts working on a request, then takes its time."""
+
+    name = "slow"
+    started = []
+
+    @confide_rpc.rpc
+    def work(self, key):
+        import eventlet
+
+        self.started.append(key)
+        eventlet.sleep(2)
+        return key
+
+
+def test_a_request_is_worked_on_at_most_once_when_its_service_dies_meanwhile(rabbit_config, container_factory):
+    """nameko acknowledged a request after its reply, so the replica that took over
+    from one that died did the work again: a second addendum, a second payment, a
+    second access in the trail for one answer (``make faults``)."""
+    import eventlet
+    from confide_testing.helpers import wait_until
+    from nameko.exceptions import RpcTimeout
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    Slow.started.clear()
+    dying = container_factory(Slow)
+    dying.start()
+    with ClusterRpcClient(timeout=6) as client:
+        reply = eventlet.spawn(client.slow.work, "request-1")
+        wait_until(lambda: Slow.started, timeout=10, what="the work begun")
+        dying.kill()  # (its connections dropped, as a killed process's are)
+        container_factory(Slow).start()
+        with pytest.raises(RpcTimeout):  # (the caller's timeout answers it)
+            reply.wait()
+        assert client.slow.work("request-2") == "request-2"
+    assert Slow.started == ["request-1", "request-2"]

@@ -14,6 +14,14 @@ the broker did not take is not acked as answered). What goes:
   server up first) left a reply queue that did not exist yet, and nameko took
   the pending reply for a lost one and killed the container (``make faults``,
   "kill -9 gateway").
+- **A request worked on twice.** nameko acknowledged a request only after its
+  reply was sent, so a service that died or lost the broker while working on
+  it had it delivered again and did it again: a second addendum, a second
+  payment, a second access in the trail for one answer (``make faults``,
+  "kill -9 gateway" then "broker cut off"). A request is acknowledged as its
+  worker starts: it is worked on at most once, and one whose service dies
+  meanwhile is answered by the caller's timeout (a 504 that says to look
+  before retrying; a retry with the same Idempotency-Key is refused).
 - **A service killed by a reply it could not send.** When the broker was out
   of reach as a reply was due, nameko's worker raised and the container died
   with it, leaving a process that answered nothing until someone restarted it
@@ -37,12 +45,15 @@ for every entrypoint, never nameko's own beside it.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from kombu.exceptions import OperationalError
 from nameko import config
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
 from nameko.constants import NON_PERSISTENT
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest
+from nameko.messaging import decode_from_headers
 
 from confide_messaging.outages import quiet_outages, unavailable
 
@@ -75,12 +86,36 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
             log.warning("a reply was lost: the broker could not be reached (%s); the caller's timeout answers it",
                         exc.__class__.__name__)
             return result, exc_info
-        self.consumer.ack_message(message)
+        if not message.acknowledged:  # (a refusal, a malformed request: never worked on)
+            self.consumer.ack_message(message)
         return result, exc_info
 
 
 class Rpc(nameko_rpc.Rpc):
     rpc_consumer = RpcConsumer()
+
+    def handle_message(self, body, message):
+        """As nameko's, acknowledging the request once its worker is spawned (and
+        before it runs): at most once."""
+        try:
+            args, kwargs = body["args"], body["kwargs"]
+        except KeyError:
+            raise MalformedRequest("Message missing `args` or `kwargs`") from None
+        self.check_signature(args, kwargs)
+        context_data = decode_from_headers(message.headers)
+
+        def spawn_worker():
+            try:
+                self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                            handle_result=partial(self.handle_result, message))
+            except ContainerBeingKilled:
+                self.rpc_consumer.consumer.requeue_message(message)
+                return
+            self.rpc_consumer.consumer.ack_message(message)  # (the worker has not run yet: no switch since)
+
+        # (a thread of its own, as nameko's: waiting for a free worker must not block the consumer)
+        self.container.spawn_managed_thread(
+            spawn_worker, identifier=f"wait_for_worker_pool[{self.container.service_name}.{self.method_name}]")
 
 
 rpc = Rpc.decorator
