@@ -273,9 +273,10 @@ def await_trail(platform: Platform, traces: list[str], patience: float, say) -> 
 
 
 def reconcile(windows: list[Window], log: list[dict], trail: dict[str, tuple[int, int]]) -> list[dict]:
-    for request in log:
+    for request in log:  # (by when it ended: a request cut short by the next fault is that fault's)
+        ended = request["t"] + request["ms"] / 1000
         for window in windows:
-            if window.began <= request["t"] < window.closed:
+            if window.began <= ended < window.closed or (window is windows[-1] and ended >= window.closed):
                 window.requests.append(request)
                 break
     rows = []
@@ -294,7 +295,7 @@ def reconcile(windows: list[Window], log: list[dict], trail: dict[str, tuple[int
                                            if r["status"] >= 400 or r["status"] == 0).items())),
             "5xx_not_problem": sum(1 for r in errors if r["status"] >= 500 and not r["problem"]),
             "503_without_retry_after": sum(1 for r in errors if r["status"] == 503 and not r.get("retry_after")),
-            "5xx_after_recovery": sum(1 for r in errors if r["t"] > recovered_at + 1.0),
+            "errors_after_recovery": sum(1 for r in errors if r["t"] > recovered_at + 1.0),
             "slowest_s": round(max((r["ms"] for r in window.requests), default=0) / 1000, 1),
             "recovery_s": window.recovery_s, "restarted": window.restarted,
             "dead_letters": window.dead_letters, "expected_dead_letters": window.fault.expected_dead_letters,

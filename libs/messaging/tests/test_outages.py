@@ -65,7 +65,7 @@ def test_an_outage_is_logged_as_one_line_naming_the_entrypoint():
 
     outage = record(requests.exceptions.SSLError("EOF"))
     assert OutageLines().filter(outage)
-    assert outage.getMessage() == "records.get_note: Vault out of reach (SSLError); answered 503"
+    assert outage.getMessage() == "records.get_note failed: Vault out of reach (SSLError); answered 503"
     assert outage.exc_info is None and outage.levelname == "WARNING"
     bug = record(ValueError("a bug"))
     assert OutageLines().filter(bug) and bug.exc_info is not None and bug.levelname == "ERROR"

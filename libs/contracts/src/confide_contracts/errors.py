@@ -168,6 +168,17 @@ def conflict(field: str, message: str) -> Conflict:
     return Conflict({field: [message]})
 
 
+def one_line(record: logging.LogRecord, level: int, message: str, *args: Any) -> None:
+    """Rewrite nameko's "error handling worker" ``record`` as one line without a traceback:
+    ``message`` after the worker's ``service.entrypoint``."""
+    worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
+    entrypoint = getattr(getattr(worker_ctx, "entrypoint", None), "method_name", "?")
+    service = getattr(getattr(worker_ctx, "container", None), "service_name", "?")
+    record.msg, record.args = "%s.%s " + message, (service, entrypoint, *args)
+    record.exc_info, record.exc_text = None, None
+    record.levelno, record.levelname = level, logging.getLevelName(level)
+
+
 class ExpectedRefusals(logging.Filter):
     """On ``nameko.containers``: an expected refusal (status below 500) becomes one
     INFO line naming the entrypoint and why, without a traceback. Anything else
@@ -178,13 +189,9 @@ class ExpectedRefusals(logging.Filter):
         worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
         expected = getattr(getattr(worker_ctx, "entrypoint", None), "expected_exceptions", ())
         if isinstance(exc, ServiceError) and exc.status < 500 and expected and isinstance(exc, expected):
-            entrypoint = getattr(getattr(worker_ctx, "entrypoint", None), "method_name", "?")
-            service = getattr(getattr(worker_ctx, "container", None), "service_name", "?")
             # the class and the fields only: a refusal's words may quote the request (no client data in logs)
             fields = f" ({', '.join(sorted(exc.errors))})" if exc.errors else ""
-            record.msg, record.args = "%s.%s refused: %s%s", (service, entrypoint, exc.exc_type, fields)
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.INFO, "INFO"
+            one_line(record, logging.INFO, "refused: %s%s", exc.exc_type, fields)
         return True
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from confide_contracts.errors import Unavailable
+from confide_contracts.errors import Unavailable, one_line
 
 
 @functools.cache
@@ -64,13 +64,8 @@ class OutageLines(logging.Filter):
         exc = record.exc_info[1] if record.exc_info else None
         what = out_of_reach(exc) if exc is not None else None
         if what is not None:
-            worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
-            entrypoint = getattr(getattr(worker_ctx, "entrypoint", None), "method_name", "?")
-            service = getattr(getattr(worker_ctx, "container", None), "service_name", "?")
-            record.msg, record.args = "%s.%s: %s out of reach (%s); answered 503", (
-                service, entrypoint, what, exc.__class__.__name__)
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            one_line(record, logging.WARNING, "failed: %s out of reach (%s); answered 503", what,
+                     exc.__class__.__name__)
         return True
 
 
