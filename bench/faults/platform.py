@@ -207,19 +207,20 @@ class Platform:
 @contextlib.contextmanager
 def broken_outbox(platform: Platform, service: str, how: str):
     """The outbox made to fail as a faulty release could: ``drop`` silently loses every
-    third access event a ``service`` writes, ``duplicate`` writes each one twice under
-    two ids. For showing that ``make faults`` catches it; removed afterwards."""
+    third access event a ``service`` writes (deleted as it is written: the service
+    sees its write succeed), ``duplicate`` writes each one twice under two ids. For
+    showing that ``make faults`` catches it; removed afterwards."""
     body = {
-        "drop": "IF nextval('faults_every') % 3 = 0 THEN RETURN NULL; END IF; RETURN NEW;",
+        "drop": "IF nextval('faults_every') % 3 = 0 THEN DELETE FROM outbox WHERE seq = NEW.seq; END IF;",
         "duplicate": "INSERT INTO outbox (id, type, message) VALUES (gen_random_uuid(), NEW.type, "
-                     "jsonb_set(NEW.message, '{id}', to_jsonb(gen_random_uuid()::text))); RETURN NEW;",
+                     "jsonb_set(NEW.message, '{id}', to_jsonb(gen_random_uuid()::text)));",
     }[how]
-    when = "BEFORE" if how == "drop" else "AFTER"
     with psycopg.connect(platform.database(service), autocommit=True) as conn:
         conn.execute("CREATE SEQUENCE IF NOT EXISTS faults_every")
-        conn.execute("CREATE FUNCTION faults_broken_outbox() RETURNS trigger LANGUAGE plpgsql "
-                     f"AS $$ BEGIN {body} END $$")
-        conn.execute(f"CREATE TRIGGER faults_broken_outbox {when} INSERT ON outbox FOR EACH ROW "
+        # (as its owner: the service's own role may neither delete from its outbox nor use the sequence)
+        conn.execute("CREATE FUNCTION faults_broken_outbox() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+                     f"SET search_path = public AS $$ BEGIN {body} RETURN NULL; END $$")
+        conn.execute("CREATE TRIGGER faults_broken_outbox AFTER INSERT ON outbox FOR EACH ROW "
                      "WHEN (NEW.type LIKE '%.access.recorded' AND pg_trigger_depth() < 1) "
                      "EXECUTE FUNCTION faults_broken_outbox()")
     try:

@@ -14,7 +14,7 @@ from urllib3.util.retry import Retry
 log = logging.getLogger(__name__)
 
 
-def _session() -> requests.Session:
+def _session(verify: str | bool) -> requests.Session:
     """HTTP to Vault that tries a request again (twice, 50 and 100 ms apart) when the
     connection fails before an answer: after Vault was out of reach, the pool's
     connections are dead, and the first request on each failed (``make faults``:
@@ -22,6 +22,7 @@ def _session() -> requests.Session:
     encryption, a decryption, a signature, credentials (a second lease expires
     unused)."""
     session = requests.Session()
+    session.verify = verify  # (hvac leaves a session it is given as it is)
     retry = Retry(total=2, connect=2, read=2, status=0, other=0, backoff_factor=0.05, allowed_methods=None,
                   raise_on_status=False)
     session.mount("https://", HTTPAdapter(max_retries=retry))
@@ -80,7 +81,7 @@ class VaultClient:
         self.kubernetes = kubernetes
         # over https, Vault's certificate is checked against ca_cert (VAULT_CACERT) if given, else the system's CAs
         self.hvac = hvac.Client(url=addr, token=token, namespace=namespace, timeout=timeout, verify=ca_cert or True,
-                                session=_session())
+                                session=_session(ca_cert or True))
         self._renewer: threading.Thread | None = None
         self._stop = threading.Event()
         if approle or kubernetes:
