@@ -168,10 +168,11 @@ class Load:
 
     def __init__(self, plan: Path, base: str, users: int, think: float, log: Path) -> None:
         self.log = log
-        self.process = subprocess.Popen(
-            locust_command(base, users, 6 * 3600, log.with_suffix("")), cwd=HERE.parents[1],
-            env={**os.environ, "LOAD_PLAN": str(plan), "LOAD_THINK": str(think), "LOAD_LOG": str(log)},
-            stdout=subprocess.DEVNULL, stderr=open(log.with_suffix(".err"), "ab"))
+        with open(log.with_suffix(".err"), "ab") as errors:  # (Locust's own complaints; the child keeps its copy)
+            self.process = subprocess.Popen(
+                locust_command(base, users, 6 * 3600, log.with_suffix("")), cwd=HERE.parents[1],
+                env={**os.environ, "LOAD_PLAN": str(plan), "LOAD_THINK": str(think), "LOAD_LOG": str(log)},
+                stdout=subprocess.DEVNULL, stderr=errors)
 
     def stop(self) -> list[dict]:
         """Stop it (Locust's own graceful stop) and read its log."""

@@ -82,10 +82,6 @@ class Platform:
             forget(self.prefix)
             requests.delete(f"{BROKER_API}/vhosts/{self.vhost}", auth=GUEST, timeout=10)
 
-    @property
-    def services(self) -> list[str]:
-        return [name for name in self.stack.environments]
-
     def unready(self) -> list[str]:
         """The services whose readiness probe does not answer 200 now."""
         waiting = []
