@@ -9,6 +9,7 @@ import logging
 import amqp.exceptions
 import kombu.exceptions
 import psycopg
+import psycopg.errors
 import pytest
 import requests
 import sqlalchemy.exc
@@ -19,19 +20,29 @@ from confide_messaging.publisher import PublishFailed
 pytestmark = pytest.mark.unit
 
 
-def caused(outer: BaseException, inner: BaseException) -> BaseException:
+def caused(outer: BaseException, inner: BaseException, explicitly: bool = True) -> BaseException:
+    """``outer`` raised from ``inner`` (or, not ``explicitly``, while handling it)."""
     try:
         try:
             raise inner
         except BaseException as exc:
-            raise outer from exc
+            if explicitly:
+                raise outer from exc
+            raise outer  # noqa: B904 - the point: a context, not a cause
     except BaseException as exc:  # noqa: BLE001 - what was raised, with its cause
         return exc
 
 
+def sql(orig: BaseException) -> BaseException:
+    """As SQLAlchemy raises a DBAPI error: its own, from psycopg's."""
+    return caused(sqlalchemy.exc.OperationalError("SELECT 1", {}, orig), orig)
+
+
 @pytest.mark.parametrize("exc, what", [
-    (sqlalchemy.exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("terminating connection")),
-     "the database"),
+    (sql(psycopg.OperationalError("server closed the connection unexpectedly")), "the database"),
+    (sql(psycopg.errors.AdminShutdown("terminating connection due to administrator command")), "the database"),
+    (sql(psycopg.errors.TooManyConnections("sorry, too many clients already")), "the database"),
+    (sql(psycopg.errors.DeadlockDetected("deadlock detected")), "the database"),
     (sqlalchemy.exc.TimeoutError("QueuePool limit reached"), "the database"),
     (psycopg.OperationalError("connection refused"), "the database"),
     (requests.exceptions.SSLError("EOF occurred in violation of protocol"), "Vault"),
@@ -47,9 +58,16 @@ def test_a_dependency_out_of_reach_is_named(exc, what):
     assert isinstance(unavailable(exc), Unavailable) and unavailable(exc).status == 503
 
 
-@pytest.mark.parametrize("exc", [ValueError("a bug"), KeyError("x"), InvalidRequest({"name": ["required"]}),
-                                 sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("duplicate key")),
-                                 caused(ValueError("a bug"), KeyError("x")), None])
+@pytest.mark.parametrize("exc", [
+    ValueError("a bug"), KeyError("x"), InvalidRequest({"name": ["required"]}), None,
+    sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("duplicate key")),
+    caused(ValueError("a bug"), KeyError("x")),
+    # what the database says of the statement, not of the connection: a bug or a limit, never to retry
+    sql(psycopg.errors.QueryCanceled("canceling statement due to statement timeout")),
+    sql(psycopg.errors.ProgramLimitExceeded("index row size exceeds maximum")),
+    # a bug met while handling an outage is a bug
+    caused(KeyError("a bug in the handling"), psycopg.OperationalError("connection refused"), explicitly=False),
+])
 def test_anything_else_is_not_an_outage(exc):
     assert out_of_reach(exc) is None and unavailable(exc) is None
 
@@ -69,3 +87,8 @@ def test_an_outage_is_logged_as_one_line_naming_the_entrypoint():
     assert outage.exc_info is None and outage.levelname == "WARNING"
     bug = record(ValueError("a bug"))
     assert OutageLines().filter(bug) and bug.exc_info is not None and bug.levelname == "ERROR"
+    # nameko's other records keep their traceback (a container's thread that died is not a refused request)
+    died = requests.exceptions.SSLError("EOF")
+    thread = logging.LogRecord("nameko.containers", logging.CRITICAL, __file__, 1, "%s thread exited with error",
+                               ("<ServiceContainer>",), (type(died), died, None))
+    assert OutageLines().filter(thread) and thread.exc_info is not None and thread.levelname == "CRITICAL"

@@ -25,8 +25,8 @@ the broker did not take is not acked as answered). What goes:
 - **A service killed by a reply it could not send.** When the broker was out
   of reach as a reply was due, nameko's worker raised and the container died
   with it, leaving a process that answered nothing until someone restarted it
-  (``make faults``, "broker cut off"). The reply is logged as lost in one line
-  and the request left unacknowledged; the caller's own timeout answers it.
+  (``make faults``, "broker cut off"). The reply is logged as lost in one line;
+  the caller's own timeout answers it.
 - **A 500 for a dependency out of reach.** A worker that failed because the
   database, Vault or the broker could not be reached answers
   ``Unavailable`` (503, ``Retry-After``), logged as one line
@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+from amqp.exceptions import AMQPError, MessageNacked
 from kombu.exceptions import OperationalError
 from nameko import config
 from nameko import rpc as nameko_rpc
@@ -82,11 +83,11 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
                               login_method=config.get(nameko_rpc.LOGIN_METHOD_CONFIG_KEY))
         try:
             result, exc_info = responder.send_response(result, exc_info)
-        except (OSError, OperationalError) as exc:
-            log.warning("a reply was lost: the broker could not be reached (%s); the caller's timeout answers it",
+        except (OSError, OperationalError, AMQPError, MessageNacked) as exc:
+            log.warning("a reply was lost: the broker did not take it (%s); the caller's timeout answers it",
                         exc.__class__.__name__)
             return result, exc_info
-        if not message.acknowledged:  # (a refusal, a malformed request: never worked on)
+        if not getattr(message, "confide_acked", False):  # (a refusal, a malformed request: never worked on)
             self.consumer.ack_message(message)
         return result, exc_info
 
@@ -105,12 +106,20 @@ class Rpc(nameko_rpc.Rpc):
         context_data = decode_from_headers(message.headers)
 
         def spawn_worker():
+            # wait for a free worker without taking it (eventlet's GreenPool), so that the channel can be
+            # looked at after the wait: if it went meanwhile, the broker hands the request out again
+            slots = self.container._worker_pool.sem
+            slots.acquire()
+            slots.release()
+            if not message.channel.connection:
+                return
             try:
                 self.container.spawn_worker(self, args, kwargs, context_data=context_data,
                                             handle_result=partial(self.handle_result, message))
             except ContainerBeingKilled:
                 self.rpc_consumer.consumer.requeue_message(message)
                 return
+            message.confide_acked = True  # (before the write: the worker may answer while it blocks)
             self.rpc_consumer.consumer.ack_message(message)  # (the worker has not run yet: no switch since)
 
         # (a thread of its own, as nameko's: waiting for a free worker must not block the consumer)
@@ -119,6 +128,9 @@ class Rpc(nameko_rpc.Rpc):
 
 
 rpc = Rpc.decorator
+
+
+READY_WITHIN = 10.0  # seconds a call waits for the reply listener to be consuming
 
 
 class _Requests:
@@ -130,7 +142,9 @@ class _Requests:
         self.publisher.delivery_mode = NON_PERSISTENT
 
     def get_dependency(self, worker_ctx):
-        self.reply_listener.consumer.wait_until_consumer_ready()  # (its queue declared; at once once it is)
+        # (its queue declared; at once once it is; and never for long: a broker out of reach as the service
+        # starts leaves the calls to fail as they would, not every worker waiting)
+        self.reply_listener.consumer.ready.wait(READY_WITHIN)
         return super().get_dependency(worker_ctx)
 
 

@@ -9,22 +9,31 @@ import hvac
 import hvac.exceptions
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
 
 
+class ConnectionRetry(Retry):
+    """Again when the connection failed -- could not be made, or was found dead when the
+    request was sent on it (a pooled connection from before Vault was out of reach:
+    ``make faults`` saw 503s after Vault was back) -- never when Vault took the request
+    and did not answer in time (it may have done it, and the wait would be paid again)."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, ReadTimeoutError):
+            raise error  # (as urllib3 does with a read error it may not retry: requests says ReadTimeout)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def _session(verify: str | bool) -> requests.Session:
-    """HTTP to Vault that tries a request again (twice, 50 and 100 ms apart) when the
-    connection fails before an answer: after Vault was out of reach, the pool's
-    connections are dead, and the first request on each failed (``make faults``:
-    503s after Vault was back). Every call we make is safe to repeat -- an
-    encryption, a decryption, a signature, credentials (a second lease expires
-    unused)."""
+    """HTTP to Vault that tries a request again (twice, 50 and 100 ms apart) when its
+    connection failed before an answer (:class:`ConnectionRetry`)."""
     session = requests.Session()
     session.verify = verify  # (hvac leaves a session it is given as it is)
-    retry = Retry(total=2, connect=2, read=2, status=0, other=0, backoff_factor=0.05, allowed_methods=None,
-                  raise_on_status=False)
+    retry = ConnectionRetry(total=2, connect=2, read=2, status=0, other=0, backoff_factor=0.05,
+                            allowed_methods=None, raise_on_status=False)
     session.mount("https://", HTTPAdapter(max_retries=retry))
     session.mount("http://", HTTPAdapter(max_retries=retry))
     return session

@@ -35,7 +35,9 @@ def problem(status: int, slug: str, title: str, detail: str | None = None, **ext
 def from_error(exc: ServiceError, trace_id: str | None = None) -> Response:
     """The problem document of an error a service (or the gateway) raised on purpose."""
     if isinstance(exc, Unavailable):  # (what was out of reach is for the log, not the caller)
-        response = problem(exc.status, exc.slug, exc.title, "try again in a few seconds", trace_id=trace_id)
+        response = problem(exc.status, exc.slug, exc.title, "try again in a few seconds; what was asked may "
+                           "have been done: look before making it again (a retry with the same Idempotency-Key is "
+                           "refused, 409)", trace_id=trace_id)
         response.headers["Retry-After"] = str(exc.RETRY_AFTER)
         return response
     if exc.status >= 500:

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 API = "/api/v1"
 SERVICES = ("audit", "billing", "credentialing", "records", "scheduling")
+# a timeout, or a part out of reach midway (a commit whose answer was lost): what was asked may have been done
+UNKNOWN_OUTCOME = (503, 504)
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -149,8 +151,8 @@ class GatewayService(Console):
                                         "this key was used for a different request")
             if earlier.status is None:
                 return problems.problem(409, "in-progress", "The first request with this key is still running")
-            if earlier.status == 504:
-                return problems.problem(409, "outcome-unknown", "The first request with this key timed out",
+            if earlier.status in UNKNOWN_OUTCOME:
+                return problems.problem(409, "outcome-unknown", "The first request with this key did not finish",
                                         "it may have completed: look before creating it again, with a new key")
             again = run(lambda who: replay(who, earlier.resource_id))
             if again.status_code < 300:
@@ -164,8 +166,8 @@ class GatewayService(Console):
                 store.release_key(session, user_id, key)
             raise
         with self.db.transaction() as session:
-            if response.status_code == 504:  # it may yet complete: a retry must not make it twice
-                store.keep_answer(session, user_id, key, 504, None)
+            if response.status_code in UNKNOWN_OUTCOME:  # it may have completed: a retry must not make it twice
+                store.keep_answer(session, user_id, key, response.status_code, None)
             elif response.status_code >= 300:  # nothing was made: a retry runs again (and is decided again)
                 store.release_key(session, user_id, key)
             else:
