@@ -19,6 +19,7 @@ from urllib.parse import quote
 import hvac
 import nameko
 import psycopg
+import psycopg.errors
 import requests
 from confide_client.devtokens import mint
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage
@@ -31,6 +32,19 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BROKER_API = "http://127.0.0.1:15672/api"
 GUEST = ("guest", "guest")
 SLOW_TRIGGER = "faults_slow_consumer"
+
+
+def _locking(conn: psycopg.Connection, statement: sql.Composable, attempts: int = 10) -> bool:
+    """Run a statement that locks a table the audit service writes to without stalling or deadlocking it:
+    each attempt waits 2 s at most for its locks, and a deadlock is tried again. Whether it was done."""
+    conn.execute("SET lock_timeout = '2s'")
+    for _ in range(attempts):
+        try:
+            conn.execute(statement)
+            return True
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
+            time.sleep(0.5)
+    return False
 
 
 class ProxiedStack(Stack):
@@ -137,17 +151,21 @@ class Platform:
 
     def slow_audit(self, seconds_a_row: float | None) -> None:
         """Make each entry the audit service writes wait ``seconds_a_row`` (a trigger with
-        ``pg_sleep``), or no longer (``None``)."""
+        ``pg_sleep``), or no longer (``None``: the function made not to wait at once, which
+        takes no lock on the table, then the trigger dropped)."""
         with psycopg.connect(self.database("audit"), autocommit=True) as conn:
-            if seconds_a_row is None:
-                conn.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON audit_entries").format(sql.Identifier(SLOW_TRIGGER)))
-                conn.execute("DROP FUNCTION IF EXISTS faults_slow_consumer()")
-                return
             conn.execute(sql.SQL(
                 "CREATE OR REPLACE FUNCTION faults_slow_consumer() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN PERFORM pg_sleep({}); RETURN NEW; END $$").format(sql.Literal(seconds_a_row)))
-            conn.execute(sql.SQL("CREATE TRIGGER {} BEFORE INSERT ON audit_entries FOR EACH ROW "
-                                 "EXECUTE FUNCTION faults_slow_consumer()").format(sql.Identifier(SLOW_TRIGGER)))
+                "$$ BEGIN PERFORM pg_sleep({}); RETURN NEW; END $$").format(sql.Literal(seconds_a_row or 0)))
+            if seconds_a_row is None:
+                if not _locking(conn, sql.SQL("DROP TRIGGER IF EXISTS {} ON audit_entries").format(
+                        sql.Identifier(SLOW_TRIGGER))):
+                    self.say("    (the slow-consumer trigger stays, waiting no longer: its table was busy)")
+                return
+            if not _locking(conn, sql.SQL("CREATE TRIGGER {} BEFORE INSERT ON audit_entries FOR EACH ROW "
+                                          "EXECUTE FUNCTION faults_slow_consumer()").format(
+                                              sql.Identifier(SLOW_TRIGGER))):
+                raise RuntimeError("could not put the slow-consumer trigger on audit_entries: always busy")
 
     # --- Vault ----------------------------------------------------------------
     def revoke_leases(self, service: str) -> None:
