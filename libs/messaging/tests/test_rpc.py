@@ -226,3 +226,29 @@ def test_a_request_is_worked_on_at_most_once_when_its_service_dies_meanwhile(rab
             reply.wait()
         assert client.slow.work("request-2") == "request-2"
     assert Slow.started == ["request-1", "request-2"]
+
+
+def test_a_request_sent_twice_is_worked_on_once(rabbit_config, container_factory):
+    """kombu publishes a request again when its connection died before the broker
+    confirmed it -- though the broker may have routed it already: the service then
+    did the work twice, a second access in the trail for one answer (``make
+    faults``, the broker cut off just after a request). The copy has the same
+    correlation id, and is dropped."""
+    import uuid
+
+    import eventlet
+    from confide_testing.helpers import wait_until
+    from kombu import Connection, Exchange, Producer
+    from nameko import config
+
+    Slow.started.clear()
+    container_factory(Slow).start()
+    correlation = str(uuid.uuid4())
+    with Connection(config["AMQP_URI"]) as connection:
+        producer = Producer(connection.channel(), exchange=Exchange("nameko-rpc", type="topic", durable=True))
+        for _ in range(2):  # as kombu's retry sends it: the same message again
+            producer.publish({"args": ["once"], "kwargs": {}}, routing_key="slow.work", correlation_id=correlation,
+                             reply_to="nobody-listens", serializer="json")
+    wait_until(lambda: Slow.started, timeout=10, what="the work begun")
+    eventlet.sleep(1)
+    assert Slow.started == ["once"]

@@ -21,7 +21,11 @@ the broker did not take is not acked as answered). What goes:
   "kill -9 gateway" then "broker cut off"). A request is acknowledged as its
   worker starts: it is worked on at most once, and one whose service dies
   meanwhile is answered by the caller's timeout (a 504 that says to look
-  before retrying; a retry with the same Idempotency-Key is refused).
+  before retrying; a retry with the same Idempotency-Key is refused). And a
+  request the caller's publish sent again -- kombu retries a publish whose
+  connection died before the broker confirmed it, though the broker may have
+  routed it already -- is known by its correlation id and dropped (a service
+  process remembers the last 100,000; replicas do not share them).
 - **A service killed by a reply it could not send.** When the broker was out
   of reach as a reply was due, nameko's worker raised and the container died
   with it, leaving a process that answered nothing until someone restarted it
@@ -45,6 +49,7 @@ for every entrypoint, never nameko's own beside it.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from functools import partial
 
 from amqp.exceptions import AMQPError, MessageNacked
@@ -70,7 +75,28 @@ class Responder(nameko_rpc.Responder):
     publisher_cls = ReplyPublisher
 
 
+SEEN = 100_000  # correlation ids a service process remembers, to know a request sent twice
+
+
 class RpcConsumer(nameko_rpc.RpcConsumer):
+    def setup(self) -> None:
+        super().setup()
+        self.seen: OrderedDict[str, None] = OrderedDict()
+
+    def handle_message(self, body, message):
+        """As nameko's, dropping a request already received (the same correlation id)."""
+        correlation = message.properties.get("correlation_id")
+        if correlation is not None:
+            if correlation in self.seen:
+                log.warning("a request to %s was received twice (its caller's publish was retried); the copy is "
+                            "dropped", message.delivery_info.get("routing_key"))
+                self.consumer.ack_message(message)
+                return
+            self.seen[correlation] = None
+            if len(self.seen) > SEEN:
+                self.seen.popitem(last=False)
+        super().handle_message(body, message)
+
     def handle_result(self, message, result, exc_info):
         """As nameko's, with a responder that publishes transient replies, a
         dependency out of reach answered as ``Unavailable``, and a reply the
