@@ -308,7 +308,9 @@ def reconcile(windows: list[Window], log: list[dict], trail: dict[str, tuple[int
                                            if r["status"] >= 400 or r["status"] == 0).items())),
             "5xx_not_problem": sum(1 for r in errors if r["status"] >= 500 and not r["problem"]),
             "503_without_retry_after": sum(1 for r in errors if r["status"] == 503 and not r.get("retry_after")),
-            "errors_after_recovery": sum(1 for r in errors if r["t"] > recovered_at + 1.0),
+            # (started once it had recovered and over before the next fault: nothing else to blame)
+            "errors_after_recovery": sum(1 for r in errors if r["t"] > recovered_at + 1.0
+                                         and r["t"] + r["ms"] / 1000 < window.closed),
             "slowest_s": round(max((r["ms"] for r in window.requests), default=0) / 1000, 1),
             "recovery_s": window.recovery_s, "restarted": window.restarted,
             "dead_letters": window.dead_letters, "expected_dead_letters": window.fault.expected_dead_letters,
