@@ -17,13 +17,14 @@ import pytest
 
 from bench.faults.matrix import matrix, table
 
-# Not yet part of `make test`: the last two runs of this session, in the suite and alone, found accesses served
-# that never reached the trail (about 10% of them, in every row, the baseline too), after six runs with none;
-# until that is understood the suite would fail on it at random. CONFIDE_FAULTS_IN_SUITE=1 runs it.
-pytestmark = [pytest.mark.timeout(1500),
-              pytest.mark.skipif(not os.environ.get("CONFIDE_FAULTS_IN_SUITE"),
-                                 reason="accesses lost in 2 of the last 8 short runs: under investigation")]
+pytestmark = pytest.mark.timeout(1500)
+
+
 ROOT = Path(__file__).parents[1]
+# The matrix is not yet part of `make test`: its last fixes (verify waiting for the witness's cosignature, a day
+# sheet with nobody on it not counted as an access) have few runs behind them. CONFIDE_FAULTS_IN_SUITE=1 runs it.
+SKIP_MATRIX = pytest.mark.skipif(not os.environ.get("CONFIDE_FAULTS_IN_SUITE"),
+                                 reason="the matrix is opt-in for now: CONFIDE_FAULTS_IN_SUITE=1 runs it")
 
 
 def faults(tmp_path: Path, *args: str) -> tuple[int, dict, str]:
@@ -35,6 +36,7 @@ def faults(tmp_path: Path, *args: str) -> tuple[int, dict, str]:
     return done.returncode, json.loads(lines[-1]), done.stdout
 
 
+@SKIP_MATRIX
 def test_through_every_fault_no_access_served_is_missing_from_the_trail_or_in_it_twice(tmp_path):
     status, report, printed = faults(tmp_path)
     rows = {row["fault"]: row for row in report["faults"]}

@@ -261,7 +261,8 @@ def inject(platform: Platform, canary: Canary, faults: list[Fault], settle: floa
 
 
 def served(request: dict) -> bool:
-    return request["op"] in ACCESSES and 200 <= request["status"] < 300
+    """An answer that showed client data (a day sheet with nobody on it shows none, and records no access)."""
+    return request["op"] in ACCESSES and 200 <= request["status"] < 300 and request.get("listed") != 0
 
 
 def await_trail(platform: Platform, traces: list[str], patience: float, say) -> dict[str, tuple[int, int]]:

@@ -36,8 +36,15 @@ def log_request(request_type, name, response_time, response_length, response=Non
         return
     status = getattr(response, "status_code", 0) or 0
     headers = getattr(response, "headers", None) or {}
+    listed = None  # (how many appointments a day sheet showed: one with none shows no client, records no access)
+    if name.startswith("GET /day-sheet") and status == 200:
+        try:
+            listed = len(response.json().get("appointments") or [])
+        except (ValueError, AttributeError):
+            listed = None
     LOG.write(json.dumps({"t": start_time, "op": name, "status": status, "ms": round(response_time or 0, 1),
                           "trace": headers.get("X-Trace-Id"), "retry_after": headers.get("Retry-After"),
+                          "listed": listed,
                           "problem": headers.get("Content-Type", "").startswith("application/problem+json")})
               + "\n")
 
