@@ -70,14 +70,18 @@ class Killed(Fault):
         platform.restart(self.service)
 
 
-class BrokerCut(Fault):
-    """Every service cut off from RabbitMQ (their connections dropped and refused), then let back."""
+@dataclass
+class Cut(Fault):
+    """Every service cut off from RabbitMQ or from Vault (``part``: the platform's proxy to it, ``broker`` or
+    ``vault``): their connections dropped and new ones refused, then let back."""
+
+    part: str = "broker"
 
     def begin(self, platform):
-        platform.broker.cut()
+        getattr(platform, self.part).cut()
 
     def end(self, platform):
-        platform.broker.restore()
+        getattr(platform, self.part).restore()
 
 
 @dataclass
@@ -88,16 +92,6 @@ class Backends(Fault):
 
     def meanwhile(self, platform):
         platform.terminate_backends(self.service)
-
-
-class VaultCut(Fault):
-    """Vault unreachable to every service, then back."""
-
-    def begin(self, platform):
-        platform.vault.cut()
-
-    def end(self, platform):
-        platform.vault.restore()
 
 
 @dataclass
@@ -141,9 +135,9 @@ def matrix(short: bool) -> list[Fault]:
     return [
         Baseline("baseline (no fault)", hold(30, 4)),
         *[Killed(f"kill -9 {name}", hold(10, 2), service=name) for name in PROCESSES],
-        BrokerCut("broker cut off", hold(30, 4)),
+        Cut("broker cut off", hold(30, 4), part="broker"),
         Backends("records' PostgreSQL backends terminated", hold(30, 4), service="records"),
-        VaultCut("Vault unreachable", hold(30, 4)),
+        Cut("Vault unreachable", hold(30, 4), part="vault"),
         LeaseRevoked("records' database lease revoked", hold(10, 3), service="records"),
         Killed("audit down", hold(300, 6), service="audit", how=signal.SIGTERM),
         Poison("poison and oversized events", hold(10, 3)),
