@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -81,6 +82,17 @@ def trail(stack, **filters) -> list[dict]:
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()["entries"]
+
+
+def held_on(stack) -> str:
+    """The date, in the North site's zone, of Robin's session the demo held "earlier today": the day
+    before, when the demo ran in the first hours of the day in New York."""
+    desk = mint(stack.state, "desk-script", "front_desk", ["north"])
+    answer = requests.get(f"{stack.web}/api/v1/appointments/{stack.ids['robin_session']}",
+                          headers={"Authorization": f"Bearer {desk}"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    starts = datetime.fromisoformat(answer.json()["starts_at"])
+    return starts.astimezone(ZoneInfo("America/New_York")).date().isoformat()
 
 
 def in_trail(stack, timeout: float = 30, **filters) -> list[dict]:
@@ -243,7 +255,7 @@ def test_a_credentialing_officer_records_a_verification_and_reinstates(stack, pe
 
 # --- the front desk ---------------------------------------------------------------------------------
 def test_the_front_desk_finds_a_client_sees_a_refusal_and_books(stack, person):
-    page = visit(person("desk"), stack.web, "/console/day", "day-sheet")
+    page = visit(person("desk"), stack.web, f"/console/day?site_id=north&date={held_on(stack)}", "day-sheet")
     assert "Robin Hale" in page.inner_text("table.day")
     visit(page, stack.web, "/console/clients?name=robn+hale", "clients")  # (a typo, forgiven)
     page.get_by_role("link", name="Book Robin Hale").click()
