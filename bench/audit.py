@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from confide_audit import store
-from confide_audit.domain.chain import ChainHead, append
+from confide_audit.domain.chain import Appending, ChainHead, append
 from confide_audit.domain.entry import AccessFacts
 from confide_audit.domain.verify import verify_chain
 from confide_persistence import create_engine, upgrade
@@ -30,6 +32,7 @@ APPEND_N = 100_000
 BATCH = 1000
 QUERY_N = int(os.environ.get("BENCH_AUDIT_ENTRIES", "1000000"))
 START = datetime(2026, 1, 1, tzinfo=UTC)
+ZERO = b"\x00" * 32
 
 
 def synthetic(n: int, offset: int = 0, clients: int = 20_000) -> list[AccessFacts]:
@@ -54,10 +57,8 @@ def plain_copy(conn, facts: list[AccessFacts], chain: int, first_seq: int) -> No
     store.ensure_partitions(conn, [f.occurred_at for f in facts])
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(f"COPY audit_entries ({', '.join(store.ENTRY_COLUMNS)}) FROM STDIN") as copy:
-        for i, f in enumerate(facts):
-            row = {**f.__dict__, "chain": chain, "seq": first_seq + i, "recorded_at": now,
-                   "leaf_hash": b"\x00" * 32, "chain_hash": b"\x00" * 32}
-            copy.write_row([row[c] for c in store.ENTRY_COLUMNS])
+        for i, f in enumerate(facts):  # (as the audit service writes its rows: Entry.row)
+            copy.write_row((chain, first_seq + i, now, *f.__dict__.values(), ZERO, ZERO))
 
 
 def run_append(url: str, figures: Figures) -> None:
@@ -74,7 +75,7 @@ def run_append(url: str, figures: Figures) -> None:
     started = time.perf_counter()
     for i in range(0, APPEND_N, BATCH):
         with engine.begin() as conn:
-            appended = append(head, facts[i : i + BATCH], datetime.now(UTC))
+            appended = Appending(head, facts[i : i + BATCH], datetime.now(UTC))  # (as the service does)
             store.write_batch(conn, appended)
             head = appended.head
     rate = APPEND_N / (time.perf_counter() - started)
@@ -98,23 +99,26 @@ def run_append(url: str, figures: Figures) -> None:
     engine.dispose()
 
 
+INGEST_N = 30_000
+
+
 def run_ingest(url: str, amqp_uri: str, figures: Figures) -> None:
-    """Outbox -> relay -> RabbitMQ -> audit chains, in this process."""
+    """Outbox -> relay -> RabbitMQ -> audit chains: the 4 chains in one audit
+    process, then shared by two (``AUDIT_CONSUME_CHAINS``), each round on
+    ``INGEST_N`` events of its own waiting in the queues."""
     import confide_access  # noqa: F401
     from confide_access import Action, CallerSchema, record_access
-    from confide_audit.service import AuditService
+    from confide_audit.ingest import declare_topology
     from confide_events import registry
-    from confide_messaging import OutboxRelay, UnitOfWork, add_messaging_tables
+    from confide_messaging import OutboxRelay, UnitOfWork, add_messaging_tables, broker
     from confide_persistence import make_metadata
     from confide_testing.databases import DatabaseFactory
     from confide_testing.vault import DevVault
     from confide_vault import Transit, VaultClient
-    from nameko import config
-    from nameko.containers import ServiceContainer
 
+    from bench.audit_ingest import PARTITIONS
     from bench.relay import ACTOR
 
-    n = 20_000
     vault = DevVault().start()
     factory = DatabaseFactory("postgresql://postgres@127.0.0.1:5432/postgres")
     try:
@@ -126,43 +130,66 @@ def run_ingest(url: str, amqp_uri: str, figures: Figures) -> None:
         add_messaging_tables(metadata)
         metadata.create_all(producer)
         who = CallerSchema().load({"user_id": ACTOR.id, "role": "clinician", "sites": ["site-1"]})
-        with Session(producer) as session, session.begin():
-            uow = UnitOfWork(session, "records", registry)
-            for i in range(n):
-                record_access(uow, who, action=Action.READ, resource_type="Note", resource_id=f"n{i}",
-                              client_id=f"c{i % 100}", site_id=f"site-{i % 4}")
-        # the relay and the audit service share the benchmark's broker login (as a test run does)
-        with config.patch({"AMQP_URI": amqp_uri, "DATABASE_URL": url, "VAULT": client, "BROKER_PRODUCER_USER": "guest",
-                           "AUDIT_PARTITIONS": 4, "AUDIT_BATCH_SIZE": 1000, "OUTBOX_POLL_SECONDS": 1}):
-            engine = create_engine(url)
-            relay = OutboxRelay(producer, amqp_uri, batch_size=1000)
-            container = ServiceContainer(AuditService)
-            container.start()  # declares the partition queues, then we pause it
-            container.stop()
+        with broker.connection(amqp_uri) as connection:
+            declare_topology(connection, PARTITIONS)  # (the queues, before anything is published to them)
+        relay = OutboxRelay(producer, amqp_uri, batch_size=1000)
+        engine = create_engine(url)
+        env = {**os.environ, "VAULT_ADDR": vault.addr, "VAULT_TOKEN": vault.token, "VAULT_CACERT": str(vault.ca)}
+        rates, relay_rates = {}, []
+        for processes, splits in ((1, ["all"]), (2, ["0,1", "2,3"])):
+            with Session(producer) as session, session.begin():
+                uow = UnitOfWork(session, "records", registry)
+                for i in range(INGEST_N):
+                    record_access(uow, who, action=Action.READ, resource_type="Note", resource_id=f"n{i}",
+                                  client_id=f"c{i % 100}", site_id=f"site-{i % 8}")
             started = time.perf_counter()
             relay.drain()
-            relay_rate = n / (time.perf_counter() - started)
-            relay.publisher.close()
-            container = ServiceContainer(AuditService)
-            started = time.perf_counter()
-            container.start()
-            while True:
-                with engine.connect() as conn:
-                    done = conn.execute(text("SELECT count(*) FROM audit_ingested")).scalar_one()
-                if done >= n:
-                    break
-                time.sleep(0.02)
-            ingest_rate = n / (time.perf_counter() - started)
-            container.stop()
-            engine.dispose()
+            relay_rates.append(INGEST_N / (time.perf_counter() - started))
+            rates[processes] = _ingest([[sys.executable, "-m", "bench.audit_ingest", amqp_uri, url, chains]
+                                        for chains in splits], env, engine, INGEST_N * processes)
+        relay.publisher.close()
+        engine.dispose()
+        relay_rate = statistics.median(relay_rates)
         figures.add("relay_per_s", relay_rate, "events/s", "outbox relay of one service into RabbitMQ")
-        figures.add("ingest_per_s", ingest_rate, "entries/s", "ingest: 4 chains from their queues into the log")
-        figures.add("end_to_end_per_s", min(relay_rate, ingest_rate), "entries/s",
+        figures.add("ingest_per_s", rates[1], "entries/s", "ingest: 4 chains from their queues, one process")
+        figures.add("ingest_2_processes_per_s", rates[2], "entries/s",
+                    "ingest: the 4 chains shared by two processes (AUDIT_CONSUME_CHAINS)", rates[1], "one process")
+        figures.add("end_to_end_per_s", min(relay_rate, max(rates.values())), "entries/s",
                     "end to end, the slower of relay and ingest", goal=10_000)
         producer.dispose()
     finally:
         factory.drop_all()
         vault.stop()
+
+
+def _ingest(commands: list[list[str]], env: dict, engine, total: int) -> float:
+    """Start the audit processes, let them go at once, and time them from their
+    first commit until the trail holds ``total`` entries."""
+    processes = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+                                  cwd=Path(__file__).parents[1]) for command in commands]
+    try:
+        for process in processes:
+            assert process.stdout.readline().strip() == "ready"
+        with engine.connect() as conn:
+            before = conn.execute(text("SELECT count(*) FROM audit_ingested")).scalar_one()
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        first = None
+        while True:
+            with engine.connect() as conn:
+                done = conn.execute(text("SELECT count(*) FROM audit_ingested")).scalar_one()
+            now = time.perf_counter()
+            if first is None and done > before:
+                first, before = now, done
+            if done >= total:
+                return (done - before) / (now - first)
+            time.sleep(0.01)
+    finally:
+        for process in processes:
+            process.stdin.close()
+        for process in processes:
+            process.wait(timeout=60)
 
 
 def run_query(url: str, figures: Figures) -> None:

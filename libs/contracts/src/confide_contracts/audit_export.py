@@ -65,6 +65,18 @@ def canonical(chain: int, seq: int, recorded_at: datetime | str, facts: Mapping[
     document["chain"] = chain
     document["seq"] = seq
     document["recorded_at"] = timestamp(recorded_at)
+    return canonical_document(document)
+
+
+# an entry as the document that is hashed: what :func:`canonical_document` takes
+DOCUMENT_FIELDS = ("chain", "seq", "recorded_at", *FACT_FIELDS)
+
+
+def canonical_document(document: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a document that holds exactly ``DOCUMENT_FIELDS``,
+    its timestamps already in the canonical form (as :func:`timestamp` writes
+    them, or PostgreSQL with ``SQL_CANONICAL_TIMESTAMP``): verification reads
+    rows so and hashes them as they come, with no copy of its own."""
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 

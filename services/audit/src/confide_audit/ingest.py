@@ -24,7 +24,7 @@ import psycopg
 from amqp.exceptions import AMQPError
 from confide_access import ACCESS_EVENT_TYPE
 from confide_events import Actor, EventError, registry
-from confide_messaging import broker, topology
+from confide_messaging import broker, doorbell, topology
 from confide_messaging.consumer import UndecodableBody, dead_letter_reason
 from confide_messaging.extension import finish
 from confide_messaging.provenance import SENT_BY_HEADER, ForgedProducer, check_producer, first_sender
@@ -40,7 +40,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from confide_audit import events, store, strict
-from confide_audit.domain.chain import ChainHead, append, root_of
+from confide_audit.domain.chain import Appending, ChainHead, root_of
 from confide_audit.domain.entry import AccessFacts
 from confide_audit.models import checkpoints
 from confide_audit.signing import CheckpointSigner
@@ -152,6 +152,7 @@ class ChainWriter:
     def append(self, batch: list[AccessFacts]) -> ChainHead:
         """Commit ``batch`` (duplicates dropped); returns the new head."""
         made: list = []
+        signed = False
         with self.engine.begin() as conn:
             store.lock_chain(conn, self.chain)
             head = store.load_head(conn, self.chain)
@@ -163,13 +164,16 @@ class ChainWriter:
                 ids.add(facts.event_id)
                 fresh.append(facts)
             if fresh:
-                appended = append(head, fresh, datetime.now(UTC))
+                appended = Appending(head, fresh, datetime.now(UTC))  # (hashed as it is written)
                 made = store.write_batch(conn, appended)
                 head = appended.head
                 last = store.latest_checkpoint(conn, self.chain)
-                if head.size - (last.size if last else 0) >= self.settings.checkpoint_every:
+                signed = head.size - (last.size if last else 0) >= self.settings.checkpoint_every
+                if signed:
                     self._checkpoint(conn, head)
         store.remember_partitions(made)  # (only now are they there for certain)
+        if signed:
+            self._ring()
         return head
 
     def checkpoint_if_due(self, force: bool = False) -> bool:
@@ -183,7 +187,12 @@ class ChainWriter:
             if head.size == 0 or (last is not None and last.size >= head.size):
                 return False
             self._checkpoint(conn, head)
-            return True
+        self._ring()
+        return True
+
+    def _ring(self) -> None:
+        """A checkpoint's event is committed: wake the relay (its session did not own the commit)."""
+        doorbell.ring(self.engine.url.database or "")
 
     def _checkpoint(self, conn, head: ChainHead) -> None:
         checkpoint, note, key_version = self.signer.sign(head)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from confide_contracts.audit_export import canonical_document
 from confide_tlog.merkle import CompactRange, leaf_hash
 from confide_tlog.note import ED25519, BadNote, Verifier, open_checkpoint
 
@@ -20,13 +21,17 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class StoredEntry:
     """An entry as read back to be checked (made once per entry of the trail:
-    not frozen, whose every field costs a call, and its facts as a mapping)."""
+    not frozen, whose every field costs a call, and its facts as a mapping).
+    ``document``: the row as the hashed document (``DOCUMENT_FIELDS``, its
+    timestamps in the canonical form, its chain the one verified), when it was
+    read so."""
 
     seq: int
-    recorded_at: datetime
+    recorded_at: datetime | str
     facts: AccessFacts | Mapping[str, Any]
     leaf_hash: bytes
     chain_hash: bytes
+    document: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class Report:
 
 
 def _leaf(chain: int, seq: int, entry: StoredEntry) -> bytes:
+    if entry.document is not None and seq == entry.seq:
+        return leaf_hash(canonical_document(entry.document))  # (as read: no copy to make)
     return leaf_hash(canonical(chain, seq, entry.recorded_at, entry.facts))
 
 
