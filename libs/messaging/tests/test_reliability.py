@@ -57,7 +57,7 @@ def test_rolled_back_event_is_never_published(services, ledger_db):
 
 
 def test_relay_wakes_on_commit_not_on_poll(services):
-    # OUTBOX_POLL_SECONDS is 30 in these tests: delivery within seconds means NOTIFY woke it
+    # OUTBOX_POLL_SECONDS is 30 in these tests: delivery within seconds means the commit woke it (the doorbell)
     account = random_id("acct")
     started = time.monotonic()
     services.ledger.open_account(account, "Ada")

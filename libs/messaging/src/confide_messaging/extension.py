@@ -39,7 +39,7 @@ class OutboxRelayRunner(DependencyProvider):
             self.engine,
             config["AMQP_URI"],
             batch_size=int(config.get("OUTBOX_BATCH_SIZE", 500)),
-            poll_interval=float(config.get("OUTBOX_POLL_SECONDS", 5.0)),
+            poll_interval=float(config.get("OUTBOX_POLL_SECONDS", 1.0)),
         )
 
     def start(self) -> None:

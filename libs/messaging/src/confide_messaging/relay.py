@@ -1,24 +1,24 @@
 """The outbox relay: publishes committed outbox rows and only then marks them sent.
 
-It wakes on the ``NOTIFY`` that each outbox write sends when its transaction
-commits, and also polls every few seconds in case a notification was missed
-(for example while the relay was reconnecting). Rows are claimed with
-``FOR UPDATE SKIP LOCKED`` so several replicas of a service can relay at once.
+It wakes when a transaction that wrote to the outbox commits in its process
+(``confide_messaging.doorbell``), and also polls every ``poll_interval``
+seconds for a write from elsewhere. Rows are claimed with ``FOR UPDATE SKIP
+LOCKED`` so several replicas of a service can relay at once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from confide_persistence.green import killed
 from opentelemetry import propagate, trace
 from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.engine import Engine
 
+from confide_messaging import doorbell
 from confide_messaging.publisher import ConfirmingPublisher, OutgoingMessage, PublishFailed
-from confide_messaging.tables import OUTBOX_CHANNEL, outbox_table
+from confide_messaging.tables import outbox_table
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("confide.messaging.relay")
@@ -32,7 +32,7 @@ class OutboxRelay:
         amqp_uri: str,
         *,
         batch_size: int = 500,
-        poll_interval: float = 5.0,
+        poll_interval: float = 1.0,
         max_backoff: float = 10.0,
     ) -> None:
         self.engine = engine
@@ -41,6 +41,8 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.stopping = threading.Event()
+        self.database = engine.url.database or ""
+        self.bell = doorbell.hang(self.database)
 
     def _outgoing(self, row) -> OutgoingMessage:
         # site_id lets consumers partition by site (the audit trail's chains)
@@ -129,14 +131,12 @@ class OutboxRelay:
     def run(self) -> None:
         """Relay until :meth:`stop`; survives broker and database outages."""
         backoff = 0.2
-        listener = None
         while not self.stopping.is_set():
             try:
-                if listener is None:
-                    listener = self._listen()
+                self.bell.clear()  # (a commit from here on rings it again: none is missed)
                 self.drain()
                 backoff = 0.2
-                self._wait_for_commit(listener)
+                self.bell.wait(self.poll_interval)
             except PublishFailed as exc:
                 log.warning("outbox relay could not publish: %s; retrying in %.1fs", exc, backoff)
                 self.stopping.wait(backoff)
@@ -145,44 +145,11 @@ class OutboxRelay:
                 if killed(exc):
                     raise
                 log.warning("outbox relay error: %s; retrying in %.1fs", exc, backoff)
-                if listener is not None:
-                    self._close_listener(listener)
-                    listener = None
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
-        if listener is not None:
-            self._close_listener(listener)
+        doorbell.take_down(self.database, self.bell)
         self.publisher.close()
-
-    def _listen(self):
-        raw = self.engine.raw_connection()
-        driver = raw.driver_connection
-        driver.autocommit = True
-        driver.execute(f"LISTEN {OUTBOX_CHANNEL}")
-        return raw
-
-    def _close_listener(self, raw) -> None:
-        try:
-            raw.invalidate()
-        except Exception:
-            log.debug("error closing listener", exc_info=True)
-
-    def _wait_for_commit(self, raw) -> None:
-        deadline = time.monotonic() + self.poll_interval
-        driver = raw.driver_connection
-        while not self.stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            # short slices so stop() is honoured promptly
-            woken = False
-            for _ in driver.notifies(timeout=min(remaining, 0.1), stop_after=1):
-                woken = True
-            if woken:
-                # swallow the rest of a burst of commits: one drain covers them all
-                for _ in driver.notifies(timeout=0):
-                    pass
-                return
 
     def stop(self) -> None:
         self.stopping.set()
+        self.bell.set()  # (wakes it now)

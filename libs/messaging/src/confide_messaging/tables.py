@@ -44,8 +44,5 @@ def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, inbox
 
 
-OUTBOX_CHANNEL = "confide_outbox"
-"""The LISTEN/NOTIFY channel a commit to the outbox wakes the relay on."""
-
 # The same tables, for the library's own statements.
 outbox_table, inbox_table = add_messaging_tables(MetaData())

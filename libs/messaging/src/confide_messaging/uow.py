@@ -14,11 +14,12 @@ from confide_events import Actor, Event, EventRegistry
 from confide_events import registry as default_registry
 from confide_persistence import Database, DatabaseAccess
 from opentelemetry import propagate
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from confide_messaging.tables import OUTBOX_CHANNEL, inbox_table, outbox_table
+from confide_messaging import doorbell
+from confide_messaging.tables import inbox_table, outbox_table
 
 
 class AlreadyHandled(Exception):
@@ -82,12 +83,7 @@ def write_to_outbox(session: Session, events: list[Event]) -> None:
         outbox_table.insert(),
         [{"id": e.id, "type": e.type, "message": e.to_message()} for e in events],
     )
-    # Delivered to the relay's LISTEN only if and when this transaction commits;
-    # once per transaction is enough.
-    transaction = session.get_transaction()
-    if session.info.get("confide_notified") is not transaction:
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
-        session.info["confide_notified"] = transaction
+    doorbell.ring_after_commit(session)  # (the relay wakes only if and when this commits)
 
 
 def was_handled(session: Session, consumer: str, event_id) -> bool:
