@@ -41,12 +41,25 @@ def server(answer_from: int) -> tuple[int, list[socket.socket]]:
 
 def test_a_connection_that_dies_before_the_answer_is_tried_again():
     port, accepted = server(answer_from=1)
-    assert _session(True).post(f"http://127.0.0.1:{port}/v1/transit/decrypt/k", timeout=2).status_code == 200
+    vault = f"http://127.0.0.1:{port}"
+    assert _session(vault, True).post(f"{vault}/v1/transit/decrypt/k", timeout=2).status_code == 200
     assert len(accepted) == 2
 
 
 def test_a_request_vault_took_and_did_not_answer_is_not_sent_again():
     port, accepted = server(answer_from=-1)
     with pytest.raises(requests.ReadTimeout):
-        _session(True).post(f"http://127.0.0.1:{port}/v1/transit/encrypt/k", timeout=0.5)
+        vault = f"http://127.0.0.1:{port}"
+        _session(vault, True).post(f"{vault}/v1/transit/encrypt/k", timeout=0.5)
     assert len(accepted) == 1
+
+
+def test_the_environments_proxy_and_ca_bundle_are_read_once_not_on_every_request(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.clinic.example:3128")
+    monkeypatch.setenv("NO_PROXY", "vault.internal")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/confide/ca/ca.crt")
+    outside = _session("https://vault.clinic.example:8200", True)
+    assert outside.proxies.get("https") == "http://proxy.clinic.example:3128"
+    assert outside.verify == "/etc/confide/ca/ca.crt" and not outside.trust_env
+    assert "https" not in _session("https://vault.internal:8200", True).proxies  # (NO_PROXY)
+    assert _session("https://vault.internal:8200", "/vault-ca.pem").verify == "/vault-ca.pem"  # VAULT_CACERT wins
