@@ -117,6 +117,21 @@ def test_clinicians_see_their_own_day_and_supervisors_their_supervisees(network,
             s.day_sheet(caller(role, (network.ny,)), {"site_id": network.ny})
 
 
+def test_a_clinicians_own_sheet_is_today_where_they_work(network, rpc):
+    """Without a date, today in the zone of the clinician's site, not UTC's: with a site at UTC+14 and one at
+    UTC-11, one of them is on another date than UTC's at any moment."""
+    s = rpc.scheduling
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        site = random_id("island")
+        s.create_site(caller("admin", (site,), purpose="operations"),
+                      {"id": site, "name": zone, "jurisdiction": "US-NY", "time_zone": zone})
+        dr = random_id("dr")
+        days = {datetime.now(ZoneInfo(zone)).date().isoformat()}
+        sheet = s.day_sheet(caller("clinician", (site,), user_id=dr), {})
+        days.add(datetime.now(ZoneInfo(zone)).date().isoformat())  # (midnight may fall between)
+        assert sheet["from"] in days, (zone, sheet["from"], days)
+
+
 def test_a_sheet_asks_for_a_day_to_a_week(network, rpc):
     for query, field in (({"days": 8}, "days"), ({"date": "March"}, "date")):
         with pytest.raises(RemoteError) as refused:

@@ -33,7 +33,7 @@ def decide(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> Decision:
 def build(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     conn = uow.session.connection()
     site_ids, clinician_id = scope(who, q)
-    first = q["date"] or _today(conn, site_ids)
+    first = q["date"] or _today(conn, site_ids or sorted(who.sites))
     last = first + timedelta(days=q["days"])
     # a generous UTC window, then each appointment kept by its own site's local date
     since = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(hours=15)
@@ -55,7 +55,9 @@ def build(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
 
 
 def _today(conn, site_ids) -> date:
-    """Today at the (first) site; in UTC for a clinician's own sheet or a site not known here."""
+    """Today at the (first) site -- for a clinician's own sheet, the first of the sites they work
+    at (it was UTC: a clinician in New York saw tomorrow's sheet from 7 p.m.); in UTC for a site not
+    known here."""
     found = store.sites_by_id(conn, site_ids[:1]) if site_ids else {}
     return datetime.now(zone(next(iter(found.values())).time_zone) if found else UTC).date()
 
