@@ -22,6 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from locust import between, constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
+from bench.load import LISTS
+
 PLAN = json.loads(open(os.environ["LOAD_PLAN"]).read()) if "LOAD_PLAN" in os.environ else {}
 THINK = float(os.environ.get("LOAD_THINK", "1.25"))  # mean seconds a person takes between requests; 0: none
 API = "/api/v1"
@@ -36,10 +38,11 @@ def log_request(request_type, name, response_time, response_length, response=Non
         return
     status = getattr(response, "status_code", 0) or 0
     headers = getattr(response, "headers", None) or {}
-    listed = None  # (how many appointments a day sheet showed: one with none shows no client, records no access)
-    if name.startswith("GET /day-sheet") and status == 200:
+    # how many a list showed (a day sheet's appointments, invoices): one with none shows no client, records no access
+    listed = None
+    if name in LISTS and status == 200:
         try:
-            listed = len(response.json().get("appointments") or [])
+            listed = len(response.json().get(LISTS[name]) or [])
         except (ValueError, AttributeError):
             listed = None
     LOG.write(json.dumps({"t": start_time, "op": name, "status": status, "ms": round(response_time or 0, 1),
