@@ -301,6 +301,9 @@ def reconcile(windows: list[Window], log: list[dict], trail: dict[str, tuple[int
             "5xx": sum(1 for r in errors if r["status"] >= 500),
             "refused": dict(sorted(Counter(str(r["status"]) for r in window.requests
                                            if r["status"] >= 400 or r["status"] == 0).items())),
+            # which operations failed, and their trace ids (to find them in the services' logs and spans)
+            "errors_by_op": dict(sorted(Counter(f'{r["status"]} {r["op"]}' for r in errors).items())),
+            "error_traces": [r["trace"] for r in errors if r["trace"]][:20],
             "5xx_not_problem": sum(1 for r in errors if r["status"] >= 500 and not r["problem"]),
             "503_without_retry_after": sum(1 for r in errors if r["status"] == 503 and not r.get("retry_after")),
             # (started once it had recovered and over before the next fault: nothing else to blame)
