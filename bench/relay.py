@@ -72,5 +72,39 @@ def run() -> Figures:
         relay.publisher.close()
         figures.add("relay_per_s", rate, "events/s", "outbox relay: claim, publish, confirm, mark sent", baseline,
                     "baseline")
+        _commits(engine, figures)
         engine.dispose()
     return figures
+
+
+WRITERS = 20
+
+
+def _commits(engine, figures: Figures) -> None:
+    """What waking the relay costs the writers: 20 at once, each committing transactions that write one
+    event, with the relay rung in the process (the doorbell) against the NOTIFY it replaced."""
+    import eventlet
+    from sqlalchemy import text
+
+    engine = create_engine(engine.url, pool_size=WRITERS)
+    events = _events(WRITERS * 50 * 4)
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for notify in (True, False) * 2:
+        batch, events = events[: WRITERS * 50], events[WRITERS * 50:]
+
+        def writer(mine, notify=notify):
+            for event in mine:
+                with Session(engine) as session, session.begin():
+                    write_to_outbox(session, [event])
+                    if notify:
+                        session.execute(text("SELECT pg_notify('confide_outbox', '')"))
+
+        started = time.perf_counter()
+        list(eventlet.GreenPool(WRITERS).imap(writer, [batch[i::WRITERS] for i in range(WRITERS)]))
+        rates[notify].append(len(batch) / (time.perf_counter() - started))
+    notified, rung = max(rates[True]), max(rates[False])
+    figures.add("commits_notify_per_s", notified, "commits/s",
+                f"{WRITERS} writers at once, each commit waking the relay with NOTIFY (the old way, baseline)")
+    figures.add("commits_doorbell_per_s", rung, "commits/s", f"{WRITERS} writers at once, the relay rung in the "
+                "process (the doorbell)", notified, "NOTIFY")
+    engine.dispose()

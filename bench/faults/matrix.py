@@ -289,7 +289,9 @@ def reconcile(windows: list[Window], log: list[dict], trail: dict[str, tuple[int
     for window in windows:
         accesses = [r for r in window.requests if served(r)]
         untraced = [r for r in accesses if not r["trace"]]
-        in_trail = [r for r in accesses if r["trace"] in trail]
+        # in the trail: an access for it -- for a list, one for each client it showed (a list that lost some is
+        # lost)
+        in_trail = [r for r in accesses if r["trace"] in trail and trail[r["trace"]][1] >= (r.get("clients") or 1)]
         errors = [r for r in window.requests if r["status"] >= 500 or r["status"] == 0]
         recovered_at = window.ended + (window.recovery_s or 0.0)
         rows.append({

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from locust import between, constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
-from bench.load import LISTS
+from bench.load import LISTS, shown
 
 PLAN = json.loads(open(os.environ["LOAD_PLAN"]).read()) if "LOAD_PLAN" in os.environ else {}
 THINK = float(os.environ.get("LOAD_THINK", "1.25"))  # mean seconds a person takes between requests; 0: none
@@ -38,16 +38,17 @@ def log_request(request_type, name, response_time, response_length, response=Non
         return
     status = getattr(response, "status_code", 0) or 0
     headers = getattr(response, "headers", None) or {}
-    # how many a list showed (a day sheet's appointments, invoices): one with none shows no client, records no access
-    listed = None
+    # how many a list showed (a day sheet's appointments, invoices; one with none shows no client, records no
+    # access), and how many distinct clients: an access recorded for each
+    listed = clients = None
     if name in LISTS and status == 200:
         try:
-            listed = len(response.json().get(LISTS[name]) or [])
-        except (ValueError, AttributeError):
-            listed = None
+            listed, clients = shown(name, response.json())
+        except (ValueError, AttributeError, TypeError, KeyError):
+            listed = clients = None
     LOG.write(json.dumps({"t": start_time, "op": name, "status": status, "ms": round(response_time or 0, 1),
                           "trace": headers.get("X-Trace-Id"), "retry_after": headers.get("Retry-After"),
-                          "listed": listed,
+                          "listed": listed, "clients": clients,
                           "problem": headers.get("Content-Type", "").startswith("application/problem+json")})
               + "\n")
 

@@ -38,3 +38,19 @@ def test_an_outbox_write_sends_no_notify(ledger_db):
         write(ledger_db, commit=True)
         assert list(raw.notifies(timeout=0.5, stop_after=1)) == []
         assert listener.execute(text("SELECT count(*) FROM outbox")).scalar_one() == 1
+
+
+def test_a_savepoint_does_not_ring_only_the_commit_does(ledger_db):
+    """A savepoint released inside the transaction is not the commit: the relay would find nothing yet."""
+    bell = doorbell.hang(ledger_db.url.database)
+    try:
+        with Session(ledger_db) as session:
+            session.begin()
+            with session.begin_nested():
+                UnitOfWork(session, "ledger", registry).emit("ledger.account.opened", {"account_id": "a-2"},
+                                                             actor=ACTOR)
+            assert not bell.is_set()
+            session.commit()
+        assert bell.is_set()
+    finally:
+        doorbell.take_down(ledger_db.url.database, bell)

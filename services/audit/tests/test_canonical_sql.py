@@ -18,3 +18,8 @@ def test_postgresql_writes_the_canonical_form_as_python_does(audit_db):
             written = conn.execute(text(f"SELECT {SQL_CANONICAL_TIMESTAMP.format(column='CAST(:t AS timestamptz)')}"),
                                    {"t": instant}).scalar_one()
             assert written == timestamp(instant)
+        # a time the form cannot hold is none: to_char would write 2026 BC as 2026, and infinity as nothing
+        for outside in ("2026-05-01 10:00:00+00 BC", "10000-01-01 00:00:00+00", "infinity", "-infinity"):
+            written = conn.execute(text(f"SELECT {SQL_CANONICAL_TIMESTAMP.format(column='CAST(:t AS timestamptz)')}"),
+                                   {"t": outside}).scalar_one()
+            assert written is None, outside

@@ -37,8 +37,12 @@ AUDIT_ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 
 # the form itself: a string already in it is its own canonical form
 CANONICAL_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
-# the same, written by PostgreSQL (the audit service's verification reads timestamps so)
-SQL_CANONICAL_TIMESTAMP = "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+# the same, written by PostgreSQL (the audit service's verification reads timestamps so); NULL for a time
+# the form cannot hold (before year 1 -- to_char would write a year BC as the same year AD -- from year 10000,
+# or infinity), which then hashes as nothing any entry was
+SQL_CANONICAL_TIMESTAMP = ("CASE WHEN {column} >= TIMESTAMPTZ '0001-01-01 00:00:00+00' "
+                           "AND {column} < TIMESTAMPTZ '10000-01-01 00:00:00+00' "
+                           "THEN to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') END")
 
 
 def timestamp(value: datetime | str) -> str:

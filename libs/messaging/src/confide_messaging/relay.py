@@ -130,6 +130,13 @@ class OutboxRelay:
 
     def run(self) -> None:
         """Relay until :meth:`stop`; survives broker and database outages."""
+        try:
+            self._run()
+        finally:
+            doorbell.take_down(self.database, self.bell)  # (also when the relay is killed)
+        self.publisher.close()
+
+    def _run(self) -> None:
         backoff = 0.2
         while not self.stopping.is_set():
             try:
@@ -147,8 +154,6 @@ class OutboxRelay:
                 log.warning("outbox relay error: %s; retrying in %.1fs", exc, backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
-        doorbell.take_down(self.database, self.bell)
-        self.publisher.close()
 
     def stop(self) -> None:
         self.stopping.set()

@@ -3,6 +3,7 @@ checkpoints, and reading entries back for queries and verification."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
@@ -166,7 +167,7 @@ def stream_entries(conn: Connection, chain: int) -> Iterator[StoredEntry]:
     selected = [SQL_CANONICAL_TIMESTAMP.format(column=c) if c in TIMESTAMPS else c for c in columns]
     conn.execute(text("SELECT 1"))  # (the transaction the cursor lives in)
     raw = conn.connection.driver_connection
-    with raw.cursor(name=f"verify_{int(chain)}", binary=True) as cur:
+    with raw.cursor(name=f"verify_{int(chain)}_{uuid.uuid4().hex[:12]}", binary=True) as cur:
         cur.execute(f"SELECT {', '.join(selected)} FROM audit_entries WHERE chain = %s ORDER BY seq", (chain,))
         while rows := cur.fetchmany(STREAM_ROWS):
             for row in rows:

@@ -55,11 +55,11 @@ def build(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
 
 
 def _today(conn, site_ids) -> date:
-    """Today at the (first) site -- for a clinician's own sheet, the first of the sites they work
-    at (it was UTC: a clinician in New York saw tomorrow's sheet from 7 p.m.); in UTC for a site not
-    known here."""
-    found = store.sites_by_id(conn, site_ids[:1]) if site_ids else {}
-    return datetime.now(zone(next(iter(found.values())).time_zone) if found else UTC).date()
+    """Today at the first of the sites known here -- for a clinician's own sheet, of the sites they
+    work at (it was UTC: a clinician in New York saw tomorrow's sheet from 7 p.m.); in UTC if none is."""
+    found = store.sites_by_id(conn, site_ids) if site_ids else {}
+    first = next((found[site] for site in site_ids if site in found), None)
+    return datetime.now(zone(first.time_zone) if first else UTC).date()
 
 
 def local_view(a: dict[str, Any], site) -> dict[str, Any]:

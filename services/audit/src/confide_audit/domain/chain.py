@@ -47,6 +47,7 @@ class Appending:
             yield from self.entries
             return
         head = self.start
+        self.entries, self.tiles = [], []  # (a pass left unfinished starts again from the start)
         tree = CompactRange(head.size, head.frontier)
 
         def keep(start: int, width: int, digest: bytes) -> None:

@@ -157,6 +157,15 @@ def _signature_ok(cp: StoredCheckpoint, key_name: str, public_keys: list[bytes],
     return checkpoint.size == cp.size and checkpoint.root_hash == cp.root_hash and checkpoint.origin == origin
 
 
+def _hashable(entry: StoredEntry) -> bool:
+    """Its times in the canonical form (PostgreSQL gives none for a time the form cannot hold)."""
+    try:
+        canonical(0, 0, entry.recorded_at, entry.facts)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
 def _check(chain, expected, entry, previous_chain, peek) -> Fault | None:
     if entry.seq > expected:
         return Fault(chain, expected, "deleted", f"entries {expected}..{entry.seq - 1} are missing")
@@ -165,12 +174,15 @@ def _check(chain, expected, entry, previous_chain, peek) -> Fault | None:
     recomputed = _leaf(chain, entry.seq, entry)
     if recomputed != entry.leaf_hash:
         # an entry hashed for another position tells how the chain was rearranged
+        if not _hashable(entry):
+            return Fault(chain, entry.seq, "modified", "a time in it is outside what an entry can hold")
         if entry.seq > 0 and _leaf(chain, entry.seq - 1, entry) == entry.leaf_hash:
             return Fault(chain, entry.seq - 1, "inserted",
                          f"an entry was inserted at seq {entry.seq - 1}, pushing the rest down")
         if _leaf(chain, entry.seq + 1, entry) == entry.leaf_hash:
             following = peek()
-            if following is not None and _leaf(chain, entry.seq, following) == following.leaf_hash:
+            if following is not None and _hashable(following) and \
+                    _leaf(chain, entry.seq, following) == following.leaf_hash:
                 return Fault(chain, entry.seq, "reordered",
                              f"the entries of seq {entry.seq} and {entry.seq + 1} were swapped")
             return Fault(chain, entry.seq, "deleted",
