@@ -62,7 +62,7 @@ load: install ## a clinic day through the gateway against `make run` (in another
 faults: install infra ## the clinic day on a platform of its own while each fault strikes; every access held to the trail (~20 min)
 	@$(UV) run --frozen python -m bench.faults $(ARGS)
 
-faults-short: install infra ## the same, each fault for a few seconds under a light load (~5 min)
+faults-short: install infra ## the same, each fault for a few seconds under a light load (~3-5 min; also in `make test`)
 	@$(UV) run --frozen python -m bench.faults --short $(ARGS)
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)

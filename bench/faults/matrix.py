@@ -255,7 +255,8 @@ def inject(platform: Platform, canary: Canary, faults: list[Fault], settle: floa
 
 
 def served(request: dict) -> bool:
-    """An answer that showed client data (a day sheet with nobody on it shows none, and records no access)."""
+    """An answer that showed client data (a list with nothing on it -- a day sheet, invoices -- shows none, and
+    records no access)."""
     return request["op"] in ACCESSES and 200 <= request["status"] < 300 and request.get("listed") != 0
 
 

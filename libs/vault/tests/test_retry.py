@@ -48,8 +48,8 @@ def test_a_connection_that_dies_before_the_answer_is_tried_again():
 
 def test_a_request_vault_took_and_did_not_answer_is_not_sent_again():
     port, accepted = server(answer_from=-1)
+    vault = f"http://127.0.0.1:{port}"
     with pytest.raises(requests.ReadTimeout):
-        vault = f"http://127.0.0.1:{port}"
         _session(vault, True).post(f"{vault}/v1/transit/encrypt/k", timeout=0.5)
     assert len(accepted) == 1
 

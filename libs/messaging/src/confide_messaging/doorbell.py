@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 _bells: dict[str, set[threading.Event]] = defaultdict(set)  # database name -> its relays' bells
 _lock = threading.Lock()
+RINGS = "confide_rings"  # (in Session.info: the database whose relays the commit rings)
 
 
-def hang(database: str) -> threading.Event:
-    """A bell that rings when a write to ``database``'s outbox commits in this process."""
-    bell = threading.Event()
+def hang(database: str, bell: threading.Event | None = None) -> threading.Event:
+    """``bell`` (or a new one), rung when a write to ``database``'s outbox commits in this process."""
+    bell = bell or threading.Event()
     with _lock:
         _bells[database].add(bell)
     return bell
@@ -46,9 +47,6 @@ def ring_after_commit(session: Session) -> None:
     writes: one ring)."""
     if RINGS not in session.info:
         session.info[RINGS] = session.connection().engine.url.database or ""
-
-
-RINGS = "confide_rings"  # (in Session.info: the database whose relays the commit rings)
 
 
 @event.listens_for(Session, "after_commit")

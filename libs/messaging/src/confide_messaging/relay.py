@@ -42,7 +42,7 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self.stopping = threading.Event()
         self.database = engine.url.database or ""
-        self.bell = doorbell.hang(self.database)
+        self.bell = threading.Event()  # (rung by this process's commits while the relay runs)
 
     def _outgoing(self, row) -> OutgoingMessage:
         # site_id lets consumers partition by site (the audit trail's chains)
@@ -130,6 +130,7 @@ class OutboxRelay:
 
     def run(self) -> None:
         """Relay until :meth:`stop`; survives broker and database outages."""
+        doorbell.hang(self.database, self.bell)
         try:
             self._run()
         finally:
