@@ -117,9 +117,14 @@ def _measure(engine, rpc, amqp_uri, signer, figures: Figures) -> None:
     figures.add("book_p99_ms", percentile(booked, 0.99), "ms", f"book, {CLIENTS} at once, p99",
                 percentile(baseline, 0.99), "bare RPC p99", goal=100.0)
     figures.figures["book_p99_vs_bare_p99"] = round(percentile(booked, 0.99) / percentile(baseline, 0.99), 2)
-    wins = measured["wins"]
-    print(f"  {CLIENTS} concurrent bookings of one slot: {wins} booked, {CLIENTS - wins} refused (double bookings: "
-          f"{max(0, wins - 1)})")
+    wins, refusals = measured["wins"], measured["refusals"]
+    print(f"  {CLIENTS} concurrent bookings of one slot: {wins} booked, {CLIENTS - wins} refused "
+          f"({', '.join(f'{n} {kind}' for kind, n in refusals.items())}; double bookings: {max(0, wins - 1)})")
+    figures.figures["same_slot_refusals"] = refusals
+    figures.add("same_slot_p50_ms", statistics.median(measured["contest"]), "ms",
+                f"book, {CLIENTS} at once for one slot, p50", statistics.median(baseline), "bare RPC p50")
+    figures.add("same_slot_max_ms", max(measured["contest"]), "ms",
+                f"book, {CLIENTS} at once for one slot, the last answered", percentile(baseline, 0.99), "bare RPC p99")
 
     # one client at a time: what the booking itself costs over a bare round trip
     day = date.today() + timedelta(days=260)

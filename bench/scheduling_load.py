@@ -75,10 +75,11 @@ def _booking_rounds(clients, rooms, desk: str) -> dict:
         failed = [str(r) for r in results if isinstance(r, RemoteError)]
         assert not failed, failed[:1]
     same = booking(0, ROUNDS + 3)
-    _, results = concurrent([lambda n=n, c=c: c.scheduling.book(desk, {**same, "client_ids": [f"x-{n}"]})
-                             for n, c in enumerate(clients)])
-    return {"baseline": baseline, "booked": booked,
-            "wins": sum(1 for r in results if not isinstance(r, RemoteError))}
+    contest, results = concurrent([lambda n=n, c=c: c.scheduling.book(desk, {**same, "client_ids": [f"x-{n}"]})
+                                   for n, c in enumerate(clients)])
+    refusals = [r.exc_type for r in results if isinstance(r, RemoteError)]
+    return {"baseline": baseline, "booked": booked, "contest": contest, "wins": len(results) - len(refusals),
+            "refusals": {kind: refusals.count(kind) for kind in sorted(set(refusals))}}
 
 
 
