@@ -127,3 +127,27 @@ def test_pattern_registration_covers_a_family():
 def test_non_object_message_is_refused(registry):
     with pytest.raises(InvalidEvent):
         registry.parse(["not", "an", "object"])
+
+
+@pytest.mark.parametrize(("given", "field"), [
+    ({"actor": Actor(id="x" * 201, role="clinician")}, "actor.id"),
+    ({"actor": Actor(id="dr-ana", role="")}, "actor.role"),
+    ({"site_id": "s" * 65}, "site_id"),
+    ({"traceparent": "00-not-a-trace"}, "traceparent"),
+    ({"producer": ""}, "producer"),
+])
+def test_what_the_envelope_is_given_is_checked_as_a_consumer_will(registry, given, field):
+    """The producer checks only what its envelope is given (its id, time and
+    version it makes itself), with the envelope's own rules."""
+    with pytest.raises(InvalidEvent) as caught:
+        registry.build("scheduling.appointment.booked", {"appointment_id": "a", "duration_minutes": 1, "modality": "x"},
+                       **{"producer": "scheduling", "actor": ACTOR, **given})
+    assert caught.value.fields == [field]
+
+
+def test_the_message_written_is_the_message_checked(registry):
+    event = registry.build("scheduling.appointment.booked",
+                           {"appointment_id": "a", "duration_minutes": 1, "modality": "x"},
+                           producer="scheduling", actor=ACTOR, site_id="north")
+    assert event.message is event.message and event.message == event.to_message()
+    assert registry.parse(event.message) == event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -40,8 +41,14 @@ class Event:
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def to_message(self) -> dict[str, Any]:
-        """The JSON-ready form sent over the wire and stored in outboxes."""
+        """The JSON-ready form sent over the wire and stored in outboxes (a new dict each time)."""
         return _ENVELOPE.dump(self)
+
+    @functools.cached_property
+    def message(self) -> dict[str, Any]:
+        """:meth:`to_message` made once, as the producer validates it and then
+        writes it to its outbox: the same dict each time, only to be read."""
+        return self.to_message()
 
 
 class ActorSchema(Schema):

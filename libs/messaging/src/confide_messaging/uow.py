@@ -81,7 +81,7 @@ def write_to_outbox(session: Session, events: list[Event]) -> None:
         return
     session.execute(
         outbox_table.insert(),
-        [{"id": e.id, "type": e.type, "message": e.to_message()} for e in events],
+        [{"id": e.id, "type": e.type, "message": e.message} for e in events],
     )
     doorbell.ring_after_commit(session)  # (the relay wakes only if and when this commits)
 
