@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy.exc
 from confide_events import registry
 from confide_messaging import UnitOfWork
+from confide_scheduling.store import CLAIM_LOCK, party_key
 from confide_testing import caller, random_id, wait_for_handled
 from confide_testing.plugin import stop_gracefully
 from nameko.exceptions import RemoteError
@@ -78,7 +79,8 @@ def deadlocks_counted(engine) -> int:
         others = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                       "AND usename <> current_user")
         deadline = time.monotonic() + 10
-        while conn.execute(others).scalar() and time.monotonic() < deadline:
+        while conn.execute(others).scalar():
+            assert time.monotonic() < deadline, "the service's sessions did not end"
             conn.rollback()
             eventlet.sleep(0.05)
         conn.execute(text("SELECT pg_stat_clear_snapshot()"))
@@ -110,6 +112,31 @@ def test_bookings_that_deadlock_end_in_a_conflict_not_a_server_error(network, rp
         other.commit()
     error = refused(booking.result)
     assert error.exc_type == "BookingConflict" and "clinician_id:" in str(error) and dr in str(error)
+
+
+def test_a_booking_into_the_time_a_reschedule_frees_does_not_deadlock_it(network, rpc):
+    """A reschedule frees its old times, then claims the new ones. Had it taken
+    the claim locks only as it claimed, a booking into the old time could hold
+    the clinician's lock and wait on the row the reschedule had just freed,
+    while the reschedule waited for that lock: PostgreSQL failed the reschedule
+    as a deadlock, answered 503. Made to happen: another transaction holds the
+    clinician's claim lock, as a booking does; the reschedule is asked; the
+    other then claims the old time. The reschedule takes its locks before it
+    touches a row, so it waits; the other is told the time is still held; the
+    reschedule goes through."""
+    dr, at, later = network.clinician(), next_weekday_at(10), next_weekday_at(14)
+    mine = rpc.scheduling.book(network.desk, network.appointment(dr, at))
+    with network.engine.connect() as other:
+        other.execute(text("SELECT pg_advisory_xact_lock(:lock, :key)"),
+                      {"lock": CLAIM_LOCK, "key": party_key("clinician", dr)})
+        moving = rpc.scheduling.reschedule.call_async(network.desk, mine["id"], {"starts_at": later.isoformat()})
+        eventlet.sleep(0.5)  # the reschedule waits for the clinician's lock
+        with pytest.raises(sqlalchemy.exc.IntegrityError, match="no_overlap"):
+            other.execute(text("INSERT INTO appointment_parties (appointment_id, party_kind, party_id, during) "
+                               "VALUES (gen_random_uuid(), 'clinician', :dr, :during)"),
+                          {"dr": dr, "during": Range(at, at + timedelta(minutes=50))})
+        other.rollback()
+    assert [moved["id"] for moved in moving.result()["moved"]] == [mine["id"]]
 
 
 def test_the_database_itself_refuses_an_overlap(network, rpc):

@@ -53,6 +53,8 @@ class EventRegistry:
         of types every service emits with one shape. ``upcast`` turns a payload
         of this version into one of ``version + 1``.
         """
+        if version < 1:
+            raise ValueError(f"{type_name}: versions start at 1, not {version}")
         probe = type_name.replace("*", "x")
         if not TYPE_NAME.match(probe):
             raise ValueError(f"event type {type_name!r} is not <service>.<entity>.<past_tense_verb>")

@@ -152,6 +152,9 @@ def reschedule(uow: UnitOfWork, authorize: Authorize, appointment_id, data: dict
     moving = targets(conn, row, data["scope"])
     moved = []
     problems: dict[str, list[str]] = {}
+    # every party's claim lock (and the new room's) before any of their rows is touched, in one statement
+    store.lock_parties(conn, [*store.parties_of(conn, [t.id for t in moving]),
+                              *([("room", str(data["room_id"]))] if data["room_id"] else [])])
     for target in moving:  # free their slots first, so a series can slide over itself
         store.release_parties(conn, target.id)
     for target in moving:

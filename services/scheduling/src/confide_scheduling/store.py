@@ -229,28 +229,44 @@ def add_appointment(conn: Connection, appointment_id, values: dict[str, Any], pa
     _claiming(conn, write, parties)
 
 
-def _party_key(kind: str, party_id: str) -> int:
+def party_key(kind: str, party_id: str) -> int:
+    """The second key of the claim lock on a party's time (the first: :data:`CLAIM_LOCK`)."""
     return int.from_bytes(hashlib.blake2b(f"{kind}:{party_id}".encode(), digest_size=4).digest(), "big", signed=True)
 
 
-def _claiming(conn: Connection, write, parties: Iterable[tuple[str, str]]) -> None:
-    """``write`` the rows that claim ``parties``' times, in a savepoint.
+def lock_parties(conn: Connection, parties: Iterable[tuple[str, str]]) -> None:
+    """Queue behind every other claim on ``parties``' times, until this transaction ends.
 
     An exclusion constraint checks a row after inserting it, so two claims on
     the same time checked at once each waited on the other's row, and PostgreSQL
     broke the deadlock by failing one after a second (``deadlock_timeout``):
     fifty bookings of one slot at once took seconds, and one that failed three
-    times was answered 503. So a claim first takes a lock per party, all in one
-    order (one statement; PostgreSQL evaluates its select list left to right):
-    claims on a party queue behind one another, each sees the last one committed
-    and is told what it collides with at once. Two parties whose keys collide
-    only queue needlessly. The retry stays for a writer that takes no lock (a
-    person at ``psql``): PostgreSQL still fails one side of such a deadlock,
-    which tries again behind the other -- a conflict, not a server error."""
-    keys = sorted({_party_key(kind, str(party)) for kind, party in parties})
+    times was answered 503. So whatever writes parties' rows first takes a lock
+    per party, before it touches any of their rows, all in one order and in one
+    statement (PostgreSQL evaluates a select list left to right): claims on a
+    party queue behind one another, each sees the last one committed and is told
+    what it collides with at once. Two parties whose keys collide only queue
+    needlessly; a lock this transaction holds is taken again at once."""
+    keys = sorted({party_key(kind, str(party)) for kind, party in parties})
     if keys:
         locks = ", ".join(f"pg_advisory_xact_lock({CLAIM_LOCK}, :k{i})" for i in range(len(keys)))
         conn.execute(text(f"SELECT {locks}"), {f"k{i}": key for i, key in enumerate(keys)})
+
+
+def parties_of(conn: Connection, appointment_ids) -> list[tuple[str, str]]:
+    """Whose time the appointments hold (or held): (kind, id) of each party."""
+    parties = m.appointment_parties
+    return [tuple(row) for row in conn.execute(select(parties.c.party_kind, parties.c.party_id)
+                                               .where(parties.c.appointment_id.in_(list(appointment_ids))))]
+
+
+def _claiming(conn: Connection, write, parties: Iterable[tuple[str, str]]) -> None:
+    """``write`` the rows that claim ``parties``' times, in a savepoint, once
+    their claim locks are held (:func:`lock_parties`). The retry stays for a
+    writer that takes no lock (a person at ``psql``): PostgreSQL still fails one
+    side of such a deadlock, which tries again behind the other -- a conflict,
+    not a server error."""
+    lock_parties(conn, parties)
     for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
         try:
             with conn.begin_nested():
@@ -264,7 +280,10 @@ def _claiming(conn: Connection, write, parties: Iterable[tuple[str, str]]) -> No
 
 
 def move_appointment(conn: Connection, row, starts: datetime, ends: datetime, room_id, detached: bool) -> None:
-    """New times (and room) for an appointment and its parties; :class:`Overlap` if taken."""
+    """New times (and room) for an appointment and its parties; :class:`Overlap` if taken. The caller
+    holds the claim locks of its parties and of ``room_id``, taken before it released any of their
+    rows (:func:`lock_parties`): a booking that waited on a released row would otherwise hold a lock
+    the move then waited for."""
     def write() -> None:
         conn.execute(update(m.appointments).where(m.appointments.c.id == row.id).values(
             starts_at=starts, ends_at=ends, room_id=room_id, updated_at=now(), detached=row.detached or detached))
@@ -277,9 +296,7 @@ def move_appointment(conn: Connection, row, starts: datetime, ends: datetime, ro
         conn.execute(update(parties).where(parties.c.appointment_id == row.id).values(
             during=Range(starts, ends), active=True))
 
-    held = conn.execute(select(m.appointment_parties.c.party_kind, m.appointment_parties.c.party_id)
-                        .where(m.appointment_parties.c.appointment_id == row.id)).all()
-    _claiming(conn, write, [*held, *([("room", str(room_id))] if room_id else [])])
+    _claiming(conn, write, ())
 
 
 def reassign_appointment(conn: Connection, row, side: str, clinician_id: str) -> None:
