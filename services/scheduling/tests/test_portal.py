@@ -3,7 +3,9 @@ within the site's policy, asking for a free time, answering a waitlist offer."""
 
 from __future__ import annotations
 
+import eventlet
 import pytest
+from confide_scheduling.store import CLAIM_LOCK, party_key
 from confide_testing import caller, random_id
 from nameko.exceptions import RemoteError
 from sched_support import next_weekday_at
@@ -65,6 +67,34 @@ def test_a_client_books_sees_and_cancels_their_own_sessions(network, rpc, sched_
         conn.execute(text("UPDATE appointments SET starts_at = now() - interval '10 minutes' WHERE id = :i"),
                      {"i": held["id"]})
     assert "started" in str(refused(s.cancel_my_appointment, me, held["id"], "too late"))
+
+
+def test_asking_for_a_time_locks_every_room_it_may_try_at_once(network, rpc, sched_db):
+    """Asking for a time tries the site's rooms, smallest first, in one
+    transaction. Had it locked each room's claim as it tried it, it held the
+    clinician's lock while asking for the next room's, out of the one order:
+    a booking that held that room and, in the order, waited for the clinician
+    deadlocked it into a 503. Made to happen: another transaction holds the
+    second room's lock, the time is asked for, the other then takes the
+    clinician's (the room's key sorts first). The request locks every room with
+    the rest before it tries one, so it waits for the room without holding the
+    clinician, and once the other is done it is booked into that room."""
+    s, at = rpc.scheduling, next_weekday_at(10, days_ahead=2)
+    s.book(network.desk, network.appointment(network.clinician(), at))  # the smallest room is taken then
+    dr = network.clinician()
+    while party_key("clinician", dr) < party_key("room", network.room2):
+        dr = network.clinician()
+    me = linked(sched_db, random_id("client"))
+    take = text("SELECT pg_advisory_xact_lock(:lock, :key)")
+    with sched_db.connect() as other:
+        other.execute(take, {"lock": CLAIM_LOCK, "key": party_key("room", network.room2)})
+        asking = s.request_appointment.call_async(me, {"site_id": network.ny, "clinician_id": dr,
+                                                       "starts_at": at.isoformat(),
+                                                       "service_kind": "individual_psychotherapy"})
+        eventlet.sleep(0.5)  # the request waits for the second room's lock
+        other.execute(take, {"lock": CLAIM_LOCK, "key": party_key("clinician", dr)})
+        other.rollback()
+    assert asking.result()["room_id"] == network.room2
 
 
 def test_only_a_linked_client_and_only_their_own(network, rpc, sched_db):

@@ -75,6 +75,9 @@ def request(uow: UnitOfWork, who: Caller, record: str, data: dict[str, Any]) -> 
     ends = data["starts_at"] + timedelta(minutes=details["planned_minutes"])
     booking.check_bookable(conn, site, details, data["starts_at"], ends)
     rooms = [None] if data["modality"] == "telehealth" else [r.id for r in store.rooms_for(conn, site.id, 1)]
+    # every room it may try, locked with the rest before the first is tried: in one order, in one statement
+    store.lock_parties(conn, [("clinician", details["clinician_id"]), ("client", record),
+                              *(("room", str(room)) for room in rooms if room)])
     taken = None
     for room in rooms:
         try:
