@@ -139,6 +139,33 @@ def test_a_booking_into_the_time_a_reschedule_frees_does_not_deadlock_it(network
     assert [moved["id"] for moved in moving.result()["moved"]] == [mine["id"]]
 
 
+def test_moving_a_series_whose_sessions_differ_takes_every_lock_at_once(network, rpc):
+    """One session of a series can be given to a colleague on its own, and
+    moving the series on moves it too. Had each session's parties been locked
+    as it moved, the colleague's lock was asked for while the first clinician's
+    was held, out of the one order, and a booking holding the colleague and
+    waiting for the first clinician deadlocked the move into a 503. Made to
+    happen as above: another transaction holds the colleague's lock (it sorts
+    first), the series is moved on, the other then takes the first clinician's."""
+    s, dr, colleague = rpc.scheduling, network.clinician(), network.clinician()
+    while party_key("clinician", colleague) > party_key("clinician", dr):
+        colleague = network.clinician()
+    first = next_weekday_at(9)
+    booked = s.book_series(network.desk, {"appointment": network.appointment(dr, first),
+                                          "rrule": "FREQ=WEEKLY;COUNT=2"})["appointments"]
+    s.reassign(network.desk, booked[1]["id"], {"clinician_id": colleague, "scope": "this"})
+    take = text("SELECT pg_advisory_xact_lock(:lock, :key)")
+    with network.engine.connect() as other:
+        other.execute(take, {"lock": CLAIM_LOCK, "key": party_key("clinician", colleague)})
+        moving = rpc.scheduling.reschedule.call_async(network.desk, booked[0]["id"], {
+            "starts_at": (first + timedelta(hours=2)).isoformat(), "scope": "following"})
+        eventlet.sleep(0.5)  # the move waits for the colleague's lock
+        other.execute(take, {"lock": CLAIM_LOCK, "key": party_key("clinician", dr)})
+        other.rollback()
+    moved = moving.result()["moved"]
+    assert [(a["id"], a["clinician_id"]) for a in moved] == [(booked[0]["id"], dr), (booked[1]["id"], colleague)]
+
+
 def test_the_database_itself_refuses_an_overlap(network, rpc):
     dr = network.clinician()
     booked = rpc.scheduling.book(network.desk, network.appointment(dr, next_weekday_at(11)))
