@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy.exc
 from confide_events import registry
 from confide_messaging import UnitOfWork
-from confide_scheduling.store import CLAIM_LOCK, party_key
+from confide_scheduling.store import lock_parties, party_key
 from confide_testing import caller, random_id, wait_for_handled
 from confide_testing.plugin import stop_gracefully
 from nameko.exceptions import RemoteError
@@ -127,8 +127,7 @@ def test_a_booking_into_the_time_a_reschedule_frees_does_not_deadlock_it(network
     dr, at, later = network.clinician(), next_weekday_at(10), next_weekday_at(14)
     mine = rpc.scheduling.book(network.desk, network.appointment(dr, at))
     with network.engine.connect() as other:
-        other.execute(text("SELECT pg_advisory_xact_lock(:lock, :key)"),
-                      {"lock": CLAIM_LOCK, "key": party_key("clinician", dr)})
+        lock_parties(other, [("clinician", dr)])  # as a booking holds it
         moving = rpc.scheduling.reschedule.call_async(network.desk, mine["id"], {"starts_at": later.isoformat()})
         eventlet.sleep(0.5)  # the reschedule waits for the clinician's lock
         with pytest.raises(sqlalchemy.exc.IntegrityError, match="no_overlap"):
@@ -154,13 +153,12 @@ def test_moving_a_series_whose_sessions_differ_takes_every_lock_at_once(network,
     booked = s.book_series(network.desk, {"appointment": network.appointment(dr, first),
                                           "rrule": "FREQ=WEEKLY;COUNT=2"})["appointments"]
     s.reassign(network.desk, booked[1]["id"], {"clinician_id": colleague, "scope": "this"})
-    take = text("SELECT pg_advisory_xact_lock(:lock, :key)")
     with network.engine.connect() as other:
-        other.execute(take, {"lock": CLAIM_LOCK, "key": party_key("clinician", colleague)})
+        lock_parties(other, [("clinician", colleague)])
         moving = rpc.scheduling.reschedule.call_async(network.desk, booked[0]["id"], {
             "starts_at": (first + timedelta(hours=2)).isoformat(), "scope": "following"})
         eventlet.sleep(0.5)  # the move waits for the colleague's lock
-        other.execute(take, {"lock": CLAIM_LOCK, "key": party_key("clinician", dr)})
+        lock_parties(other, [("clinician", dr)])
         other.rollback()
     moved = moving.result()["moved"]
     assert [(a["id"], a["clinician_id"]) for a in moved] == [(booked[0]["id"], dr), (booked[1]["id"], colleague)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import eventlet
 import pytest
-from confide_scheduling.store import CLAIM_LOCK, party_key
+from confide_scheduling.store import lock_parties, party_key
 from confide_testing import caller, random_id
 from nameko.exceptions import RemoteError
 from sched_support import next_weekday_at
@@ -85,14 +85,13 @@ def test_asking_for_a_time_locks_every_room_it_may_try_at_once(network, rpc, sch
     while party_key("clinician", dr) < party_key("room", network.room2):
         dr = network.clinician()
     me = linked(sched_db, random_id("client"))
-    take = text("SELECT pg_advisory_xact_lock(:lock, :key)")
     with sched_db.connect() as other:
-        other.execute(take, {"lock": CLAIM_LOCK, "key": party_key("room", network.room2)})
+        lock_parties(other, [("room", network.room2)])
         asking = s.request_appointment.call_async(me, {"site_id": network.ny, "clinician_id": dr,
                                                        "starts_at": at.isoformat(),
                                                        "service_kind": "individual_psychotherapy"})
         eventlet.sleep(0.5)  # the request waits for the second room's lock
-        other.execute(take, {"lock": CLAIM_LOCK, "key": party_key("clinician", dr)})
+        lock_parties(other, [("clinician", dr)])
         other.rollback()
     assert asking.result()["room_id"] == network.room2
 
