@@ -30,8 +30,8 @@ class _Version:
 
 
 _envelope = EnvelopeSchema()
-# what of an envelope comes from outside the registry, checked as a consumer will: its id, time and version
-# are made here and its payload was just validated (a full load of the rest cost as much as the payload's)
+# what of an envelope comes from outside the registry, checked as a consumer will: its id and time are made
+# here, its version is one registered, its payload was just validated (a full load cost as much as the payload's)
 _ENVELOPE_GIVEN = ("type", "producer", "site_id", "actor", "traceparent")
 _envelope_given = EnvelopeSchema(only=_ENVELOPE_GIVEN)
 
