@@ -23,11 +23,15 @@ import requests
 
 from confide_runtime.tls import LocalCA, write_private
 
-# integrated storage (raft), one node: OpenBao's own, no other server to run
+# integrated storage (raft), one node: OpenBao's own, no other server to run.
+# performance_multiplier 1 (raft's production timing; the default is 5): a lone
+# node waits out one election timeout before it leads, and at 5x that is 5-10 s
+# before ``sys/init`` answers (and more on a loaded machine), 1-2 s at 1x
 CONFIG = """\
 storage "raft" {{
   path    = "{data}"
   node_id = "confide-local"
+  performance_multiplier = 1
 }}
 listener "tcp" {{
   address         = "127.0.0.1:{port}"
@@ -68,7 +72,9 @@ class Unsealer:
         return requests.get(f"{self.addr}/v1/{path}", verify=str(self.ca), timeout=2, **kwargs)
 
     def _put(self, path: str, body: dict) -> dict:
-        answer = requests.put(f"{self.addr}/v1/{path}", json=body, verify=str(self.ca), timeout=10)
+        # long: init answers once raft has a leader, and a client that gave up on
+        # an init the server went on to finish would never see its keys again
+        answer = requests.put(f"{self.addr}/v1/{path}", json=body, verify=str(self.ca), timeout=120)
         answer.raise_for_status()
         return answer.json()
 
@@ -110,12 +116,13 @@ class Unsealer:
             say("unsealing OpenBao")
             for key in kept["unseal_keys_b64"]:
                 self._put("sys/unseal", {"key": key})
-        for _ in range(100):  # active, and its mounts loaded
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # active (raft has elected it), and its mounts loaded
             health = self.health() or {}
             if health.get("initialized") and not health.get("sealed") and not health.get("standby"):
                 return kept["root_token"]
             time.sleep(0.1)
-        raise SystemExit(f"Vault at {self.addr} did not become active after unsealing")
+        raise SystemExit(f"Vault at {self.addr} did not become active within 60s of unsealing")
 
 
 class LocalVault:
