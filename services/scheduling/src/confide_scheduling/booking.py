@@ -38,8 +38,7 @@ def book(uow: UnitOfWork, who: Caller, data: dict[str, Any]) -> dict[str, Any]:
     site = prepare(conn, data)
     ends = data["starts_at"] + timedelta(minutes=data["planned_minutes"])
     check_bookable(conn, site, data, data["starts_at"], ends)
-    aid = insert(uow, who, site, data, data["starts_at"], ends)
-    return store.appointment(conn, aid)
+    return insert(uow, who, site, data, data["starts_at"], ends)
 
 
 def prepare(conn, data: dict[str, Any]) -> Any:
@@ -82,7 +81,8 @@ def check_bookable(conn, site, data: dict[str, Any], starts: datetime, ends: dat
 
 
 def insert(uow: UnitOfWork, who: Caller, site, data: dict[str, Any], starts: datetime, ends: datetime,
-           series_id=None, occurrence=None):
+           series_id=None, occurrence=None) -> dict[str, Any]:
+    """The appointment as booked (:func:`store.appointment`), its events written."""
     conn = uow.session.connection()
     aid = store.new_id()
     values = {k: data.get(k) for k in ("site_id", "room_id", "clinician_id", "co_therapist_id", "kind",
@@ -101,8 +101,9 @@ def insert(uow: UnitOfWork, who: Caller, site, data: dict[str, Any], starts: dat
     for client in data["client_ids"]:
         record_access(uow, who, action=Action.CREATE, resource_type="Appointment", resource_id=str(aid),
                       client_id=client, site_id=site.id)
-    uow.emit(events.APPOINTMENT_BOOKED, store.event_payload(conn, aid), actor=who.actor, site_id=site.id)
-    return aid
+    booked = store.appointment(conn, aid)
+    uow.emit(events.APPOINTMENT_BOOKED, store.payload_of(booked), actor=who.actor, site_id=site.id)
+    return booked
 
 
 def conflict(taken: store.Overlap, site) -> BookingConflict:
@@ -180,10 +181,10 @@ def reschedule(uow: UnitOfWork, authorize: Authorize, appointment_id, data: dict
         moved.append(target.id)
     if problems:
         raise BookingConflict(problems)
-    for target_id in moved:
-        uow.emit(events.APPOINTMENT_RESCHEDULED, store.event_payload(conn, target_id), actor=who.actor,
-                 site_id=site.id)
-    return {"moved": [store.appointment(conn, t) for t in moved]}
+    now_at = store.appointments(conn, moved)
+    for appointment in now_at:
+        uow.emit(events.APPOINTMENT_RESCHEDULED, store.payload_of(appointment), actor=who.actor, site_id=site.id)
+    return {"moved": now_at}
 
 
 def cancel(uow: UnitOfWork, authorize: Authorize, appointment_id, data: dict[str, Any],
@@ -229,5 +230,6 @@ def advance(uow: UnitOfWork, authorize: Authorize, appointment_id, status: Appoi
     if status == AppointmentStatus.COMPLETED and values.get("minutes") is None:
         values["minutes"] = row.planned_minutes  # as planned, unless said otherwise
     set_status(conn, appointment_id, status, **values)
-    uow.emit(EVENT_OF[status], store.event_payload(conn, appointment_id), actor=who.actor, site_id=row.site_id)
-    return store.appointment(conn, appointment_id)
+    appointment = store.appointment(conn, appointment_id)
+    uow.emit(EVENT_OF[status], store.payload_of(appointment), actor=who.actor, site_id=row.site_id)
+    return appointment

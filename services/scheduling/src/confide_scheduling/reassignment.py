@@ -31,11 +31,12 @@ def queue(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     query = store.flagged_query(sites, clinician_id, q["site_id"])
     found = page(conn, query, {"starts": (a.c.starts_at, a.c.id)}, q, lambda row: store.appointment(conn, row.id))
     names = store.client_names(conn, {c for item in found["items"] for c in item["client_ids"]})
-    for item in found["items"]:
-        item["clients"] = [{"id": c, "name": names.get(c)} for c in item["client_ids"]]
-        for client in item["client_ids"]:
-            record_access(uow, who, action=Action.READ, resource_type="Appointment", resource_id=item["id"],
-                          client_id=client, site_id=item["site_id"])
+    with uow.batched():
+        for item in found["items"]:
+            item["clients"] = [{"id": c, "name": names.get(c)} for c in item["client_ids"]]
+            for client in item["client_ids"]:
+                record_access(uow, who, action=Action.READ, resource_type="Appointment", resource_id=item["id"],
+                              client_id=client, site_id=item["site_id"])
     return found
 
 
@@ -78,11 +79,10 @@ def reassign(uow: UnitOfWork, authorize: booking.Authorize, appointment_id, data
         for target, refused in refusals:
             booking.gather(problems, refused, f"{target.starts_at:%Y-%m-%d}")
         raise BookingConflict(problems)
-    moved = [store.appointment(conn, t.id) for t in moving]
+    moved = store.appointments(conn, [t.id for t in moving])
     for appointment in moved:
         for client in appointment["client_ids"]:
             record_access(uow, who, action=Action.UPDATE, resource_type="Appointment", resource_id=appointment["id"],
                           client_id=client, site_id=site.id)
-        uow.emit(events.APPOINTMENT_RESCHEDULED, store.event_payload(conn, appointment["id"]), actor=who.actor,
-                 site_id=site.id)
+        uow.emit(events.APPOINTMENT_RESCHEDULED, store.payload_of(appointment), actor=who.actor, site_id=site.id)
     return {"reassigned": moved}

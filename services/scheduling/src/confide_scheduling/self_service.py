@@ -81,8 +81,7 @@ def request(uow: UnitOfWork, who: Caller, record: str, data: dict[str, Any]) -> 
     taken = None
     for room in rooms:
         try:
-            aid = booking.insert(uow, who, site, {**details, "room_id": room}, data["starts_at"], ends)
-            return store.appointment(conn, aid)
+            return booking.insert(uow, who, site, {**details, "room_id": room}, data["starts_at"], ends)
         except BookingConflict as refused:
             if "room_id" not in refused.errors:
                 raise

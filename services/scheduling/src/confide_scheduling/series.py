@@ -34,16 +34,16 @@ def book_series(uow: UnitOfWork, who: Caller, spec: dict[str, Any]) -> dict[str,
         raise invalid("rrule", str(exc)) from None
     sid = store.new_id()
     store.add_series(conn, sid, spec["rrule"], first_local, AppointmentSchema().dump(data), who.user_id)
-    ids = _book(uow, who, site, data, starts, sid, 0)
-    return {"series_id": str(sid), "appointments": [store.appointment(conn, a) for a in ids]}
+    return {"series_id": str(sid), "appointments": _book(uow, who, site, data, starts, sid, 0)}
 
 
-def _book(uow: UnitOfWork, who: Caller, site, data: dict[str, Any], starts: list[datetime], sid, first: int) -> list:
+def _book(uow: UnitOfWork, who: Caller, site, data: dict[str, Any], starts: list[datetime], sid,
+          first: int) -> list[dict[str, Any]]:
     """Occurrences ``first``, ``first + 1``, ... at the wall-clock ``starts``: all, or none with every conflict."""
     conn = uow.session.connection()
     tz = zone(site.time_zone)
     problems: dict[str, list[str]] = {}
-    ids = []
+    booked = []
     for n, local in enumerate(starts, start=first):
         at = local_instant(local, tz)
         if at is None:
@@ -52,12 +52,12 @@ def _book(uow: UnitOfWork, who: Caller, site, data: dict[str, Any], starts: list
         ends = at + timedelta(minutes=data["planned_minutes"])
         try:
             booking.check_bookable(conn, site, data, at, ends)
-            ids.append(booking.insert(uow, who, site, data, at, ends, sid, n))
+            booked.append(booking.insert(uow, who, site, data, at, ends, sid, n))
         except FieldError as refused:
             booking.gather(problems, refused, f"occurrence {n + 1}")
     if problems:
         raise BookingConflict(problems)
-    return ids
+    return booked
 
 
 def _series(conn, series_id):
@@ -94,9 +94,9 @@ def extend(uow: UnitOfWork, authorize: booking.Authorize, series_id, data: dict[
     site = booking.prepare(conn, template)
     tz = zone(site.time_zone)
     shift = model.starts_at.astimezone(tz).replace(tzinfo=None) - starts[model.occurrence]
-    ids = _book(uow, who, site, template, [s + shift for s in added], row.id, last.occurrence + 1)
+    booked = _book(uow, who, site, template, [s + shift for s in added], row.id, last.occurrence + 1)
     store.change_series(conn, row.id, rule)
-    return {"series_id": str(row.id), "rrule": rule, "appointments": [store.appointment(conn, a) for a in ids]}
+    return {"series_id": str(row.id), "rrule": rule, "appointments": booked}
 
 
 def end(uow: UnitOfWork, authorize: booking.Authorize, series_id, data: dict[str, Any],

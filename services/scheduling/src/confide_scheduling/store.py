@@ -39,17 +39,32 @@ def site(conn: Connection, site_id: str):
     return row
 
 
+def appointments(conn: Connection, ids: list) -> list[dict[str, Any]]:
+    """The appointments ``ids`` (which exist), in that order, each with its
+    clients: one statement, however many (a day sheet was two per row)."""
+    if not ids:
+        return []
+    a, p = m.appointments, m.appointment_parties
+    clients = select(func.array_agg(p.c.party_id)).where(
+        p.c.appointment_id == a.c.id, p.c.party_kind == "client").scalar_subquery().label("client_ids")
+    found = {}
+    for row in conn.execute(select(a, clients).where(a.c.id.in_(ids))):
+        out = plain(row)
+        out["client_ids"] = sorted(out["client_ids"] or ())
+        found[row.id] = out
+    return [found[i] for i in ids]
+
+
 def appointment(conn: Connection, aid) -> dict[str, Any]:
-    row = conn.execute(select(m.appointments).where(m.appointments.c.id == aid)).first()
-    out = plain(row)
-    parties = m.appointment_parties
-    out["client_ids"] = sorted(conn.execute(select(parties.c.party_id).where(
-        parties.c.appointment_id == aid, parties.c.party_kind == "client")).scalars())
-    return out
+    return appointments(conn, [aid])[0]
 
 
 def event_payload(conn: Connection, aid) -> dict[str, Any]:
-    a = appointment(conn, aid)
+    return payload_of(appointment(conn, aid))
+
+
+def payload_of(a: dict[str, Any]) -> dict[str, Any]:
+    """An appointment event's payload, from :func:`appointment`'s view of it."""
     keys = ("series_id", "site_id", "room_id", "clinician_id", "co_therapist_id", "client_ids", "kind",
             "service_kind", "modality", "client_jurisdiction", "starts_at", "ends_at", "planned_minutes", "status",
             "minutes", "cancelled_by", "late", "patient_present", "interactive_complexity")
@@ -115,7 +130,7 @@ def find_appointments(conn: Connection, q: dict) -> list[dict[str, Any]]:
         query = query.where(a.c.id.in_(select(p.c.appointment_id).where(p.c.party_kind == "client",
                                                                         p.c.party_id == q["client_id"])))
     ids = conn.execute(query.order_by(a.c.starts_at).limit(500)).scalars().all()
-    return [appointment(conn, i) for i in ids]
+    return appointments(conn, ids)
 
 
 def count(conn: Connection, table) -> int:
@@ -496,4 +511,4 @@ def sheet_appointments(conn: Connection, site_ids, clinician_id: str | None, sin
     ids = conn.execute(query.order_by(a.c.starts_at, a.c.id).limit(SHEET_ROWS + 1)).scalars().all()
     if len(ids) > SHEET_ROWS:
         raise invalid("days", f"more than {SHEET_ROWS} appointments: ask for fewer days, or one site or clinician")
-    return [appointment(conn, i) for i in ids]
+    return appointments(conn, ids)

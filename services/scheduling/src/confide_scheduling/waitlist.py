@@ -132,6 +132,6 @@ def answer(uow: UnitOfWork, authorize: booking.Authorize, entry_id, accept: bool
     starts = datetime.fromisoformat(offer["starts_at"])
     ends = starts + timedelta(minutes=data["planned_minutes"])
     booking.check_bookable(conn, site, data, starts, ends)
-    aid = booking.insert(uow, who, site, data, starts, ends)
+    booked = booking.insert(uow, who, site, data, starts, ends)
     store.change_waitlist_entry(conn, entry_id, status=WaitlistStatus.BOOKED.value, offer_expires_at=None)
-    return {"id": str(entry_id), "status": WaitlistStatus.BOOKED.value, "appointment": store.appointment(conn, aid)}
+    return {"id": str(entry_id), "status": WaitlistStatus.BOOKED.value, "appointment": booked}
