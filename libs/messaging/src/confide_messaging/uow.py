@@ -39,6 +39,7 @@ class UnitOfWork:
         self.producer = producer
         self.registry = registry
         self.events: list[Event] = []
+        self._batch: list[Event] | None = None  # (inside batched(): validated, not yet written)
 
     def emit(
         self,
@@ -49,7 +50,8 @@ class UnitOfWork:
         site_id: str | None = None,
         version: int | None = None,
     ) -> Event:
-        """Validate an event and write it to the outbox in this transaction."""
+        """Validate an event and write it to the outbox in this transaction
+        (inside :meth:`batched`: when the block ends)."""
         event = self.registry.build(
             type_name,
             payload,
@@ -59,9 +61,34 @@ class UnitOfWork:
             traceparent=current_traceparent(),
             version=version,
         )
-        write_to_outbox(self.session, [event])
-        self.events.append(event)
+        if self._batch is not None:
+            self._batch.append(event)
+        else:
+            self._write([event])
         return event
+
+    def _write(self, events: list[Event]) -> None:
+        write_to_outbox(self.session, events)
+        self.events.extend(events)
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """Events emitted in the block are validated as they are emitted (a bad
+        one raises there) and written to the outbox together, in one statement,
+        when the block ends -- before anything after it, so before the commit.
+        A block that raises writes none of them, so a savepoint around it
+        cannot keep an event whose change it rolled back. For a list that
+        records an access per row: one INSERT, not one per row."""
+        outer, self._batch = self._batch, []
+        try:
+            yield
+            mine = self._batch
+        finally:
+            self._batch = outer
+        if outer is not None:
+            outer.extend(mine)  # (a block inside another: written when the outer one ends)
+        else:
+            self._write(mine)
 
     def claim(self, consumer: str, event: Event) -> None:
         """Record that ``consumer`` handles ``event``; raise :class:`AlreadyHandled`

@@ -89,8 +89,9 @@ def _books(query, table, when, who: Caller, q: dict[str, Any]):
 
 
 def _recorded(uow: UnitOfWork, who: Caller, found: dict[str, Any], resource_type: str) -> dict[str, Any]:
-    for item in found["items"]:
-        record_access(uow, who, action=Action.READ, resource_type=resource_type,
-                      resource_id=str(item.get("id") or item["client_id"]), client_id=item["client_id"],
-                      site_id=item["home_site_id"])
+    with uow.batched():
+        for item in found["items"]:
+            record_access(uow, who, action=Action.READ, resource_type=resource_type,
+                          resource_id=str(item.get("id") or item["client_id"]), client_id=item["client_id"],
+                          site_id=item["home_site_id"])
     return found

@@ -113,13 +113,14 @@ def through_policy(
                 effective = decision.effective(effective, relation)
             access = Access(uow, effective, relations, resource_id=resource_id)
             result = work(access)
-            for key in access.events_for if access.events_for is not None else keys:
-                record_access(
-                    uow, access.caller, action=action, resource_type=resource_type,
-                    resource_id=access.resource_id, client_id=key,
-                    site_id=relations[key].home_site if key in relations else None,
-                    recipient=access.recipient, reason=decisions[key].recorded if key in decisions else None,
-                )
+            with uow.batched():
+                for key in access.events_for if access.events_for is not None else keys:
+                    record_access(
+                        uow, access.caller, action=action, resource_type=resource_type,
+                        resource_id=access.resource_id, client_id=key,
+                        site_id=relations[key].home_site if key in relations else None,
+                        recipient=access.recipient, reason=decisions[key].recorded if key in decisions else None,
+                    )
             return result
     except Refused as exc:
         refusal = exc

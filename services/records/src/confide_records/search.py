@@ -20,7 +20,9 @@ def find(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     found = store.search_clients(uow.session.connection(), who, q)
     search_id = str(store.new_id())
     how = f"search by {', '.join(k for k in CRITERIA if q[k] is not None)}: {len(found)} found"
-    for client in found or [None]:
-        record_access(uow, who, action=Action.SEARCH, resource_type="Client", resource_id=search_id,
-                      client_id=client and str(client["id"]), site_id=client and client["home_site_id"], reason=how)
+    with uow.batched():
+        for client in found or [None]:
+            record_access(uow, who, action=Action.SEARCH, resource_type="Client", resource_id=search_id,
+                          client_id=client and str(client["id"]), site_id=client and client["home_site_id"],
+                          reason=how)
     return {"search_id": search_id, "clients": found}

@@ -61,10 +61,11 @@ def _filtered(query, q: dict[str, Any]):
 
 def _listed(uow: UnitOfWork, who: Caller, query, q: dict[str, Any], sorts) -> dict[str, Any]:
     found = page(uow.session.connection(), query, sorts, q, _view(who))
-    for note in found["items"]:
-        for client in note.get("client_ids", ()):
-            record_access(uow, who, action=Action.READ, resource_type="Note", resource_id=note["id"],
-                          client_id=client, site_id=note["site_id"])
+    with uow.batched():
+        for note in found["items"]:
+            for client in note.get("client_ids", ()):
+                record_access(uow, who, action=Action.READ, resource_type="Note", resource_id=note["id"],
+                              client_id=client, site_id=note["site_id"])
     return found
 
 

@@ -34,7 +34,8 @@ def find(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> list[dict[str, Any]
 
 
 def record_reads(uow: UnitOfWork, who: Caller, appointments: list[dict]) -> None:
-    for appointment in appointments:
-        for client in appointment["client_ids"]:
-            record_access(uow, who, action=Action.READ, resource_type="Appointment", resource_id=appointment["id"],
-                          client_id=client, site_id=appointment["site_id"])
+    with uow.batched():
+        for appointment in appointments:
+            for client in appointment["client_ids"]:
+                record_access(uow, who, action=Action.READ, resource_type="Appointment",
+                              resource_id=appointment["id"], client_id=client, site_id=appointment["site_id"])

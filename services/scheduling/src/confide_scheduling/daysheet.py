@@ -44,12 +44,13 @@ def build(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     names = store.client_names(conn, {c for row in rows for c in row["client_ids"]})
     rooms = store.room_names(conn, {row["room_id"] for row in rows if row["room_id"]})
     sheet_id = f"day-sheet {q['site_id'] or clinician_id or ','.join(site_ids or [])} {first.isoformat()}"
-    for row in rows:
-        row["clients"] = [{"id": c, "name": names.get(c)} for c in row.pop("client_ids")]
-        row["room"] = rooms.get(row["room_id"])
-        for client in row["clients"]:
-            record_access(uow, who, action=Action.READ, resource_type="Appointment", resource_id=sheet_id[:200],
-                          client_id=client["id"], site_id=row["site_id"])
+    with uow.batched():
+        for row in rows:
+            row["clients"] = [{"id": c, "name": names.get(c)} for c in row.pop("client_ids")]
+            row["room"] = rooms.get(row["room_id"])
+            for client in row["clients"]:
+                record_access(uow, who, action=Action.READ, resource_type="Appointment",
+                              resource_id=sheet_id[:200], client_id=client["id"], site_id=row["site_id"])
     return {"from": first.isoformat(), "days": q["days"], "site_id": q["site_id"], "clinician_id": clinician_id,
             "appointments": rows}
 

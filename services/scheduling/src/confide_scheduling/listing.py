@@ -104,9 +104,10 @@ def waitlist(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     if q["service_kind"]:
         query = query.where(w.c.service_kind == q["service_kind"])
     found = page(uow.session.connection(), query, {"created": (w.c.created_at, w.c.id)}, q, waitlist_view)
-    for entry in found["items"]:
-        record_access(uow, who, action=Action.READ, resource_type="Waitlist", resource_id=entry["id"],
-                      client_id=entry["client_id"], site_id=entry["site_id"])
+    with uow.batched():
+        for entry in found["items"]:
+            record_access(uow, who, action=Action.READ, resource_type="Waitlist", resource_id=entry["id"],
+                          client_id=entry["client_id"], site_id=entry["site_id"])
     return found
 
 
