@@ -98,11 +98,12 @@ def insert(uow: UnitOfWork, who: Caller, site, data: dict[str, Any], starts: dat
                                           **values}, parties, starts, ends)
     except store.Overlap as taken:
         raise conflict(taken, site) from None
-    for client in data["client_ids"]:
-        record_access(uow, who, action=Action.CREATE, resource_type="Appointment", resource_id=str(aid),
-                      client_id=client, site_id=site.id)
     booked = store.appointment(conn, aid)
-    uow.emit(events.APPOINTMENT_BOOKED, store.payload_of(booked), actor=who.actor, site_id=site.id)
+    with uow.batched():  # (its accesses and the booking: one insert)
+        for client in data["client_ids"]:
+            record_access(uow, who, action=Action.CREATE, resource_type="Appointment", resource_id=str(aid),
+                          client_id=client, site_id=site.id)
+        uow.emit(events.APPOINTMENT_BOOKED, store.payload_of(booked), actor=who.actor, site_id=site.id)
     return booked
 
 
