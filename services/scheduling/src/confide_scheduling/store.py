@@ -15,8 +15,7 @@ from confide_licensure import License, Supervision
 from confide_persistence import plain
 from psycopg.errors import DeadlockDetected
 from psycopg.types.range import Range
-from sqlalchemy import column, delete, func, insert, literal, or_, select, text, true, update
-from sqlalchemy import values as sa_values
+from sqlalchemy import ARRAY, bindparam, delete, func, insert, literal, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -235,14 +234,16 @@ def add_appointment(conn: Connection, appointment_id, values: dict[str, Any], pa
     during = Range(starts, ends)
 
     def write() -> None:
-        # the appointment and its parties' rows in one statement (not executemany: psycopg runs that in
-        # pipeline mode, where a refused row left the pipeline aborted, and a line in the log for every
-        # booking refused); the parties' foreign key is checked at its end, with the appointment there
+        # the appointment and its parties' rows in one statement, compiled once and cached (rows given
+        # as VALUES were compiled for every booking), not executemany (psycopg runs that in pipeline
+        # mode, where a refused row left the pipeline aborted, and a line in the log for each booking
+        # refused); the parties' foreign key is checked at the statement's end, the appointment there
+        p = m.appointment_parties
         booked = insert(m.appointments).values(id=appointment_id, starts_at=starts, ends_at=ends, **values) \
             .returning(m.appointments.c.id).cte("booked")
-        p = m.appointment_parties
-        claims = sa_values(column("party_kind", p.c.party_kind.type), column("party_id", p.c.party_id.type),
-                           name="claims").data(parties)
+        claims = func.unnest(bindparam("kinds", [kind for kind, _ in parties], ARRAY(p.c.party_kind.type)),
+                             bindparam("ids", [pid for _, pid in parties], ARRAY(p.c.party_id.type))) \
+            .table_valued("party_kind", "party_id").render_derived(name="claims")
         conn.execute(insert(p).from_select(
             ["appointment_id", "party_kind", "party_id", "during"],
             select(booked.c.id, claims.c.party_kind, claims.c.party_id, literal(during, p.c.during.type))
