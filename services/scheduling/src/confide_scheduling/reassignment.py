@@ -29,7 +29,8 @@ def queue(uow: UnitOfWork, who: Caller, q: dict[str, Any]) -> dict[str, Any]:
     a = m.appointments
     sites, clinician_id = policy.schedule_scope(who, q["clinician_id"])
     query = store.flagged_query(sites, clinician_id, q["site_id"])
-    found = page(conn, query, {"starts": (a.c.starts_at, a.c.id)}, q, lambda row: store.appointment(conn, row.id))
+    found = page(conn, query, {"starts": (a.c.starts_at, a.c.id)}, q, lambda row: row.id)
+    found["items"] = store.appointments(conn, found["items"])  # (the page's, in one statement)
     names = store.client_names(conn, {c for item in found["items"] for c in item["client_ids"]})
     with uow.batched():
         for item in found["items"]:

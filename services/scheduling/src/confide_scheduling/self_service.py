@@ -32,8 +32,8 @@ def appointments(uow: UnitOfWork, who: Caller, record: str, q: dict[str, Any]) -
     query = store.client_appointments_query(record, upcoming=q["when"] == "upcoming")
     # upcoming: the soonest first; past: the latest first ("-starts" turns either round)
     sort = q["sort"] if q["when"] == "upcoming" else {"starts": "-starts", "-starts": "starts"}[q["sort"]]
-    found = page(conn, query, {"starts": (a.c.starts_at, a.c.id)}, {**q, "sort": sort},
-                 lambda row: store.appointment(conn, row.id))
+    found = page(conn, query, {"starts": (a.c.starts_at, a.c.id)}, {**q, "sort": sort}, lambda row: row.id)
+    found["items"] = store.appointments(conn, found["items"])  # (the page's, in one statement)
     sites = store.sites_by_id(conn, {item["site_id"] for item in found["items"]})
     items = []
     for item in found["items"]:
