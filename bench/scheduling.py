@@ -167,3 +167,17 @@ def _measure(engine, rpc, amqp_uri, signer, figures: Figures) -> None:
                 "bare RPC")
     figures.add("slots_p99_ms", percentile(times, 0.99), "ms", "slot search, p99", goal=100.0)
 
+
+    # the front desk's day sheet of the whole site: 50 clinicians x 6 sessions, each client's access recorded
+    day = next(d for d in (week + timedelta(days=n) for n in range(7)) if d.isoweekday() < 6)
+    sheet = {"site_id": SITE, "date": day.isoformat()}
+    sessions = len(rpc.scheduling.day_sheet(DESK, sheet)["appointments"])
+    times = []
+    for _ in range(15):
+        started = time.perf_counter()
+        rpc.scheduling.day_sheet(DESK, sheet)
+        times.append((time.perf_counter() - started) * 1000)
+    figures.add("day_sheet_p50_ms", statistics.median(times), "ms",
+                f"the site's day sheet, {sessions} sessions, an access event per client, p50",
+                statistics.median(health), "bare RPC")
+    figures.add("day_sheet_p99_ms", percentile(times, 0.99), "ms", "the site's day sheet, p99")
