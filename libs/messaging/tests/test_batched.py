@@ -6,8 +6,8 @@ change it rolled back."""
 import pytest
 from confide_events import InvalidEvent, registry
 from confide_messaging import UnitOfWork
-from messaging_sample import ACTOR
-from sqlalchemy import event, text
+from messaging_sample import ACTOR, accounts
+from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
 
 
@@ -29,7 +29,8 @@ class Inserts:
         self.engine, self.count = engine, 0
 
     def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        self.count += statement.lstrip().upper().startswith("INSERT INTO OUTBOX")
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            self.count += len(parameters) if executemany else 1  # (executemany: a statement per row)
 
     def __enter__(self):
         event.listen(self.engine, "before_cursor_execute", self._seen)
@@ -88,3 +89,18 @@ def test_a_transaction_that_fails_after_its_batch_commits_none_of_it(ledger_db):
             opened(uow, "a-1", "a-2")
         raise RuntimeError("the read failed after recording")
     assert outbox(ledger_db) == []
+
+
+def test_a_savepoint_begun_inside_a_batch_is_refused(ledger_db):
+    """Its events would be written when the block ends, and one the savepoint rolled back kept."""
+    with Session(ledger_db) as session, session.begin():
+        uow = UnitOfWork(session, "ledger", registry)
+        with pytest.raises(RuntimeError, match=r"savepoint begun inside uow\.batched"), uow.batched():
+            opened(uow, "a-1")
+            with session.begin_nested():  # (begun when its first statement runs)
+                session.execute(insert(accounts).values(id="a-9", holder="x"))
+                opened(uow, "inside")
+        with session.begin_nested():  # (after the block: as ever)
+            session.execute(insert(accounts).values(id="a-2", holder="x"))
+            opened(uow, "a-2")
+    assert outbox(ledger_db) == ["a-2"]

@@ -14,12 +14,15 @@ from confide_events import Actor, Event, EventRegistry
 from confide_events import registry as default_registry
 from confide_persistence import Database, DatabaseAccess
 from opentelemetry import propagate
-from sqlalchemy import select
+from sqlalchemy import ARRAY, Insert, bindparam, event, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from confide_messaging import doorbell
 from confide_messaging.tables import inbox_table, outbox_table
+
+BATCHING = "confide_batching"  # (in Connection.info: how many uow.batched() blocks are open on it)
 
 
 class AlreadyHandled(Exception):
@@ -77,14 +80,18 @@ class UnitOfWork:
         one raises there) and written to the outbox together, in one statement,
         when the block ends -- before anything after it, so before the commit.
         A block that raises writes none of them, so a savepoint around it
-        cannot keep an event whose change it rolled back. For a list that
-        records an access per row: one INSERT, not one per row."""
+        cannot keep an event whose change it rolled back; a savepoint begun
+        inside it is refused (one rolled back there would keep its events).
+        For a list that records an access per row: one INSERT, not one per row."""
+        info = self.session.connection().info
         outer, self._batch = self._batch, []
+        info[BATCHING] = info.get(BATCHING, 0) + 1
         try:
             yield
             mine = self._batch
         finally:
             self._batch = outer
+            info[BATCHING] -= 1
         if outer is not None:
             outer.extend(mine)  # (a block inside another: written when the outer one ends)
         else:
@@ -103,13 +110,38 @@ class UnitOfWork:
             raise AlreadyHandled(f"{consumer} already handled {event.type} {event.id}")
 
 
+@event.listens_for(Engine, "savepoint")
+def _no_savepoint_in_a_batch(conn, name) -> None:
+    if conn.info.get(BATCHING):
+        raise RuntimeError("a savepoint begun inside uow.batched(): the block writes its events when it ends, so "
+                           "one the savepoint rolled back would be kept; begin the savepoint outside the block")
+
+
+def _from_arrays() -> Insert:
+    """Rows given as three arrays, in order: one statement however many (a list of
+    rows is executemany, which psycopg runs as one INSERT per row in a pipeline),
+    and one cached compilation whatever their number (VALUES are compiled anew)."""
+    rows = func.unnest(
+        bindparam("ids", type_=ARRAY(outbox_table.c.id.type)),
+        bindparam("types", type_=ARRAY(outbox_table.c.type.type)),
+        bindparam("messages", type_=ARRAY(outbox_table.c.message.type)),
+    ).table_valued("id", "type", "message").render_derived(name="rows")
+    return outbox_table.insert().from_select(["id", "type", "message"], select(rows.c.id, rows.c.type,
+                                                                               rows.c.message))
+
+
+_MANY = _from_arrays()
+
+
 def write_to_outbox(session: Session, events: list[Event]) -> None:
     if not events:
         return
-    session.execute(
-        outbox_table.insert(),
-        [{"id": e.id, "type": e.type, "message": e.message} for e in events],
-    )
+    if len(events) == 1:
+        event = events[0]
+        session.execute(outbox_table.insert(), [{"id": event.id, "type": event.type, "message": event.message}])
+    else:
+        session.execute(_MANY, {"ids": [e.id for e in events], "types": [e.type for e in events],
+                                "messages": [e.message for e in events]})
     doorbell.ring_after_commit(session)  # (the relay wakes only if and when this commits)
 
 
