@@ -81,9 +81,11 @@ def reassign(uow: UnitOfWork, authorize: booking.Authorize, appointment_id, data
             booking.gather(problems, refused, f"{target.starts_at:%Y-%m-%d}")
         raise BookingConflict(problems)
     moved = store.appointments(conn, [t.id for t in moving])
-    for appointment in moved:
-        for client in appointment["client_ids"]:
-            record_access(uow, who, action=Action.UPDATE, resource_type="Appointment", resource_id=appointment["id"],
-                          client_id=client, site_id=site.id)
-        uow.emit(events.APPOINTMENT_RESCHEDULED, store.payload_of(appointment), actor=who.actor, site_id=site.id)
+    with uow.batched():
+        for appointment in moved:
+            for client in appointment["client_ids"]:
+                record_access(uow, who, action=Action.UPDATE, resource_type="Appointment",
+                              resource_id=appointment["id"], client_id=client, site_id=site.id)
+            uow.emit(events.APPOINTMENT_RESCHEDULED, store.payload_of(appointment), actor=who.actor,
+                     site_id=site.id)
     return {"reassigned": moved}

@@ -36,15 +36,16 @@ def appointments(uow: UnitOfWork, who: Caller, record: str, q: dict[str, Any]) -
     found["items"] = store.appointments(conn, found["items"])  # (the page's, in one statement)
     sites = store.sites_by_id(conn, {item["site_id"] for item in found["items"]})
     items = []
-    for item in found["items"]:
-        site = sites[item["site_id"]]
-        view = daysheet.local_view(item, site)
-        view.pop("_day")
-        view.pop("client_ids")
-        view["late_cancel_hours"] = site.late_cancel_hours
-        items.append(view)
-        record_access(uow, who, action=Action.READ, resource_type="Appointment", resource_id=item["id"],
-                      client_id=record, site_id=item["site_id"])
+    with uow.batched():
+        for item in found["items"]:
+            site = sites[item["site_id"]]
+            view = daysheet.local_view(item, site)
+            view.pop("_day")
+            view.pop("client_ids")
+            view["late_cancel_hours"] = site.late_cancel_hours
+            items.append(view)
+            record_access(uow, who, action=Action.READ, resource_type="Appointment", resource_id=item["id"],
+                          client_id=record, site_id=item["site_id"])
     return {"items": items, "next_cursor": found["next_cursor"]}
 
 
@@ -91,9 +92,10 @@ def request(uow: UnitOfWork, who: Caller, record: str, data: dict[str, Any]) -> 
 
 def offers(uow: UnitOfWork, who: Caller, record: str) -> list[dict[str, Any]]:
     found = store.offers_for(uow.session.connection(), record)
-    for entry in found:
-        record_access(uow, who, action=Action.READ, resource_type="Waitlist", resource_id=str(entry.id),
-                      client_id=record, site_id=entry.site_id)
+    with uow.batched():
+        for entry in found:
+            record_access(uow, who, action=Action.READ, resource_type="Waitlist", resource_id=str(entry.id),
+                          client_id=record, site_id=entry.site_id)
     return [{"id": str(e.id), "site_id": e.site_id, "service_kind": e.service_kind,
              "offer": waitlist.offered(e.offer),
              "expires_at": e.offer_expires_at.isoformat() if e.offer_expires_at else None} for e in found]

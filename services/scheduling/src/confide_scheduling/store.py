@@ -51,8 +51,8 @@ def appointments(conn: Connection, ids: list) -> list[dict[str, Any]]:
     for row in conn.execute(select(a, clients).where(a.c.id.in_(ids))):
         out = plain(row)
         out["client_ids"] = sorted(out["client_ids"] or ())
-        found[row.id] = out
-    return [found[i] for i in ids]
+        found[out["id"]] = out
+    return [found[str(i)] for i in ids]
 
 
 def appointment(conn: Connection, aid) -> dict[str, Any]:
