@@ -167,7 +167,6 @@ def _measure(engine, rpc, amqp_uri, signer, figures: Figures) -> None:
                 "bare RPC")
     figures.add("slots_p99_ms", percentile(times, 0.99), "ms", "slot search, p99", goal=100.0)
 
-
     # the front desk's day sheet of the whole site: 50 clinicians x 6 sessions, each client's access recorded
     day = next(d for d in (week + timedelta(days=n) for n in range(7)) if d.isoweekday() < 6)
     sheet = {"site_id": SITE, "date": day.isoformat()}

@@ -144,7 +144,7 @@ def test_a_sheet_takes_as_many_statements_for_six_sessions_as_for_one(network, r
     """Its appointments with their clients in one query, its accesses in one insert: a full day is not
     two reads and an insert per session (a sheet of 300 took ~480 ms so, ~130 ms now)."""
     dr = network.clinician()
-    network.rpc.scheduling.book(network.desk, network.appointment(dr, datetime(2027, 5, 3, 9, 0, tzinfo=NY)))
+    rpc.scheduling.book(network.desk, network.appointment(dr, datetime(2027, 5, 3, 9, 0, tzinfo=NY)))
     for hour in range(9, 15):
         rpc.scheduling.book(network.desk, network.appointment(dr, datetime(2027, 5, 4, hour, 0, tzinfo=NY)))
     seen: list[str] = []

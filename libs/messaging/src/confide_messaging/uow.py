@@ -12,9 +12,9 @@ from typing import Any
 
 from confide_events import Actor, Event, EventRegistry
 from confide_events import registry as default_registry
-from confide_persistence import Database, DatabaseAccess
+from confide_persistence import Database, DatabaseAccess, array_rows
 from opentelemetry import propagate
-from sqlalchemy import ARRAY, Insert, bindparam, event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -117,31 +117,18 @@ def _no_savepoint_in_a_batch(conn, name) -> None:
                            "one the savepoint rolled back would be kept; begin the savepoint outside the block")
 
 
-def _from_arrays() -> Insert:
-    """Rows given as three arrays, in order: one statement however many (a list of
-    rows is executemany, which psycopg runs as one INSERT per row in a pipeline),
-    and one cached compilation whatever their number (VALUES are compiled anew)."""
-    rows = func.unnest(
-        bindparam("ids", type_=ARRAY(outbox_table.c.id.type)),
-        bindparam("types", type_=ARRAY(outbox_table.c.type.type)),
-        bindparam("messages", type_=ARRAY(outbox_table.c.message.type)),
-    ).table_valued("id", "type", "message").render_derived(name="rows")
-    return outbox_table.insert().from_select(["id", "type", "message"], select(rows.c.id, rows.c.type,
-                                                                               rows.c.message))
-
-
-_MANY = _from_arrays()
+_ROWS = array_rows("rows", id=outbox_table.c.id.type, type=outbox_table.c.type.type,
+                   message=outbox_table.c.message.type)
+_WRITE = outbox_table.insert().from_select(["id", "type", "message"], select(_ROWS.c.id, _ROWS.c.type,
+                                                                             _ROWS.c.message))
 
 
 def write_to_outbox(session: Session, events: list[Event]) -> None:
+    """``events`` into the outbox, in order, in one statement."""
     if not events:
         return
-    if len(events) == 1:
-        event = events[0]
-        session.execute(outbox_table.insert(), [{"id": event.id, "type": event.type, "message": event.message}])
-    else:
-        session.execute(_MANY, {"ids": [e.id for e in events], "types": [e.type for e in events],
-                                "messages": [e.message for e in events]})
+    session.execute(_WRITE, {"id": [e.id for e in events], "type": [e.type for e in events],
+                             "message": [e.message for e in events]})
     doorbell.ring_after_commit(session)  # (the relay wakes only if and when this commits)
 
 

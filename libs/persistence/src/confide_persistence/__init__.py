@@ -22,6 +22,7 @@ _WHERE = {
     "Database": "provider",
     "DatabaseAccess": "provider",
     "plain": "rows",
+    "array_rows": "rows",
 }
 
 __all__ = sorted(_WHERE)

@@ -12,10 +12,10 @@ from typing import Any
 import uuid_utils.compat as uuid_compat
 from confide_contracts.errors import invalid, missing
 from confide_licensure import License, Supervision
-from confide_persistence import plain
+from confide_persistence import array_rows, plain
 from psycopg.errors import DeadlockDetected
 from psycopg.types.range import Range
-from sqlalchemy import ARRAY, bindparam, delete, func, insert, literal, or_, select, text, true, update
+from sqlalchemy import delete, func, insert, literal, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -234,20 +234,18 @@ def add_appointment(conn: Connection, appointment_id, values: dict[str, Any], pa
     during = Range(starts, ends)
 
     def write() -> None:
-        # the appointment and its parties' rows in one statement, compiled once and cached (rows given
-        # as VALUES were compiled for every booking), not executemany (psycopg runs that in pipeline
-        # mode, where a refused row left the pipeline aborted, and a line in the log for each booking
-        # refused); the parties' foreign key is checked at the statement's end, the appointment there
+        # the appointment and its parties' rows in one statement (:func:`array_rows`: compiled once, and
+        # a refused booking leaves no aborted pipeline and no line in the log); the parties' foreign key is
+        # checked at the statement's end, with the appointment there
         p = m.appointment_parties
         booked = insert(m.appointments).values(id=appointment_id, starts_at=starts, ends_at=ends, **values) \
             .returning(m.appointments.c.id).cte("booked")
-        claims = func.unnest(bindparam("kinds", [kind for kind, _ in parties], ARRAY(p.c.party_kind.type)),
-                             bindparam("ids", [pid for _, pid in parties], ARRAY(p.c.party_id.type))) \
-            .table_valued("party_kind", "party_id").render_derived(name="claims")
+        claims = array_rows("claims", party_kind=p.c.party_kind.type, party_id=p.c.party_id.type)
         conn.execute(insert(p).from_select(
             ["appointment_id", "party_kind", "party_id", "during"],
             select(booked.c.id, claims.c.party_kind, claims.c.party_id, literal(during, p.c.during.type))
-            .select_from(booked).join(claims, true())))
+            .select_from(booked).join(claims, true())),
+            {"party_kind": [kind for kind, _ in parties], "party_id": [pid for _, pid in parties]})
 
     _claiming(conn, write, parties)
 
