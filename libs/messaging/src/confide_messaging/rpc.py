@@ -52,6 +52,7 @@ import logging
 from collections import OrderedDict
 from functools import partial
 
+import eventlet
 from amqp.exceptions import AMQPError, MessageNacked
 from kombu.exceptions import OperationalError
 from nameko import config
@@ -159,8 +160,45 @@ rpc = Rpc.decorator
 READY_WITHIN = 10.0  # seconds a call waits for the reply listener to be consuming
 
 
+class ReplyListener(nameko_rpc.ReplyListener):
+    """nameko's, acknowledging the replies that arrive together with one ack.
+
+    nameko acknowledged each reply as it came: under load, a frame written to
+    the broker per reply, an eighth of a calling service's time. The replies
+    read in one go are acknowledged once the listener has read them all and
+    waits for more (``multiple``: this reply and every one before it on the
+    channel). One not yet acknowledged when the connection goes is delivered
+    again on the next, as before; its call has been answered, and nameko drops
+    a reply it is no longer waiting for."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.unacked = None  # (the last reply read, not yet acknowledged)
+
+    def handle_message(self, body, message):
+        if self.unacked is None:
+            eventlet.spawn_n(self._acknowledge)  # (runs when the listener next waits for the broker)
+        self.unacked = message
+        correlation_id = message.properties.get("correlation_id")
+        rpc_call = self.pending.pop(correlation_id, None)
+        if rpc_call is not None:
+            rpc_call.send(body)
+        else:
+            log.debug("a reply to a call no longer waited for (correlation id %s)", correlation_id)
+
+    def _acknowledge(self) -> None:
+        message, self.unacked = self.unacked, None
+        if message is not None and message.channel.connection:  # (else the broker has taken them back)
+            try:
+                message.channel.basic_ack(message.delivery_tag, multiple=True)
+            except (OSError, AMQPError):  # (the connection closing meanwhile)
+                pass
+
+
 class _Requests:
     """Requests without the per-call reply-queue declare, not persisted."""
+
+    reply_listener = ReplyListener()
 
     def setup(self) -> None:
         super().setup()
