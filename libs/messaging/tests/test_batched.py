@@ -125,3 +125,21 @@ def test_a_savepoint_begun_inside_a_batch_is_refused(ledger_db):
             session.execute(insert(accounts).values(id="a-2", holder="x"))
             opened(uow, "a-2")
     assert outbox(ledger_db) == ["a-2"]
+
+
+AWKWARD = ['say "hi"', "back\\slash", "{a,b}", "NULL", "Zoë Åström 日本 🙂", "tab\there\nnewline", "'quoted'", ""]
+
+
+def test_the_outbox_keeps_each_message_as_it_was_emitted(ledger_db):
+    """The batch reaches the database as one JSON document: every message comes
+    back as it was, id and type columns included, whatever its text holds."""
+    with Session(ledger_db) as session, session.begin():
+        uow = UnitOfWork(session, "ledger", registry)
+        with uow.batched():
+            opened(uow, *AWKWARD)
+        opened(uow, AWKWARD[0])  # (and one alone)
+        emitted = [(str(e.id), e.type, e.message) for e in uow.events]
+    with ledger_db.connect() as conn:
+        stored = [(str(id_), type_, message) for id_, type_, message in
+                  conn.execute(text("SELECT id, type, message FROM outbox ORDER BY seq"))]
+    assert stored == emitted
