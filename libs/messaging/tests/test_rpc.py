@@ -71,16 +71,21 @@ def test_nameko_as_it_comes_declares_it_on_every_call(rabbit_config, container_f
 
 
 def test_requests_and_replies_are_not_persisted(rabbit_config, container_factory, monkeypatch):
+    import amqp
+
     modes = []
-    original = kombu.Producer.publish
+    original = amqp.Channel._basic_publish
 
-    def spy(self, body, *args, **kwargs):
-        modes.append(kwargs.get("delivery_mode"))
-        return original(self, body, *args, **kwargs)
+    def spy(self, message, *args, **kwargs):
+        modes.append(message.properties.get("delivery_mode"))
+        return original(self, message, *args, **kwargs)
 
-    monkeypatch.setattr(kombu.Producer, "publish", spy)
+    # (kombu's producers publish through _basic_publish; the reply channel, not in kombu's confirm mode, through
+    # basic_publish, which is the same function)
+    monkeypatch.setattr(amqp.Channel, "_basic_publish", spy)
+    monkeypatch.setattr(amqp.Channel, "basic_publish", spy)
     _ask(container_factory, confide_rpc.ClusterRpc, "answering", "echo", 1)
-    assert modes and set(modes) == {1}, modes  # 5 requests and 5 replies, all transient
+    assert len(modes) == 10 and set(modes) == {1}, modes  # 5 requests and 5 replies, all transient
 
 
 def test_an_unknown_service_still_fails_at_once(rabbit_config, container_factory):
@@ -304,3 +309,38 @@ def test_replies_that_arrive_together_are_acknowledged_together(rabbit_config, c
     on_replies = [(tag, multiple) for on, tag, multiple in acks if on is channel]
     assert len(replies) == 30 and len(on_replies) < 30, on_replies
     assert max(tag for tag, multiple in on_replies if multiple) == max(tag for _, tag in replies)
+
+
+def test_a_reply_whose_connection_goes_before_its_confirm_is_sent_again_on_a_new_one(rabbit_config,
+                                                                                      container_factory):
+    """Replies share one channel, its confirms read by a thread of their own: one
+    whose connection is lost after the reply was written, before the broker
+    confirmed it, is published once more on a new connection (the caller, which
+    may have had the first, drops the second)."""
+    import socket
+
+    from confide_testing.helpers import wait_until
+    from nameko.testing.utils import get_extension
+
+    answering = container_factory(Answering)
+    answering.start()
+    container = container_factory(asking(confide_rpc.ClusterRpc))
+    container.start()
+    replies = get_extension(answering, confide_rpc.RpcConsumer).replies
+    with entrypoint_hook(container, "ask") as ask:
+        assert ask("answering", "echo", 1) == 1
+        first, channel, cut = replies.connection, replies.channel, []
+        publish = channel.basic_publish
+
+        def publish_then_cut(*args, **kwargs):
+            channel.events["basic_ack"].clear()  # (its confirm, if it comes, goes unseen)
+            publish(*args, **kwargs)
+            if not cut:  # (the reply written; its connection goes before the confirm is read)
+                cut.append(True)
+                first.connection.sock.shutdown(socket.SHUT_RDWR)
+
+        channel.basic_publish = publish_then_cut
+        assert ask("answering", "echo", 2) == 2
+        assert cut
+        wait_until(lambda: replies.connection not in (None, first), timeout=10, what="the reply sent again")
+        assert ask("answering", "echo", 3) == 3
