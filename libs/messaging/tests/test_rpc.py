@@ -344,3 +344,68 @@ def test_a_reply_whose_connection_goes_before_its_confirm_is_sent_again_on_a_new
         assert cut
         wait_until(lambda: replies.connection not in (None, first), timeout=10, what="the reply sent again")
         assert ask("answering", "echo", 3) == 3
+
+
+class Counting:
+    name = "counting"
+    worked = []
+
+    @confide_rpc.rpc
+    def work(self, key):
+        self.worked.append(key)
+        return key
+
+
+def test_a_request_whose_connection_goes_before_its_confirm_is_sent_again_and_worked_on_once(
+        rabbit_config, container_factory, caplog):
+    """Requests too share one confirmed channel: one whose connection is lost after
+    it was written, before the broker confirmed it, is published once more on a
+    new connection -- and the service, given it twice, works on it once."""
+    import socket
+
+    Counting.worked = []
+    container_factory(Counting).start()
+    container = container_factory(asking(confide_rpc.ClusterRpc))
+    container.start()
+    requests = next(e for e in container.extensions if isinstance(e, confide_rpc.ClusterRpc)).publisher.channel
+    with entrypoint_hook(container, "ask") as ask:
+        assert ask("counting", "work", 1) == 1
+        first, channel, cut = requests.connection, requests.channel, []
+        publish = channel.basic_publish
+
+        def publish_then_cut(*args, **kwargs):
+            channel.events["basic_ack"].clear()  # (its confirm, if it comes, goes unseen)
+            publish(*args, **kwargs)
+            if not cut:  # (the request written; its connection goes before the confirm is read)
+                cut.append(True)
+                first.connection.sock.shutdown(socket.SHUT_RDWR)
+
+        channel.basic_publish = publish_then_cut
+        assert ask("counting", "work", 2) == 2
+        assert cut and requests.connection not in (None, first)
+        assert ask("counting", "work", 3) == 3
+    assert Counting.worked == [1, 2, 3]
+    assert "received twice" in caplog.text
+
+
+def test_a_call_while_the_broker_is_out_of_reach_fails_as_an_outage(rabbit_config, container_factory):
+    """A request its channel cannot deliver fails at once, as kombu's producer did,
+    with an error the gateway answers 503 (``confide_messaging.outages``)."""
+    from confide_messaging.outages import out_of_reach
+    from confide_testing.proxy import TcpProxy
+    from nameko import config
+
+    container_factory(Answering).start()
+    proxy = TcpProxy("127.0.0.1", 5672)
+    try:
+        with config.patch({"AMQP_URI": proxy.uri(config["AMQP_URI"])}):
+            container = container_factory(asking(confide_rpc.ClusterRpc))
+            container.start()
+        with entrypoint_hook(container, "ask") as ask:
+            assert ask("answering", "echo", 1) == 1
+            proxy.cut()
+            with pytest.raises(Exception) as failed:
+                ask("answering", "echo", 2)
+        assert out_of_reach(failed.value) == "the message broker", repr(failed.value)
+    finally:
+        proxy.close()

@@ -5,12 +5,12 @@ confirms and ``mandatory`` (a call to a service nobody serves fails with
 ``UnknownService`` instead of waiting forever), replies with confirms (a reply
 the broker did not take is logged as lost, below). What goes:
 
-- **A producer taken from a pool, and one confirm read, for every reply.**
-  Half of a busy service's time; replies now share one confirmed channel
-  (:class:`Replies`).
+- **A producer taken from a pool, and one confirm read, for every reply and
+  every request.** Half of a busy service's time, and as much of its caller's;
+  a service's replies, and a client's requests, now share one confirmed
+  channel (:class:`Confirmed`).
 - **An ack written per reply** by the caller; the replies read together are
   acknowledged together (:class:`ReplyListener`).
-
 - **The reply queue declared again before every request.** nameko passes it to
   each publish, and kombu never remembers a queue with ``x-expires``, so every
   call cost a ``queue.declare`` round trip to the broker. The reply listener's
@@ -68,6 +68,7 @@ from eventlet.semaphore import Semaphore
 from kombu.exceptions import EncodeError, OperationalError
 from nameko import config
 from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import UndeliverableMessage
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import ContainerBeingKilled, MalformedRequest, UnserializableValueError, serialize
 from nameko.messaging import decode_from_headers
@@ -81,55 +82,58 @@ quiet_outages()
 CONFIRM_WITHIN = 10.0  # seconds a reply waits for the broker's confirm
 
 
-class Replies:
-    """A service process's replies, published on one channel of their own in
-    confirm mode, its confirms read by a green thread of its own.
+class Confirmed:
+    """One channel of a service process's own in confirm mode, for many green
+    threads at once: each writes its message (one at a time) and waits for the
+    broker's confirm, read by a green thread of the channel's own -- the broker
+    confirms many at once (``multiple``).
 
-    nameko published each reply through a producer pool: a connection object
-    made and a producer taken from the pool for every reply, then the worker
-    read the broker's confirm of that one message on that producer's
-    connection -- half of a busy service's time went there (``make bench
-    NAME=rpc``, profiled). Here every worker writes its reply to the one
-    channel (one at a time) and waits for its confirm, which the broker sends
-    for many replies at once (``multiple``). A reply is confirmed as before; a
-    connection lost before its confirm came is published once more on a new
-    one (the caller takes the first answer and drops the second)."""
+    nameko took a connection object and a pooled producer for every message,
+    then read that one message's confirm on that producer's connection: half
+    of a busy service's time went to its replies, and as much of a caller's to
+    its requests (``make bench NAME=rpc``, profiled). A message is confirmed as
+    before, and ``mandatory`` is honoured: one the broker could not route
+    raises ``UndeliverableMessage`` (a call to a service nobody serves). One
+    whose connection goes before its confirm came is published once more on a
+    new connection: a caller drops a second reply, a service a second request
+    (by its correlation id)."""
 
     def __init__(self, amqp_uri: str, login_method: str | None, spawn) -> None:
         self.amqp_uri, self.login_method = amqp_uri, login_method
         self.spawn = spawn  # (the container's managed threads: the reader goes when the container has stopped)
         self.writing = Semaphore()
         self.connection = self.channel = None
-        self.waiting: dict[int, Event] = {}
+        self.waiting: dict[int, tuple[Event, str | None]] = {}  # tag -> its confirm, its correlation id
+        self.returned: set[str] = set()  # (correlation ids the broker could not route, until their confirm)
         self.next_tag = 1
 
-    def publish(self, request, encoded: tuple[str, str, bytes]) -> None:
-        """``encoded`` (content type, encoding, body) to the caller of ``request``;
-        raises if the broker did not confirm it."""
-        content_type, encoding, body = encoded
-        reply = amqp.Message(body, content_type=content_type, content_encoding=encoding,
-                             delivery_mode=NON_PERSISTENT, correlation_id=request.properties.get("correlation_id"),
-                             application_headers={})
-        exchange, routing_key = nameko_rpc.get_rpc_exchange().name, request.properties["reply_to"]
+    def publish(self, message: amqp.Message, exchange: str, routing_key: str, mandatory: bool = False) -> None:
+        """Raises unless the broker confirmed ``message``: kombu's
+        ``OperationalError`` if the broker was out of reach (as kombu's producer
+        did: the caller answers 503)."""
         try:
-            self._confirmed(reply, exchange, routing_key)
-        except (OSError, AMQPError):  # (the connection went: once more, on a new one)
-            self._confirmed(reply, exchange, routing_key)
+            try:
+                self._confirmed(message, exchange, routing_key, mandatory)
+            except (OSError, AMQPError):  # (the connection went: once more, on a new one)
+                self._confirmed(message, exchange, routing_key, mandatory)
+        except (OSError, AMQPError) as exc:
+            raise OperationalError(f"the broker did not confirm a message ({exc!r})") from exc
 
-    def _confirmed(self, reply, exchange: str, routing_key: str) -> None:
+    def _confirmed(self, message, exchange: str, routing_key: str, mandatory: bool) -> None:
         with self.writing:
             if self.connection is None:
                 self._connect()
             connection, tag = self.connection, self.next_tag
             self.next_tag += 1
-            confirm = self.waiting[tag] = Event()
+            confirm = Event()
+            self.waiting[tag] = (confirm, message.properties.get("correlation_id"))
             try:
-                self.channel.basic_publish(reply, exchange=exchange, routing_key=routing_key)
+                self.channel.basic_publish(message, exchange=exchange, routing_key=routing_key, mandatory=mandatory)
             except Exception as exc:
                 self._lost(connection, exc)
                 raise
         try:
-            with eventlet.Timeout(CONFIRM_WITHIN, TimeoutError("the broker did not confirm a reply in time")):
+            with eventlet.Timeout(CONFIRM_WITHIN, TimeoutError("the broker did not confirm a message in time")):
                 confirm.wait()  # (raises what the broker or the connection answered instead)
         except TimeoutError as exc:
             self._lost(connection, exc)  # (a connection that confirms nothing for so long is taken for gone)
@@ -138,53 +142,68 @@ class Replies:
     def _connect(self) -> None:
         connection = broker.connection(self.amqp_uri, login_method=self.login_method, heartbeat=0)
         connection.connect()
+        # py-amqp reads the socket before every publish, to see a "connection blocked" notice in time, when the
+        # broker may send one: here the reader sees it, and only the reader may read (a writer reading too took
+        # frames from under it; over TLS, eventlet refused the second reader)
+        amqp_connection = connection.connection
+        capabilities = {**amqp_connection.client_properties.get("capabilities", {}), "connection.blocked": False}
+        amqp_connection.client_properties = {**amqp_connection.client_properties, "capabilities": capabilities}
         channel = connection.channel()
         channel.confirm_select()
         channel.events["basic_ack"].add(self._acked)
         channel.events["basic_nack"].add(self._nacked)
+        channel.events["basic_return"].add(self._returned)
         self.connection, self.channel, self.next_tag = connection, channel, 1
-        self.spawn(partial(self._read, connection), identifier="rpc_replies")
+        self.returned.clear()
+        self.spawn(partial(self._read, connection), identifier="confirmed_channel")
 
     def _read(self, connection) -> None:
         """Dispatch ``connection``'s confirms until it goes (or the container stops)."""
-        failure: Exception = ConnectionError("the reply channel was closed")
+        failure: Exception = ConnectionError("the channel was closed")
         try:
             while True:
                 connection.drain_events()
-        except Exception as exc:  # noqa: BLE001 - whatever ended it, the replies waiting on it fail
+        except Exception as exc:  # noqa: BLE001 - whatever ended it, the messages waiting on it fail
             failure = exc
         finally:
             self._lost(connection, failure)
 
-    def _settle(self, tag: int, multiple: bool, outcome) -> None:
+    def _returned(self, exc, exchange, routing_key, message) -> None:
+        # (the broker returns an unroutable mandatory message before it confirms it)
+        self.returned.add(message.properties.get("correlation_id"))
+
+    def _settle(self, tag: int, multiple: bool, nacked: bool) -> None:
         for settled in [t for t in self.waiting if t <= tag] if multiple else [tag]:
-            confirm = self.waiting.pop(settled, None)
+            confirm, correlation_id = self.waiting.pop(settled, (None, None))
             if confirm is None:
                 continue
-            if outcome is None:
-                confirm.send()
+            if nacked:
+                confirm.send_exception(MessageNacked("the broker refused the message"))
+            elif correlation_id is not None and correlation_id in self.returned:
+                self.returned.discard(correlation_id)
+                confirm.send_exception(UndeliverableMessage())
             else:
-                confirm.send_exception(outcome)
+                confirm.send()
 
     def _acked(self, tag: int, multiple: bool) -> None:
-        self._settle(tag, multiple, None)
+        self._settle(tag, multiple, nacked=False)
 
     def _nacked(self, tag: int, multiple: bool) -> None:
-        self._settle(tag, multiple, MessageNacked("the broker refused the reply"))
+        self._settle(tag, multiple, nacked=True)
 
     def _lost(self, connection, exc: Exception) -> None:
-        """``connection`` is gone: every reply still waiting on it fails."""
+        """``connection`` is gone: every message still waiting on it fails."""
         if connection is None or connection is not self.connection:
             return  # (gone already)
         self.connection = self.channel = None
         waiting, self.waiting = self.waiting, {}
-        failure = exc if isinstance(exc, OSError | AMQPError) else ConnectionError(f"the reply channel went: {exc!r}")
-        for confirm in waiting.values():
+        failure = exc if isinstance(exc, OSError | AMQPError) else ConnectionError(f"the channel went: {exc!r}")
+        for confirm, _ in waiting.values():
             confirm.send_exception(failure)
         try:
             connection.release()
         except Exception:
-            log.debug("error closing the reply channel's connection", exc_info=True)
+            log.debug("error closing a confirmed channel's connection", exc_info=True)
 
 
 SEEN = 100_000  # correlation ids a service process remembers, to know a request sent twice
@@ -194,8 +213,8 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
     def setup(self) -> None:
         super().setup()
         self.seen: OrderedDict[str, None] = OrderedDict()
-        self.replies = Replies(self.amqp_uri, config.get(nameko_rpc.LOGIN_METHOD_CONFIG_KEY),
-                               self.container.spawn_managed_thread)
+        self.replies = Confirmed(self.amqp_uri, config.get(nameko_rpc.LOGIN_METHOD_CONFIG_KEY),
+                                 self.container.spawn_managed_thread)
 
     def handle_message(self, body, message):
         """As nameko's, dropping a request already received (the same correlation id)."""
@@ -213,7 +232,7 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
 
     def handle_result(self, message, result, exc_info):
         """As nameko's, with transient replies on the process's reply channel
-        (:class:`Replies`), a dependency out of reach answered as
+        (:class:`Confirmed`), a dependency out of reach answered as
         ``Unavailable``, and a reply the broker cannot take now logged, not
         fatal to the service."""
         outage = unavailable(exc_info[1]) if exc_info else None
@@ -228,8 +247,12 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
             encoded = kombu.serialization.dumps({"result": None, "error": serialize(UnserializableValueError(result))},
                                                 serializer)
             result = None
+        content_type, encoding, body = encoded
+        reply = amqp.Message(body, content_type=content_type, content_encoding=encoding,
+                             delivery_mode=NON_PERSISTENT, correlation_id=message.properties.get("correlation_id"),
+                             application_headers={})
         try:
-            self.replies.publish(message, encoded)
+            self.replies.publish(reply, nameko_rpc.get_rpc_exchange().name, message.properties["reply_to"])
         except (OSError, OperationalError, AMQPError, MessageNacked) as exc:
             log.warning("a reply was lost: the broker did not take it (%s); the caller's timeout answers it",
                         exc.__class__.__name__)
@@ -322,15 +345,35 @@ class ReplyListener(nameko_rpc.ReplyListener):
                 pass
 
 
+class Requests:
+    """Publishes a client's requests on its :class:`Confirmed` channel, as
+    nameko's publisher did (``mandatory``: a call to a service nobody serves
+    raises ``UndeliverableMessage``, which nameko's client turns into
+    ``UnknownService``), transient, and without declaring the reply queue again
+    (the reply listener's consumer declares it, and on every reconnect)."""
+
+    def __init__(self, channel: Confirmed, serializer: str, reply_to: str) -> None:
+        self.channel, self.serializer, self.reply_to = channel, serializer, reply_to
+
+    def publish(self, payload, *, routing_key: str, mandatory: bool = True, correlation_id: str | None = None,
+                extra_headers: dict | None = None) -> None:
+        content_type, encoding, body = kombu.serialization.dumps(payload, self.serializer)
+        request = amqp.Message(body, content_type=content_type, content_encoding=encoding,
+                               delivery_mode=NON_PERSISTENT, correlation_id=correlation_id, reply_to=self.reply_to,
+                               application_headers=dict(extra_headers or {}))
+        self.channel.publish(request, nameko_rpc.get_rpc_exchange().name, routing_key, mandatory=mandatory)
+
+
 class _Requests:
-    """Requests without the per-call reply-queue declare, not persisted."""
+    """Requests on a confirmed channel of the client's own (:class:`Requests`)."""
 
     reply_listener = ReplyListener()
 
     def setup(self) -> None:
         super().setup()
-        self.publisher.declare = []  # the reply listener's consumer declares it (and on every reconnect)
-        self.publisher.delivery_mode = NON_PERSISTENT
+        login_method = config.get(nameko_rpc.LOGIN_METHOD_CONFIG_KEY)
+        self.publisher = Requests(Confirmed(self.amqp_uri, login_method, self.container.spawn_managed_thread),
+                                  self.publisher.serializer, self.reply_listener.queue.routing_key)
 
     def get_dependency(self, worker_ctx):
         # (its queue declared; at once once it is; and never for long: a broker out of reach as the service
