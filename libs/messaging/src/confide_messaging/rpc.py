@@ -79,7 +79,7 @@ from confide_messaging.outages import quiet_outages, unavailable
 log = logging.getLogger(__name__)
 quiet_outages()
 
-CONFIRM_WITHIN = 10.0  # seconds a reply waits for the broker's confirm
+CONFIRM_WITHIN = 10.0  # seconds a message waits for the broker's confirm
 
 
 class Confirmed:
@@ -148,8 +148,12 @@ class Confirmed:
         amqp_connection = connection.connection
         capabilities = {**amqp_connection.client_properties.get("capabilities", {}), "connection.blocked": False}
         amqp_connection.client_properties = {**amqp_connection.client_properties, "capabilities": capabilities}
-        channel = connection.channel()
-        channel.confirm_select()
+        try:
+            channel = connection.channel()
+            channel.confirm_select()
+        except BaseException:
+            connection.release()
+            raise
         channel.events["basic_ack"].add(self._acked)
         channel.events["basic_nack"].add(self._nacked)
         channel.events["basic_return"].add(self._returned)
