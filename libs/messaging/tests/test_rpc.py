@@ -311,14 +311,32 @@ def test_replies_that_arrive_together_are_acknowledged_together(rabbit_config, c
     assert max(tag for tag, multiple in on_replies if multiple) == max(tag for _, tag in replies)
 
 
+def cut_after_the_next_write(confirmed: confide_rpc.Confirmed) -> list[bool]:
+    """The next message written on ``confirmed`` has its connection cut before
+    its confirm is read (a confirm that comes anyway goes unseen); the list is
+    not empty once it has been."""
+    import socket
+
+    connection, channel, cut = confirmed.connection, confirmed.channel, []
+    publish = channel.basic_publish
+
+    def publish_then_cut(*args, **kwargs):
+        channel.events["basic_ack"].clear()
+        publish(*args, **kwargs)
+        if not cut:
+            cut.append(True)
+            connection.connection.sock.shutdown(socket.SHUT_RDWR)
+
+    channel.basic_publish = publish_then_cut
+    return cut
+
+
 def test_a_reply_whose_connection_goes_before_its_confirm_is_sent_again_on_a_new_one(rabbit_config,
                                                                                       container_factory):
     """Replies share one channel, its confirms read by a thread of their own: one
     whose connection is lost after the reply was written, before the broker
     confirmed it, is published once more on a new connection (the caller, which
     may have had the first, drops the second)."""
-    import socket
-
     from confide_testing.helpers import wait_until
     from nameko.testing.utils import get_extension
 
@@ -329,17 +347,7 @@ def test_a_reply_whose_connection_goes_before_its_confirm_is_sent_again_on_a_new
     replies = get_extension(answering, confide_rpc.RpcConsumer).replies
     with entrypoint_hook(container, "ask") as ask:
         assert ask("answering", "echo", 1) == 1
-        first, channel, cut = replies.connection, replies.channel, []
-        publish = channel.basic_publish
-
-        def publish_then_cut(*args, **kwargs):
-            channel.events["basic_ack"].clear()  # (its confirm, if it comes, goes unseen)
-            publish(*args, **kwargs)
-            if not cut:  # (the reply written; its connection goes before the confirm is read)
-                cut.append(True)
-                first.connection.sock.shutdown(socket.SHUT_RDWR)
-
-        channel.basic_publish = publish_then_cut
+        first, cut = replies.connection, cut_after_the_next_write(replies)
         assert ask("answering", "echo", 2) == 2
         assert cut
         wait_until(lambda: replies.connection not in (None, first), timeout=10, what="the reply sent again")
@@ -361,8 +369,6 @@ def test_a_request_whose_connection_goes_before_its_confirm_is_sent_again_and_wo
     """Requests too share one confirmed channel: one whose connection is lost after
     it was written, before the broker confirmed it, is published once more on a
     new connection -- and the service, given it twice, works on it once."""
-    import socket
-
     Counting.worked = []
     container_factory(Counting).start()
     container = container_factory(asking(confide_rpc.ClusterRpc))
@@ -370,17 +376,7 @@ def test_a_request_whose_connection_goes_before_its_confirm_is_sent_again_and_wo
     requests = next(e for e in container.extensions if isinstance(e, confide_rpc.ClusterRpc)).publisher.channel
     with entrypoint_hook(container, "ask") as ask:
         assert ask("counting", "work", 1) == 1
-        first, channel, cut = requests.connection, requests.channel, []
-        publish = channel.basic_publish
-
-        def publish_then_cut(*args, **kwargs):
-            channel.events["basic_ack"].clear()  # (its confirm, if it comes, goes unseen)
-            publish(*args, **kwargs)
-            if not cut:  # (the request written; its connection goes before the confirm is read)
-                cut.append(True)
-                first.connection.sock.shutdown(socket.SHUT_RDWR)
-
-        channel.basic_publish = publish_then_cut
+        first, cut = requests.connection, cut_after_the_next_write(requests)
         assert ask("counting", "work", 2) == 2
         assert cut and requests.connection not in (None, first)
         assert ask("counting", "work", 3) == 3
