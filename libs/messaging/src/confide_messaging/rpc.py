@@ -82,6 +82,13 @@ quiet_outages()
 CONFIRM_WITHIN = 10.0  # seconds a message waits for the broker's confirm
 
 
+def transient(encoded: tuple[str, str, bytes], **properties) -> amqp.Message:
+    """A request or reply, ``encoded`` (content type, encoding, body) by kombu, not persisted."""
+    content_type, encoding, body = encoded
+    return amqp.Message(body, content_type=content_type, content_encoding=encoding, delivery_mode=NON_PERSISTENT,
+                        **properties)
+
+
 class Confirmed:
     """One channel of a service process's own in confirm mode, for many green
     threads at once: each writes its message (one at a time) and waits for the
@@ -174,17 +181,20 @@ class Confirmed:
 
     def _returned(self, exc, exchange, routing_key, message) -> None:
         # (the broker returns an unroutable mandatory message before it confirms it)
-        self.returned.add(message.properties.get("correlation_id"))
+        correlation_id = message.properties.get("correlation_id")
+        if correlation_id is not None:
+            self.returned.add(correlation_id)
 
     def _settle(self, tag: int, multiple: bool, nacked: bool) -> None:
         for settled in [t for t in self.waiting if t <= tag] if multiple else [tag]:
             confirm, correlation_id = self.waiting.pop(settled, (None, None))
             if confirm is None:
                 continue
+            returned = correlation_id in self.returned
+            self.returned.discard(correlation_id)
             if nacked:
                 confirm.send_exception(MessageNacked("the broker refused the message"))
-            elif correlation_id is not None and correlation_id in self.returned:
-                self.returned.discard(correlation_id)
+            elif returned:
                 confirm.send_exception(UndeliverableMessage())
             else:
                 confirm.send()
@@ -251,10 +261,7 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
             encoded = kombu.serialization.dumps({"result": None, "error": serialize(UnserializableValueError(result))},
                                                 serializer)
             result = None
-        content_type, encoding, body = encoded
-        reply = amqp.Message(body, content_type=content_type, content_encoding=encoding,
-                             delivery_mode=NON_PERSISTENT, correlation_id=message.properties.get("correlation_id"),
-                             application_headers={})
+        reply = transient(encoded, correlation_id=message.properties.get("correlation_id"), application_headers={})
         try:
             self.replies.publish(reply, nameko_rpc.get_rpc_exchange().name, message.properties["reply_to"])
         except (OSError, OperationalError, AMQPError, MessageNacked) as exc:
@@ -361,10 +368,8 @@ class Requests:
 
     def publish(self, payload, *, routing_key: str, mandatory: bool = True, correlation_id: str | None = None,
                 extra_headers: dict | None = None) -> None:
-        content_type, encoding, body = kombu.serialization.dumps(payload, self.serializer)
-        request = amqp.Message(body, content_type=content_type, content_encoding=encoding,
-                               delivery_mode=NON_PERSISTENT, correlation_id=correlation_id, reply_to=self.reply_to,
-                               application_headers=dict(extra_headers or {}))
+        request = transient(kombu.serialization.dumps(payload, self.serializer), correlation_id=correlation_id,
+                            reply_to=self.reply_to, application_headers=dict(extra_headers or {}))
         self.channel.publish(request, nameko_rpc.get_rpc_exchange().name, routing_key, mandatory=mandatory)
 
 
