@@ -22,6 +22,7 @@ from confide_records import store
 from confide_records.domain import policy
 from confide_records.sealing import sealers_from_config
 from confide_records.service import RecordsService
+from confide_runtime.heap import freeze_startup_objects
 from nameko import config
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcClient
@@ -63,6 +64,7 @@ def run() -> Figures:
         with config.patch(settings):
             container = ServiceContainer(RecordsService)
             container.start()
+            freeze_startup_objects()  # as confide-serve does once its service has started
             try:
                 _measure(engine, container, settings, CallerSigner(transit, GATEWAY), figures)
             finally:

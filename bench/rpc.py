@@ -19,6 +19,7 @@ from pathlib import Path
 
 import eventlet
 from confide_messaging import rpc as confide_rpc
+from confide_runtime.heap import freeze_startup_objects
 from nameko import config
 from nameko import rpc as nameko_rpc
 from nameko.containers import ServiceContainer
@@ -103,6 +104,7 @@ def _measure(figures: Figures) -> None:
                        "standalone": lambda: standalone.echo_nameko.ping(PAYLOAD)}
             for call in callers.values():
                 _idle(call, 20)  # connections and pools up
+            freeze_startup_objects()  # as confide-serve does once its service has started
             idle: dict[str, list[float]] = {name: [] for name in callers}
             shared = ("nameko", "confide")  # (nameko's standalone client is not for concurrent callers)
             busy: dict[str, list[float]] = {name: [] for name in shared}

@@ -8,6 +8,7 @@ patch()  # before kombu opens sockets
 import sys  # noqa: E402
 
 from confide_messaging import rpc as confide_rpc  # noqa: E402
+from confide_runtime.heap import freeze_startup_objects  # noqa: E402
 from eventlet.hubs import trampoline  # noqa: E402
 from nameko import config  # noqa: E402
 from nameko import rpc as nameko_rpc  # noqa: E402
@@ -37,6 +38,7 @@ def serve(amqp_uri: str) -> None:
         containers = [ServiceContainer(cls) for cls in (NamekoEcho, ConfideEcho)]
         for container in containers:
             container.start()
+        freeze_startup_objects()  # as confide-serve does once its service has started
         print("ready", flush=True)
         trampoline(sys.stdin.fileno(), read=True)  # until the benchmark closes it (a green wait)
         for container in containers:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import eventlet
 from confide_access.assertions import GATEWAY, CallerSigner, signing
 from confide_persistence import create_engine, upgrade
+from confide_runtime.heap import freeze_startup_objects
 from confide_scheduling.service import SchedulingService
 from nameko import config
 from nameko.containers import ServiceContainer
@@ -88,6 +89,7 @@ def run() -> Figures:
                            "TRANSIT_MOUNT": "transit"}):
             container = ServiceContainer(SchedulingService)
             container.start()
+            freeze_startup_objects()  # as confide-serve does once its service has started
             try:
                 with ClusterRpcClient() as rpc:
                     _measure(engine, signing(rpc, signer), amqp_uri, signer, figures)

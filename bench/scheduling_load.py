@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 import eventlet  # noqa: E402
 from confide_messaging.rpc import ClusterRpc  # noqa: E402
+from confide_runtime.heap import freeze_startup_objects  # noqa: E402
 from nameko import config  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.exceptions import RemoteError  # noqa: E402
@@ -49,6 +50,7 @@ def load(amqp_uri: str, rooms: list[str], desk: str) -> dict:
     with config.patch({"AMQP_URI": amqp_uri}):
         container = ServiceContainer(caller("bench_load", ClusterRpc))
         container.start()
+        freeze_startup_objects()  # as confide-serve does in the gateway
         try:
             return _booking_rounds([client_of(container) for _ in range(CLIENTS)], rooms, desk)
         finally:

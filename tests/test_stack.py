@@ -72,6 +72,8 @@ def test_stack_comes_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path, prefi
             assert _get(f"http://{address}/healthz", 200)["service"] == service
             assert wait_until(lambda a=address: _get(f"http://{a}/readyz", 200), timeout=30,
                               what=f"{service} ready")["status"] == "ok"
+        for service in probes:  # each started, then froze its start-up objects (confide_runtime.heap)
+            assert "start-up objects frozen" in (tmp_path / f"{service}.log").read_text(), service
         # migrated as the schema's owner, by a Vault user that is gone again
         with psycopg.connect(ADMIN, dbname=f"{prefix}_audit") as conn:
             owners = {o for (o,) in conn.execute("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")}

@@ -30,6 +30,7 @@ from nameko import config  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from confide_runtime.health import serve_probes  # noqa: E402
+from confide_runtime.heap import freeze_startup_objects  # noqa: E402
 from confide_runtime.manifest import find  # noqa: E402
 
 log = logging.getLogger("confide.serve")
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     for container in containers:
         eventlet.spawn_n(watch, container)
     runner.start()
-    log.info("service %s started", manifest.name)
+    frozen = freeze_startup_objects()  # (see confide_runtime.heap: no full pass walks them again)
+    log.info("service %s started (%d start-up objects frozen)", manifest.name, frozen)
     probes = None
     if settings.get("HEALTH_ADDRESS"):
         probes = serve_probes(settings["HEALTH_ADDRESS"], containers[0].service_name,
