@@ -46,14 +46,16 @@ SQL_CANONICAL_TIMESTAMP = ("CASE WHEN {column} >= TIMESTAMPTZ '0001-01-01 00:00:
 
 
 def timestamp(value: datetime | str) -> str:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (isoformat is several times faster than strftime)."""
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (isoformat is several times faster than strftime; its
+    ``+00:00`` cut off, rather than the time copied without its zone first: 1.4 µs against 2.4, once for
+    each entry appended)."""
     if isinstance(value, str):
         if CANONICAL_TIMESTAMP.fullmatch(value):
             return value
         value = datetime.fromisoformat(value)
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # (in UTC: always "+00:00")
 
 
 def canonical(chain: int, seq: int, recorded_at: datetime | str, facts: Mapping[str, Any]) -> bytes:
