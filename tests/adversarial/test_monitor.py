@@ -24,10 +24,12 @@ def test_the_monitor_accepts_growth_and_catches_a_fork(gateway_with, monkeypatch
     monkeypatch.setenv("CONFIDE_TOKEN", officer)
     desk = gw.token("front_desk")
 
-    def grown() -> dict:
+    def grown() -> dict | None:
+        """A new client (an access in the trail), then a checkpoint: the checkpoints listed, or None while
+        there was nothing new to sign (the access not in the trail yet)."""
         gw.call("POST", "/api/v1/clients", desk, json=CLIENT)
         checkpointed = gw.call("POST", "/api/v1/audit/checkpoints", officer).json()
-        return checkpointed and gw.call("GET", "/api/v1/audit/checkpoints", officer).json()
+        return gw.call("GET", "/api/v1/audit/checkpoints", officer).json() if checkpointed else None
 
     listed = wait_until(grown, what="a checkpoint")
     pins = [f"--log-key={k}" for k in log_vkeys(listed["key_name"], listed["public_keys"])]
@@ -35,7 +37,7 @@ def test_the_monitor_accepts_growth_and_catches_a_fork(gateway_with, monkeypatch
     monitor = ["audit", "monitor", *pins, "--quorum", "0", "--state", str(state), "--once"]
     assert main(monitor) == 0
     first = json.loads(state.read_text())
-    wait_until(lambda: grown()["checkpoints"][0]["size"] > json.loads(first[0]["note"].split("\n")[1]),
+    wait_until(lambda: (now := grown()) and now["checkpoints"][0]["size"] > json.loads(first[0]["note"].split("\n")[1]),
                what="a larger checkpoint")
     assert main(monitor) == 0 and "accepted" in capsys.readouterr().out  # (a consistency proof checked)
 

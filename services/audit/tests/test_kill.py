@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import eventlet
 from audit_support import officer
 from confide_audit.models import entries
 from confide_testing import wait_until
@@ -36,12 +37,15 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(rpc_client, audit_config
     settings.update(AUDIT_BATCH_SIZE=50, AUDIT_FLUSH_MS=50, AUDIT_CHECKPOINT_EVERY=1000)
     producer.access(3000, flush=False)
     first = start(settings, dev_vault)
+    # published while the service ingests, so the kill lands mid-way (drained first, all 3000 were
+    # sometimes in before the first look)
+    publishing = eventlet.spawn(producer.relay.drain)
     try:
-        producer.relay.drain()
         wait_until(lambda: counts(audit_db)[0] > 0, timeout=30, interval=0.01, what="a first batch")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
+    publishing.wait()
     stored_at_kill = counts(audit_db)[0]
     assert 0 < stored_at_kill < 3000, "the kill should land mid-ingest"
 
