@@ -11,6 +11,7 @@ patch()  # before kombu opens sockets
 import sys  # noqa: E402
 
 from confide_audit.service import AuditService  # noqa: E402
+from confide_runtime.heap import freeze_startup_objects  # noqa: E402
 from confide_vault import VaultClient  # noqa: E402
 from eventlet.hubs import trampoline  # noqa: E402
 from nameko import config  # noqa: E402
@@ -34,6 +35,7 @@ def serve(amqp_uri: str, url: str, chains: str) -> None:
         trampoline(sys.stdin.fileno(), read=True)
         sys.stdin.readline()
         container.start()
+        freeze_startup_objects()  # as confide-serve does once its service has started
         trampoline(sys.stdin.fileno(), read=True)  # until the benchmark closes it (a green wait)
         container.stop()
 
