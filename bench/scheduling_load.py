@@ -50,7 +50,7 @@ def load(amqp_uri: str, rooms: list[str], desk: str) -> dict:
     with config.patch({"AMQP_URI": amqp_uri}):
         container = ServiceContainer(caller("bench_load", ClusterRpc))
         container.start()
-        freeze_startup_objects()  # as confide-serve does in the gateway
+        freeze_startup_objects()  # (these callers stand for the gateway: as confide-serve does there)
         try:
             return _booking_rounds([client_of(container) for _ in range(CLIENTS)], rooms, desk)
         finally:

@@ -42,6 +42,9 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(rpc_client, audit_config
     publishing = eventlet.spawn(producer.relay.drain)
     try:
         wait_until(lambda: counts(audit_db)[0] > 0, timeout=30, interval=0.01, what="a first batch")
+    except BaseException:
+        publishing.kill()  # (not left publishing into the teardown)
+        raise
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()

@@ -30,7 +30,7 @@ from nameko import config  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from confide_runtime.health import serve_probes  # noqa: E402
-from confide_runtime.heap import freeze_startup_objects  # noqa: E402
+from confide_runtime.heap import freeze_startup_objects, keep_frozen  # noqa: E402
 from confide_runtime.manifest import find  # noqa: E402
 
 log = logging.getLogger("confide.serve")
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     for container in containers:
         eventlet.spawn_n(watch, container)
     runner.start()
-    frozen = freeze_startup_objects()  # (see confide_runtime.heap: no full pass walks them again)
+    frozen = freeze_startup_objects()  # (see confide_runtime.heap: full passes leave them out)
+    refreezing = keep_frozen()  # (... and what of them has become garbage is freed every ten minutes)
     log.info("service %s started (%d start-up objects frozen)", manifest.name, frozen)
     probes = None
     if settings.get("HEALTH_ADDRESS"):
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("service %s stopping", manifest.name)
     if probes is not None:
         probes.kill()
+    refreezing.kill()
     runner.stop()
     credentials.close()
     vault.close()
