@@ -107,6 +107,24 @@ def test_failing_handler_ends_in_dead_letters_and_replay_delivers(services):
         sample.FAILURES["frozen"] = True
 
 
+def test_a_batch_of_publishes_reads_the_socket_only_to_await_its_confirms(rabbit_config, monkeypatch):
+    """py-amqp tried a read before every publish (a sixth of the outbox relay's time), to see a "connection
+    blocked" notice; the confirms awaited after the batch read whatever came."""
+    import amqp
+
+    reads = []
+    drain = amqp.Connection.drain_events
+    monkeypatch.setattr(amqp.Connection, "drain_events",
+                        lambda self, timeout=None: reads.append(timeout) or drain(self, timeout=timeout))
+    publisher = ConfirmingPublisher(config["AMQP_URI"])
+    messages = [OutgoingMessage(routing_key="ledger.nobody.listens", body=b"{}") for _ in range(20)]
+    try:
+        assert publisher.publish(messages) == 20
+    finally:
+        publisher.close()
+    assert 0 not in reads and reads, reads  # (each a confirm awaited, with time to wait)
+
+
 def test_invalid_message_goes_straight_to_dead_letters(services):
     publisher = ConfirmingPublisher(config["AMQP_URI"])
     bad = {"type": "ledger.account.opened", "id": "not-a-uuid", "payload": {}}

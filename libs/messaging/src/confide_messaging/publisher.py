@@ -64,6 +64,7 @@ class ConfirmingPublisher:
             return
         connection = broker.connection(self.amqp_uri, connect_timeout=self.connect_timeout, heartbeat=0)
         connection.connect()
+        broker.no_read_before_publish(connection)  # (the confirms awaited after a batch read what came)
         # every message names the broker user that published it; RabbitMQ refuses any other name, so a
         # consumer can tell who sent an event whatever its envelope says (confide_messaging.provenance)
         self._user_id = connection.userid

@@ -149,12 +149,7 @@ class Confirmed:
     def _connect(self) -> None:
         connection = broker.connection(self.amqp_uri, login_method=self.login_method, heartbeat=0)
         connection.connect()
-        # py-amqp reads the socket before every publish, to see a "connection blocked" notice in time, when the
-        # broker may send one: here the reader sees it, and only the reader may read (a writer reading too took
-        # frames from under it; over TLS, eventlet refused the second reader)
-        amqp_connection = connection.connection
-        capabilities = {**amqp_connection.client_properties.get("capabilities", {}), "connection.blocked": False}
-        amqp_connection.client_properties = {**amqp_connection.client_properties, "capabilities": capabilities}
+        broker.no_read_before_publish(connection)  # (only the reader reads)
         try:
             channel = connection.channel()
             channel.confirm_select()
