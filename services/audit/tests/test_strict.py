@@ -123,3 +123,18 @@ def test_what_it_will_not_read_goes_to_the_schemas():
     assert strict.read(spoken) is None and schemas_read(spoken) is not None
     denied = {**message, "payload": {**message["payload"], "outcome": "denied"}}
     assert strict.read(denied) is None and schemas_read(denied) is None  # a denial needs its reason
+
+
+def test_a_body_is_read_as_json_only_when_sent_as_json():
+    """What kombu's ``accept=["json"]`` and its decoder did, with orjson: anything else is parked as undecodable."""
+    from collections import namedtuple
+
+    from confide_audit.ingest import UNDECODABLE, decoded
+
+    sent = namedtuple("sent", "content_type body")
+    assert decoded(sent("application/json", b'{"id": "e", "payload": {"n": [1, null, "\\u00e9"]}}')) == \
+        {"id": "e", "payload": {"n": [1, None, "é"]}}
+    assert decoded(sent("text/plain", b'{"id": "e"}')) is UNDECODABLE
+    assert decoded(sent("application/x-python-serialize", b"\x80\x04K\x01.")) is UNDECODABLE
+    for body in (b"\x00 not json", b'{"id": NaN}', b'{"id": "e"', b"\xff\xfe", b""):
+        assert decoded(sent("application/json", body)) is UNDECODABLE, body

@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import psycopg
 from amqp.exceptions import AMQPError
 from confide_access import ACCESS_EVENT_TYPE
@@ -55,6 +56,18 @@ ACCESS_EXCHANGE = "audit.access"
 REFUSED_DATA = (DataError, psycopg.DataError)
 SYSTEM_ACTOR = Actor(id="audit", role="system")
 UNDECODABLE = object()
+
+
+def decoded(message) -> Any:
+    """A message's body as JSON, read by orjson (kombu's decoder, the standard library's with a hook on
+    every object, took a seventh of a busy ingest); ``UNDECODABLE`` for a body that is not JSON, or not
+    sent as JSON (what kombu's ``accept=["json"]`` refused)."""
+    if message.content_type != "application/json":
+        return UNDECODABLE
+    try:
+        return orjson.loads(message.body)
+    except orjson.JSONDecodeError:
+        return UNDECODABLE
 
 access_exchange = Exchange(
     ACCESS_EXCHANGE, type="x-consistent-hash", durable=True, arguments={"hash-header": "site_id"}
@@ -254,10 +267,8 @@ class PartitionConsumer:
             consumer = Consumer(
                 channel,
                 [partition_queue(self.index)],
-                callbacks=[lambda body, msg: buffer.append((body, msg))],
                 # a body that is not JSON is parked with the invalid events, not retried forever
-                on_decode_error=lambda msg, exc: buffer.append((UNDECODABLE, msg)),
-                accept=["json"],
+                on_message=lambda msg: buffer.append((decoded(msg), msg)),
                 no_ack=False,
                 auto_declare=True,
             )
@@ -287,7 +298,7 @@ class PartitionConsumer:
                 dead.close()
 
     def _flush(self, received: list, dead: ConfirmingPublisher) -> None:
-        """``received``: (body as kombu decoded it, message) pairs. Events that do
+        """``received``: (body as :func:`decoded` read it, message) pairs. Events that do
         not parse, and events the database will not keep, are parked in the
         chain's dead letters with the reason; everything else commits in order."""
         batch: list[tuple[AccessFacts, object]] = []
